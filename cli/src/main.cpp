@@ -1,0 +1,33 @@
+// convsim: the command-line entry point. Subcommands live in cli/src/<name>_command.cpp.
+#include <iostream>
+
+#include "convsim/cli/commands.hpp"
+#include "convsim/errors.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"convsim: agent-based simulator of an ICT-convergence economy", "convsim"};
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  int exit_code = convsim::kExitOk;
+  convsim::cli::add_run_command(app, exit_code);
+  convsim::cli::add_validate_command(app, exit_code);
+  convsim::cli::add_info_command(app, exit_code);
+  convsim::cli::add_version_command(app, exit_code);
+  convsim::cli::add_solow_command(app, exit_code);
+  convsim::cli::add_bench_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return convsim::kExitBadInput;
+  } catch (const convsim::InputError& e) {
+    std::cerr << "convsim: error: " << e.what() << "\n";
+    return convsim::kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "convsim: failed: " << e.what() << "\n";
+    return convsim::kExitFailure;
+  }
+  return exit_code;
+}

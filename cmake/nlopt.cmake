@@ -1,0 +1,2 @@
+# NLopt: derivative-free optimisers for calibration (Debian libnlopt-cxx-dev).
+find_package(NLopt REQUIRED)

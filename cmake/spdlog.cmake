@@ -1,0 +1,2 @@
+# spdlog: log lines (progress on a non-terminal, warnings); Debian libspdlog-dev.
+find_package(spdlog REQUIRED)
