@@ -1,0 +1,144 @@
+// RAII ownership of HDF5 identifiers (hid_t) and checked HDF5 calls. Every failure becomes a
+// std::runtime_error that names the HDF5 call, what it was working on, and the innermost message
+// of the HDF5 error stack. Include only from .cpp files of targets that link convsim_hdf5.
+//
+// @code
+//   detail::Hdf5Session session;  // lock, silence HDF5's own error printing
+//   auto file = detail::FileHandle::checked(H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT), "H5Fopen", p);
+//   auto data = detail::DatasetHandle::checked(H5Dopen2(file.get(), "time", H5P_DEFAULT),
+//                                              "H5Dopen2", "/time");
+// @endcode
+#pragma once
+
+#include <hdf5.h>
+
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace convsim::detail {
+
+// The innermost message on the current thread's HDF5 error stack ("" when the stack is empty).
+inline std::string hdf5_error_message() {
+  std::string message;
+  // Walking downward visits the most specific (innermost) error first; keep only that one.
+  auto visit = [](unsigned, const H5E_error2_t* error, void* client) -> herr_t {
+    auto* out = static_cast<std::string*>(client);
+    if (out->empty() && error != nullptr && error->desc != nullptr) {
+      *out = error->desc;
+      if (error->func_name != nullptr) *out += std::string(" (in ") + error->func_name + ")";
+    }
+    return 0;
+  };
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, visit, &message);
+  return message;
+}
+
+// Throws std::runtime_error "HDF5 <call> failed (<context>): <innermost HDF5 message>", then clears
+// the HDF5 error stack.
+[[noreturn]] inline void throw_hdf5_error(const char* call, const std::string& context = {}) {
+  std::string message = std::string("HDF5 ") + call + " failed";
+  if (!context.empty()) message += " (" + context + ")";
+  const std::string cause = hdf5_error_message();
+  if (!cause.empty()) message += ": " + cause;
+  H5Eclear2(H5E_DEFAULT);
+  throw std::runtime_error(message);
+}
+
+// Returns `status` unchanged when it is non-negative (herr_t, htri_t, hid_t, hssize_t), throws
+// through throw_hdf5_error otherwise.
+template <typename Status>
+Status h5_check(Status status, const char* call, const std::string& context = {}) {
+  if (status < 0) throw_hdf5_error(call, context);
+  return status;
+}
+
+// The process-wide lock around convsim's HDF5 use (recursive: sessions may nest).
+inline std::recursive_mutex& hdf5_mutex() {
+  static std::recursive_mutex mutex;
+  return mutex;
+}
+
+// Scope guard for a sequence of HDF5 calls: holds hdf5_mutex() and turns off HDF5's automatic
+// printing of its error stack to stderr; restores the previous printing on exit.
+class Hdf5Session {
+ public:
+  Hdf5Session() : lock_(hdf5_mutex()) {
+    H5Eget_auto2(H5E_DEFAULT, &saved_func_, &saved_data_);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~Hdf5Session() { H5Eset_auto2(H5E_DEFAULT, saved_func_, saved_data_); }
+  Hdf5Session(const Hdf5Session&) = delete;
+  Hdf5Session& operator=(const Hdf5Session&) = delete;
+
+ private:
+  std::unique_lock<std::recursive_mutex> lock_;
+  H5E_auto2_t saved_func_ = nullptr;
+  void* saved_data_ = nullptr;
+};
+
+// Owns one HDF5 identifier and closes it with `Close` (move-only).
+template <herr_t (*Close)(hid_t)>
+class Hdf5Handle {
+ public:
+  // An empty handle (holds no identifier).
+  Hdf5Handle() noexcept = default;
+  // Takes ownership of `id` (which must be valid or H5I_INVALID_HID).
+  explicit Hdf5Handle(hid_t id) noexcept : id_(id) {}
+  ~Hdf5Handle() { reset(); }
+  Hdf5Handle(Hdf5Handle&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)) {}
+  Hdf5Handle& operator=(Hdf5Handle&& other) noexcept {
+    if (this != &other) {
+      reset();
+      id_ = std::exchange(other.id_, H5I_INVALID_HID);
+    }
+    return *this;
+  }
+  Hdf5Handle(const Hdf5Handle&) = delete;
+  Hdf5Handle& operator=(const Hdf5Handle&) = delete;
+
+  // Wraps the result of an HDF5 call that returns a new identifier; throws when it failed.
+  static Hdf5Handle checked(hid_t id, const char* call, const std::string& context = {}) {
+    return Hdf5Handle(h5_check(id, call, context));
+  }
+
+  // The identifier, for passing to HDF5 calls (ownership stays here).
+  hid_t get() const noexcept { return id_; }
+  // True when an identifier is held.
+  explicit operator bool() const noexcept { return id_ >= 0; }
+  // Gives up ownership without closing.
+  hid_t release() noexcept { return std::exchange(id_, H5I_INVALID_HID); }
+  // Closes the identifier now, ignoring errors (for destructors and unwinding).
+  void reset() noexcept {
+    if (id_ >= 0) Close(id_);
+    id_ = H5I_INVALID_HID;
+  }
+  // Closes the identifier now and throws when HDF5 reports a failure (e.g. a file's final flush).
+  void close(const char* call, const std::string& context = {}) {
+    const hid_t id = std::exchange(id_, H5I_INVALID_HID);
+    if (id >= 0) h5_check(Close(id), call, context);
+  }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+};
+
+// An open file (H5Fclose).
+using FileHandle = Hdf5Handle<H5Fclose>;
+// An open group (H5Gclose).
+using GroupHandle = Hdf5Handle<H5Gclose>;
+// An open dataset (H5Dclose).
+using DatasetHandle = Hdf5Handle<H5Dclose>;
+// A dataspace (H5Sclose).
+using DataspaceHandle = Hdf5Handle<H5Sclose>;
+// A datatype (H5Tclose).
+using DatatypeHandle = Hdf5Handle<H5Tclose>;
+// An open attribute (H5Aclose).
+using AttributeHandle = Hdf5Handle<H5Aclose>;
+// A property list (H5Pclose).
+using PropertyListHandle = Hdf5Handle<H5Pclose>;
+// Any object opened with H5Oopen (H5Oclose).
+using ObjectHandle = Hdf5Handle<H5Oclose>;
+
+}  // namespace convsim::detail

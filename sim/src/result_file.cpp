@@ -1,0 +1,1099 @@
+// The HDF5 result file (layout in docs/results.md). Written with the HDF5 C API and the
+// high-level dimension-scale library so that h5py, netCDF4 and xarray read it without convsim:
+//  * every dimension is a dimension scale, and each group repeats the scales its variables use
+//    (netCDF4 would accept the root scales alone, but xarray shows coordinates only from the group
+//    it opens);
+//  * every string is variable-length UTF-8;
+//  * /policy/events is a compound table for h5py and R, which netCDF4 cannot read (it skips
+//    compounds with string members), so the same rows are also stored as columns in
+//    /policy/event_fields.
+#include "convsim/result_file.hpp"
+
+#include <fcntl.h>
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdio>
+#include <ctime>
+#include <limits>
+#include <set>
+#include <stdexcept>
+#include <string_view>
+
+#include "convsim/detail/hdf5_handle.hpp"
+#include "convsim/errors.hpp"
+
+#ifndef CONVSIM_VERSION
+#define CONVSIM_VERSION "unknown"
+#endif
+#ifndef CONVSIM_GIT_REVISION
+#define CONVSIM_GIT_REVISION "unknown"
+#endif
+
+namespace convsim {
+namespace {
+
+namespace fs = std::filesystem;
+using detail::AttributeHandle;
+using detail::DatasetHandle;
+using detail::DataspaceHandle;
+using detail::DatatypeHandle;
+using detail::FileHandle;
+using detail::GroupHandle;
+using detail::h5_check;
+using detail::ObjectHandle;
+using detail::PropertyListHandle;
+
+//---- names of the layout --------------------------------------------------------------------
+
+constexpr const char* kTime = "time";
+constexpr const char* kSector = "sector";
+constexpr const char* kSectorRole = "sector_role";
+constexpr const char* kAggregate = "aggregate";
+constexpr const char* kBySector = "by_sector";
+constexpr const char* kConvergence = "convergence";
+constexpr const char* kPolicy = "policy";
+constexpr const char* kEvents = "events";
+constexpr const char* kEventFields = "event_fields";
+constexpr const char* kEvent = "event";
+constexpr const char* kFirms = "firms";
+constexpr const char* kFirm = "firm";
+constexpr const char* kSlotCount = "slot_count";
+
+// Firm columns are chunked one snapshot row by at most this many firm slots (512 KiB of doubles).
+constexpr hsize_t kFirmChunk = hsize_t{1} << 16;
+
+//---- small HDF5 helpers ---------------------------------------------------------------------
+
+DatatypeHandle utf8_string_type() {
+  auto type = DatatypeHandle::checked(H5Tcopy(H5T_C_S1), "H5Tcopy", "string type");
+  h5_check(H5Tset_size(type.get(), H5T_VARIABLE), "H5Tset_size", "string type");
+  h5_check(H5Tset_cset(type.get(), H5T_CSET_UTF8), "H5Tset_cset", "string type");
+  return type;
+}
+
+DataspaceHandle simple_space(const std::vector<hsize_t>& dims) {
+  return DataspaceHandle::checked(
+      H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "H5Screate_simple");
+}
+
+DataspaceHandle scalar_space() {
+  return DataspaceHandle::checked(H5Screate(H5S_SCALAR), "H5Screate");
+}
+
+// Creation-order tracking makes readers (ours, netCDF4) list variables in the order written.
+PropertyListHandle group_create_plist() {
+  auto plist = PropertyListHandle::checked(H5Pcreate(H5P_GROUP_CREATE), "H5Pcreate", "group");
+  h5_check(H5Pset_link_creation_order(plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+           "H5Pset_link_creation_order");
+  h5_check(H5Pset_attr_creation_order(plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+           "H5Pset_attr_creation_order");
+  return plist;
+}
+
+PropertyListHandle dataset_create_plist() {
+  auto plist = PropertyListHandle::checked(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", "dataset");
+  h5_check(H5Pset_attr_creation_order(plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+           "H5Pset_attr_creation_order");
+  return plist;
+}
+
+GroupHandle create_group(hid_t parent, const std::string& name) {
+  auto plist = group_create_plist();
+  return GroupHandle::checked(
+      H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, plist.get(), H5P_DEFAULT), "H5Gcreate2", name);
+}
+
+void write_string_attribute(hid_t object, const char* name, const std::string& value) {
+  auto type = utf8_string_type();
+  auto space = scalar_space();
+  auto attribute = AttributeHandle::checked(
+      H5Acreate2(object, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2",
+      name);
+  const char* text = value.c_str();
+  h5_check(H5Awrite(attribute.get(), type.get(), &text), "H5Awrite", name);
+}
+
+void write_number_attribute(hid_t object, const char* name, hid_t file_type, hid_t memory_type,
+                            const void* value) {
+  auto space = scalar_space();
+  auto attribute = AttributeHandle::checked(
+      H5Acreate2(object, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2",
+      name);
+  h5_check(H5Awrite(attribute.get(), memory_type, value), "H5Awrite", name);
+}
+
+void write_units(hid_t dataset, const std::string& units, const std::string& long_name) {
+  write_string_attribute(dataset, "units", units);
+  write_string_attribute(dataset, "long_name", long_name);
+}
+
+DatasetHandle create_dataset(hid_t parent, const std::string& name, hid_t file_type,
+                             const std::vector<hsize_t>& dims, hid_t plist) {
+  auto space = simple_space(dims);
+  return DatasetHandle::checked(
+      H5Dcreate2(parent, name.c_str(), file_type, space.get(), H5P_DEFAULT, plist, H5P_DEFAULT),
+      "H5Dcreate2", name);
+}
+
+DatasetHandle write_doubles(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
+                            const double* values) {
+  auto plist = dataset_create_plist();
+  auto dataset = create_dataset(parent, name, H5T_IEEE_F64LE, dims, plist.get());
+  h5_check(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values),
+           "H5Dwrite", name);
+  return dataset;
+}
+
+DatasetHandle write_strings(hid_t parent, const std::string& name,
+                            const std::vector<std::string>& values) {
+  auto type = utf8_string_type();
+  auto plist = dataset_create_plist();
+  auto dataset = create_dataset(parent, name, type.get(), {values.size()}, plist.get());
+  std::vector<const char*> pointers;
+  pointers.reserve(values.size());
+  for (const auto& value : values) pointers.push_back(value.c_str());
+  h5_check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
+           "H5Dwrite", name);
+  return dataset;
+}
+
+void make_scale(hid_t dataset, const char* name) {
+  h5_check(H5DSset_scale(dataset, name), "H5DSset_scale", name);
+}
+
+void attach(hid_t dataset, hid_t scale, unsigned dimension, const std::string& name) {
+  h5_check(H5DSattach_scale(dataset, scale, dimension), "H5DSattach_scale", name);
+}
+
+//---- writing --------------------------------------------------------------------------------
+
+std::string utc_now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+// Variable names in one group: non-empty, usable as an HDF5 link name, not a coordinate's name,
+// not repeated.
+class NameChecker {
+ public:
+  NameChecker(std::string group, std::set<std::string> reserved)
+      : group_(std::move(group)), used_(std::move(reserved)) {}
+
+  void check(const std::string& name) {
+    if (name.empty() || name == "." || name.find('/') != std::string::npos ||
+        name.find('\0') != std::string::npos) {
+      throw std::invalid_argument("result: invalid variable name '" + name + "' in /" + group_);
+    }
+    if (!used_.insert(name).second) {
+      throw std::invalid_argument("result: duplicate or reserved variable name '" + name +
+                                  "' in /" + group_);
+    }
+  }
+
+ private:
+  std::string group_;
+  std::set<std::string> used_;
+};
+
+void check_length(const std::string& where, std::size_t found, std::size_t expected,
+                  const char* shape) {
+  if (found != expected) {
+    throw std::invalid_argument("result: " + where + " has " + std::to_string(found) +
+                                " values, expected " + shape + " = " + std::to_string(expected));
+  }
+}
+
+// The coordinates a group's variables refer to, repeated inside the group (see the file comment).
+struct GroupScales {
+  DatasetHandle time;
+  DatasetHandle sector;
+};
+
+DatasetHandle write_time_scale(hid_t group, const std::vector<double>& time) {
+  auto dataset = write_doubles(group, kTime, {time.size()}, time.data());
+  make_scale(dataset.get(), kTime);
+  write_units(dataset.get(), "year", "time (decimal year at the start of the step)");
+  write_string_attribute(dataset.get(), "axis", "T");
+  return dataset;
+}
+
+DatasetHandle write_sector_scale(hid_t group, const std::vector<std::string>& sectors) {
+  auto dataset = write_strings(group, kSector, sectors);
+  make_scale(dataset.get(), kSector);
+  write_string_attribute(dataset.get(), "long_name", "sector");
+  return dataset;
+}
+
+void write_series_group(hid_t group, const std::string& group_name, const GroupScales& scales,
+                        const std::vector<Series>& series, std::size_t time_count,
+                        NameChecker& names) {
+  for (const auto& s : series) {
+    names.check(s.name);
+    check_length("/" + group_name + "/" + s.name, s.values.size(), time_count, "T");
+    auto dataset = write_doubles(group, s.name, {time_count}, s.values.data());
+    write_units(dataset.get(), s.units, s.long_name);
+    attach(dataset.get(), scales.time.get(), 0, s.name);
+  }
+}
+
+void write_sector_series_group(hid_t group, const std::string& group_name,
+                               const GroupScales& scales, const std::vector<SectorSeries>& series,
+                               std::size_t time_count, std::size_t sector_count,
+                               NameChecker& names) {
+  for (const auto& s : series) {
+    names.check(s.name);
+    check_length("/" + group_name + "/" + s.name, s.values.size(), time_count * sector_count,
+                 "T*S");
+    auto dataset = write_doubles(group, s.name, {time_count, sector_count}, s.values.data());
+    write_units(dataset.get(), s.units, s.long_name);
+    attach(dataset.get(), scales.time.get(), 0, s.name);
+    attach(dataset.get(), scales.sector.get(), 1, s.name);
+  }
+}
+
+// One row of /policy/events in memory (vlen strings are char pointers).
+struct EventRow {
+  const char* name;
+  const char* lever;
+  const char* sectors;
+  const char* mode;
+  double at;
+  double until;
+  double ramp_years;
+  double value;
+};
+
+DatatypeHandle event_memory_type() {
+  auto string_type = utf8_string_type();
+  auto type = DatatypeHandle::checked(H5Tcreate(H5T_COMPOUND, sizeof(EventRow)), "H5Tcreate",
+                                      "events");
+  auto insert = [&](const char* member, std::size_t offset, hid_t member_type) {
+    h5_check(H5Tinsert(type.get(), member, offset, member_type), "H5Tinsert", member);
+  };
+  insert("name", offsetof(EventRow, name), string_type.get());
+  insert("lever", offsetof(EventRow, lever), string_type.get());
+  insert("sectors", offsetof(EventRow, sectors), string_type.get());
+  insert("mode", offsetof(EventRow, mode), string_type.get());
+  insert("at", offsetof(EventRow, at), H5T_NATIVE_DOUBLE);
+  insert("until", offsetof(EventRow, until), H5T_NATIVE_DOUBLE);
+  insert("ramp_years", offsetof(EventRow, ramp_years), H5T_NATIVE_DOUBLE);
+  insert("value", offsetof(EventRow, value), H5T_NATIVE_DOUBLE);
+  return type;
+}
+
+void write_events(hid_t policy, const std::vector<PolicyEventRecord>& events) {
+  std::vector<EventRow> rows;
+  rows.reserve(events.size());
+  for (const auto& e : events) {
+    rows.push_back({e.name.c_str(), e.lever.c_str(), e.sectors.c_str(), e.mode.c_str(), e.at,
+                    e.until, e.ramp_years, e.value});
+  }
+  auto memory_type = event_memory_type();
+  auto file_type = DatatypeHandle::checked(H5Tcopy(memory_type.get()), "H5Tcopy", "events");
+  h5_check(H5Tpack(file_type.get()), "H5Tpack", "events");
+  auto plist = dataset_create_plist();
+  auto table = create_dataset(policy, kEvents, file_type.get(), {rows.size()}, plist.get());
+  h5_check(H5Dwrite(table.get(), memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()),
+           "H5Dwrite", kEvents);
+  write_string_attribute(table.get(), "long_name",
+                         "timed policy events as the scenario states them (at, until, ramp_years "
+                         "in years; value in the units of the lever)");
+
+  // The same rows as columns, for netCDF4 and xarray.
+  auto fields = create_group(policy, kEventFields);
+  auto plist_index = dataset_create_plist();
+  auto event_scale = create_dataset(fields.get(), kEvent, H5T_STD_I64LE, {events.size()},
+                                    plist_index.get());
+  std::vector<std::int64_t> numbers(events.size());
+  for (std::size_t i = 0; i < numbers.size(); ++i) numbers[i] = static_cast<std::int64_t>(i);
+  h5_check(H5Dwrite(event_scale.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                    numbers.data()),
+           "H5Dwrite", kEvent);
+  make_scale(event_scale.get(), kEvent);
+  write_string_attribute(event_scale.get(), "long_name", "policy event (row of /policy/events)");
+
+  auto string_column = [&](const char* name, auto member, const char* long_name) {
+    std::vector<std::string> values;
+    values.reserve(events.size());
+    for (const auto& e : events) values.push_back(e.*member);
+    auto column = write_strings(fields.get(), name, values);
+    write_string_attribute(column.get(), "long_name", long_name);
+    attach(column.get(), event_scale.get(), 0, name);
+  };
+  auto number_column = [&](const char* name, auto member, const char* units,
+                           const char* long_name) {
+    std::vector<double> values;
+    values.reserve(events.size());
+    for (const auto& e : events) values.push_back(e.*member);
+    auto column = write_doubles(fields.get(), name, {values.size()}, values.data());
+    write_units(column.get(), units, long_name);
+    attach(column.get(), event_scale.get(), 0, name);
+  };
+  string_column("name", &PolicyEventRecord::name, "the event's key in the scenario");
+  string_column("lever", &PolicyEventRecord::lever, "policy lever");
+  string_column("sectors", &PolicyEventRecord::sectors,
+                "comma-separated target sectors (empty: all)");
+  string_column("mode", &PolicyEventRecord::mode, "set or add");
+  number_column("at", &PolicyEventRecord::at, "year", "year the lever starts to move");
+  number_column("until", &PolicyEventRecord::until, "year", "year the lever ends (NaN: never)");
+  number_column("ramp_years", &PolicyEventRecord::ramp_years, "year", "length of the ramp");
+  number_column("value", &PolicyEventRecord::value, "1",
+                "value the lever moves to (set) or by (add), in the units of the lever");
+}
+
+void write_firms(hid_t root, const std::vector<FirmSnapshot>& snapshots, int deflate_level) {
+  if (snapshots.empty()) return;
+  const auto& first = snapshots.front().columns;
+  NameChecker names(kFirms, {kTime, kFirm, kSlotCount});
+  for (const auto& column : first) names.check(column.name);
+  std::vector<double> times;
+  std::vector<std::int64_t> slot_counts;
+  std::size_t firm_count = 0;
+  for (std::size_t i = 0; i < snapshots.size(); ++i) {
+    const auto& columns = snapshots[i].columns;
+    if (columns.size() != first.size()) {
+      throw std::invalid_argument("result: firm snapshot " + std::to_string(i) + " has " +
+                                  std::to_string(columns.size()) + " columns, snapshot 0 has " +
+                                  std::to_string(first.size()));
+    }
+    const std::size_t slots = columns.empty() ? 0 : columns.front().values.size();
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      if (columns[c].name != first[c].name) {
+        throw std::invalid_argument("result: firm snapshot " + std::to_string(i) + " column " +
+                                    std::to_string(c) + " is '" + columns[c].name +
+                                    "', snapshot 0 has '" + first[c].name + "'");
+      }
+      check_length("firm snapshot " + std::to_string(i) + " column '" + columns[c].name + "'",
+                   columns[c].values.size(), slots, "the snapshot's slot count");
+    }
+    times.push_back(snapshots[i].time);
+    slot_counts.push_back(static_cast<std::int64_t>(slots));
+    firm_count = std::max(firm_count, slots);
+  }
+  if (deflate_level < 0 || deflate_level > 9) {
+    throw std::invalid_argument("result: firm_deflate_level must be 0..9, got " +
+                                std::to_string(deflate_level));
+  }
+
+  auto group = create_group(root, kFirms);
+  auto time_scale = write_doubles(group.get(), kTime, {times.size()}, times.data());
+  make_scale(time_scale.get(), kTime);
+  write_units(time_scale.get(), "year", "time of the firm snapshot (decimal year)");
+  write_string_attribute(time_scale.get(), "axis", "T");
+
+  // Firm-sized data is chunked, compressed and written in pieces, never as one padded matrix.
+  const hsize_t chunk_slots = std::min<hsize_t>(std::max<std::size_t>(firm_count, 1), kFirmChunk);
+  auto firm_plist = [&](std::vector<hsize_t> chunk) {
+    auto plist = dataset_create_plist();
+    if (firm_count == 0) return plist;  // a zero-length dimension cannot be chunked
+    h5_check(H5Pset_chunk(plist.get(), static_cast<int>(chunk.size()), chunk.data()),
+             "H5Pset_chunk");
+    if (deflate_level > 0) {
+      h5_check(H5Pset_shuffle(plist.get()), "H5Pset_shuffle");
+      h5_check(H5Pset_deflate(plist.get(), static_cast<unsigned>(deflate_level)), "H5Pset_deflate");
+    }
+    return plist;
+  };
+
+  auto firm_scale_plist = firm_plist({chunk_slots});
+  auto firm_scale =
+      create_dataset(group.get(), kFirm, H5T_STD_I64LE, {firm_count}, firm_scale_plist.get());
+  {
+    std::vector<std::int64_t> block;
+    for (hsize_t start = 0; start < firm_count; start += kFirmChunk * 16) {
+      const hsize_t count = std::min<hsize_t>(kFirmChunk * 16, firm_count - start);
+      block.resize(count);
+      for (hsize_t k = 0; k < count; ++k) block[k] = static_cast<std::int64_t>(start + k);
+      auto file_space = DataspaceHandle::checked(H5Dget_space(firm_scale.get()), "H5Dget_space");
+      h5_check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count,
+                                   nullptr),
+               "H5Sselect_hyperslab", kFirm);
+      auto memory_space = simple_space({count});
+      h5_check(H5Dwrite(firm_scale.get(), H5T_NATIVE_INT64, memory_space.get(), file_space.get(),
+                        H5P_DEFAULT, block.data()),
+               "H5Dwrite", kFirm);
+    }
+  }
+  make_scale(firm_scale.get(), kFirm);
+  write_units(firm_scale.get(), "1", "firm slot index");
+
+  auto counts_plist = dataset_create_plist();
+  auto counts = create_dataset(group.get(), kSlotCount, H5T_STD_I64LE, {slot_counts.size()},
+                               counts_plist.get());
+  h5_check(H5Dwrite(counts.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                    slot_counts.data()),
+           "H5Dwrite", kSlotCount);
+  write_units(counts.get(), "1", "number of firm slots in the snapshot (later slots are NaN)");
+  attach(counts.get(), time_scale.get(), 0, kSlotCount);
+
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (std::size_t c = 0; c < first.size(); ++c) {
+    const std::string& name = first[c].name;
+    auto plist = firm_plist({1, chunk_slots});
+    h5_check(H5Pset_fill_value(plist.get(), H5T_NATIVE_DOUBLE, &nan), "H5Pset_fill_value", name);
+    auto dataset =
+        create_dataset(group.get(), name, H5T_IEEE_F64LE, {times.size(), firm_count}, plist.get());
+    for (std::size_t i = 0; i < snapshots.size(); ++i) {
+      const auto& values = snapshots[i].columns[c].values;
+      if (values.empty()) continue;
+      const hsize_t start[2] = {i, 0};
+      const hsize_t count[2] = {1, values.size()};
+      auto file_space = DataspaceHandle::checked(H5Dget_space(dataset.get()), "H5Dget_space");
+      h5_check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count,
+                                   nullptr),
+               "H5Sselect_hyperslab", name);
+      auto memory_space = simple_space({values.size()});
+      h5_check(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+                        H5P_DEFAULT, values.data()),
+               "H5Dwrite", name);
+    }
+    // netCDF4 and xarray mask the padding through the CF fill value attribute.
+    write_number_attribute(dataset.get(), "_FillValue", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &nan);
+    write_units(dataset.get(), first[c].units, first[c].long_name);
+    attach(dataset.get(), time_scale.get(), 0, name);
+    attach(dataset.get(), firm_scale.get(), 1, name);
+  }
+}
+
+void write_contents(hid_t file, const RunResult& r, const ResultWriteOptions& options) {
+  const std::size_t time_count = r.time.size();
+  const std::size_t sector_count = r.sectors.size();
+  {
+    std::set<std::string> unique(r.sectors.begin(), r.sectors.end());
+    if (unique.size() != sector_count) {
+      throw std::invalid_argument("result: sector names are not unique");
+    }
+  }
+  if (!r.sector_roles.empty()) check_length("sector_roles", r.sector_roles.size(), sector_count, "S");
+
+  write_string_attribute(file, "title", r.title);
+  write_string_attribute(file, "Conventions", "CF-1.8");
+  write_string_attribute(file, "convsim_version", CONVSIM_VERSION);
+  write_string_attribute(file, "git_revision", CONVSIM_GIT_REVISION);
+  write_string_attribute(file, "created",
+                         options.created.empty() ? utc_now_iso8601() : options.created);
+  write_string_attribute(file, "scenario_name", r.scenario_name);
+  write_string_attribute(file, "scenario_hash", r.scenario_hash);
+  write_number_attribute(file, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &r.seed);
+  write_number_attribute(file, "steps_per_year", H5T_STD_I32LE, H5T_NATIVE_INT, &r.steps_per_year);
+  write_string_attribute(file, "scenario", r.scenario_yaml);
+
+  auto time_scale = write_time_scale(file, r.time);
+  auto sector_scale = write_sector_scale(file, r.sectors);
+  if (!r.sector_roles.empty()) {
+    auto roles = write_strings(file, kSectorRole, r.sector_roles);
+    write_string_attribute(roles.get(), "long_name",
+                           "role of the sector: contents, platform, network, device (the ICT "
+                           "value chain) or converging");
+    attach(roles.get(), sector_scale.get(), 0, kSectorRole);
+  }
+
+  auto open_group = [&](const char* name, bool with_sector) {
+    auto group = create_group(file, name);
+    GroupScales scales;
+    scales.time = write_time_scale(group.get(), r.time);
+    if (with_sector) scales.sector = write_sector_scale(group.get(), r.sectors);
+    return std::pair{std::move(group), std::move(scales)};
+  };
+  {
+    auto [group, scales] = open_group(kAggregate, false);
+    NameChecker names(kAggregate, {kTime});
+    write_series_group(group.get(), kAggregate, scales, r.aggregate, time_count, names);
+  }
+  {
+    auto [group, scales] = open_group(kBySector, true);
+    NameChecker names(kBySector, {kTime, kSector});
+    write_sector_series_group(group.get(), kBySector, scales, r.by_sector, time_count,
+                              sector_count, names);
+  }
+  {
+    auto [group, scales] = open_group(kConvergence, false);
+    NameChecker names(kConvergence, {kTime});
+    write_series_group(group.get(), kConvergence, scales, r.convergence, time_count, names);
+  }
+  {
+    auto [group, scales] = open_group(kPolicy, true);
+    NameChecker names(kPolicy, {kTime, kSector, kEvents, kEventFields});
+    write_series_group(group.get(), kPolicy, scales, r.policy, time_count, names);
+    write_sector_series_group(group.get(), kPolicy, scales, r.policy_by_sector, time_count,
+                              sector_count, names);
+    write_events(group.get(), r.events);
+  }
+  write_firms(file, r.snapshots, options.firm_deflate_level);
+  // Written last: a file that carries it was written to the end.
+  write_string_attribute(file, "convsim_format", kResultFormat);
+}
+
+void sync_file(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("result: cannot open " + path.string() + " to sync it");
+  const int status = ::fsync(fd);
+  ::close(fd);
+  if (status != 0) throw std::runtime_error("result: fsync failed for " + path.string());
+}
+
+//---- reading --------------------------------------------------------------------------------
+
+[[noreturn]] void not_a_result(const fs::path& path, const std::string& why) {
+  throw InputError(path.string(), 0, "", "not a convsim result: " + why);
+}
+
+bool link_exists(hid_t location, const std::string& name) {
+  return h5_check(H5Lexists(location, name.c_str(), H5P_DEFAULT), "H5Lexists", name) > 0;
+}
+
+bool attribute_exists(hid_t object, const char* name) {
+  return h5_check(H5Aexists(object, name), "H5Aexists", name) > 0;
+}
+
+// Reads a scalar string attribute, variable-length or fixed-length; "" when absent.
+std::string read_string_attribute(hid_t object, const char* name) {
+  if (!attribute_exists(object, name)) return {};
+  auto attribute =
+      AttributeHandle::checked(H5Aopen(object, name, H5P_DEFAULT), "H5Aopen", name);
+  auto type = DatatypeHandle::checked(H5Aget_type(attribute.get()), "H5Aget_type", name);
+  if (H5Tget_class(type.get()) != H5T_STRING) {
+    throw std::runtime_error(std::string("result: attribute '") + name + "' is not a string");
+  }
+  auto space = DataspaceHandle::checked(H5Aget_space(attribute.get()), "H5Aget_space", name);
+  if (h5_check(H5Sget_simple_extent_npoints(space.get()), "H5Sget_simple_extent_npoints") != 1) {
+    throw std::runtime_error(std::string("result: attribute '") + name + "' is not a scalar");
+  }
+  if (h5_check(H5Tis_variable_str(type.get()), "H5Tis_variable_str", name) > 0) {
+    auto memory_type = utf8_string_type();
+    char* text = nullptr;
+    h5_check(H5Aread(attribute.get(), memory_type.get(), &text), "H5Aread", name);
+    std::string value = text != nullptr ? text : "";
+    H5free_memory(text);
+    return value;
+  }
+  const std::size_t size = H5Tget_size(type.get());
+  std::string value(size, '\0');
+  h5_check(H5Aread(attribute.get(), type.get(), value.data()), "H5Aread", name);
+  value.resize(std::min(value.size(), value.find('\0')));
+  return value;
+}
+
+template <typename Number>
+Number read_number_attribute(hid_t object, const char* name, hid_t memory_type) {
+  auto attribute =
+      AttributeHandle::checked(H5Aopen(object, name, H5P_DEFAULT), "H5Aopen", name);
+  Number value{};
+  h5_check(H5Aread(attribute.get(), memory_type, &value), "H5Aread", name);
+  return value;
+}
+
+std::vector<hsize_t> dataset_shape(hid_t dataset) {
+  auto space = DataspaceHandle::checked(H5Dget_space(dataset), "H5Dget_space");
+  const int rank = h5_check(H5Sget_simple_extent_ndims(space.get()), "H5Sget_simple_extent_ndims");
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  h5_check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr),
+           "H5Sget_simple_extent_dims");
+  return dims;
+}
+
+DatasetHandle open_dataset(hid_t location, const std::string& name) {
+  return DatasetHandle::checked(H5Dopen2(location, name.c_str(), H5P_DEFAULT), "H5Dopen2", name);
+}
+
+GroupHandle open_group(hid_t location, const std::string& name) {
+  return GroupHandle::checked(H5Gopen2(location, name.c_str(), H5P_DEFAULT), "H5Gopen2", name);
+}
+
+std::vector<double> read_doubles(hid_t dataset, std::size_t count, const std::string& name) {
+  std::vector<double> values(count);
+  if (count > 0) {
+    h5_check(H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+             "H5Dread", name);
+  }
+  return values;
+}
+
+std::vector<std::string> read_strings(hid_t dataset, const std::string& name) {
+  const auto shape = dataset_shape(dataset);
+  if (shape.size() != 1) throw std::runtime_error("result: " + name + " is not one-dimensional");
+  std::vector<char*> pointers(shape[0], nullptr);
+  std::vector<std::string> values;
+  if (shape[0] == 0) return values;
+  auto memory_type = utf8_string_type();
+  h5_check(H5Dread(dataset, memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
+           "H5Dread", name);
+  values.reserve(pointers.size());
+  for (char* pointer : pointers) {
+    values.emplace_back(pointer != nullptr ? pointer : "");
+    H5free_memory(pointer);
+  }
+  return values;
+}
+
+// The names of a group's links in creation order (name order when the group does not track it).
+std::vector<std::string> child_names(hid_t group) {
+  H5G_info_t info{};
+  h5_check(H5Gget_info(group, &info), "H5Gget_info");
+  H5_index_t index = H5_INDEX_NAME;
+  {
+    auto plist = PropertyListHandle::checked(H5Gget_create_plist(group), "H5Gget_create_plist");
+    unsigned flags = 0;
+    h5_check(H5Pget_link_creation_order(plist.get(), &flags), "H5Pget_link_creation_order");
+    if ((flags & H5P_CRT_ORDER_INDEXED) != 0) index = H5_INDEX_CRT_ORDER;
+  }
+  std::vector<std::string> names;
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    const ssize_t length = h5_check(
+        H5Lget_name_by_idx(group, ".", index, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT),
+        "H5Lget_name_by_idx");
+    std::string name(static_cast<std::size_t>(length) + 1, '\0');
+    h5_check(H5Lget_name_by_idx(group, ".", index, H5_ITER_INC, i, name.data(), name.size(),
+                                H5P_DEFAULT),
+             "H5Lget_name_by_idx");
+    name.resize(static_cast<std::size_t>(length));
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+bool is_dataset(hid_t location, const std::string& name) {
+  auto object =
+      ObjectHandle::checked(H5Oopen(location, name.c_str(), H5P_DEFAULT), "H5Oopen", name);
+  return H5Iget_type(object.get()) == H5I_DATASET;
+}
+
+// A float dataset of a result group that is a variable (not a coordinate, not a table).
+bool is_variable(hid_t dataset) {
+  if (h5_check(H5DSis_scale(dataset), "H5DSis_scale") > 0) return false;
+  auto type = DatatypeHandle::checked(H5Dget_type(dataset), "H5Dget_type");
+  return H5Tget_class(type.get()) == H5T_FLOAT;
+}
+
+struct VariableRead {
+  std::string name;
+  std::string units;
+  std::string long_name;
+  std::vector<hsize_t> shape;
+  std::vector<double> values;
+};
+
+std::vector<VariableRead> read_variables(hid_t file, const char* group_name) {
+  std::vector<VariableRead> variables;
+  if (!link_exists(file, group_name)) return variables;
+  auto group = open_group(file, group_name);
+  for (const auto& name : child_names(group.get())) {
+    if (!is_dataset(group.get(), name)) continue;
+    auto dataset = open_dataset(group.get(), name);
+    if (!is_variable(dataset.get())) continue;
+    VariableRead v;
+    v.name = name;
+    v.units = read_string_attribute(dataset.get(), "units");
+    v.long_name = read_string_attribute(dataset.get(), "long_name");
+    v.shape = dataset_shape(dataset.get());
+    std::size_t count = 1;
+    for (hsize_t d : v.shape) count *= d;
+    v.values = read_doubles(dataset.get(), count, name);
+    variables.push_back(std::move(v));
+  }
+  return variables;
+}
+
+void expect_shape(const fs::path& path, const std::string& where, const std::vector<hsize_t>& found,
+                  const std::vector<hsize_t>& expected) {
+  if (found != expected) not_a_result(path, where + " has an unexpected shape");
+}
+
+std::vector<PolicyEventRecord> read_events(hid_t policy) {
+  std::vector<PolicyEventRecord> events;
+  if (!link_exists(policy, kEvents)) return events;
+  auto table = open_dataset(policy, kEvents);
+  const auto shape = dataset_shape(table.get());
+  if (shape.size() != 1) throw std::runtime_error("result: /policy/events is not a table");
+  std::vector<EventRow> rows(shape[0]);
+  if (rows.empty()) return events;
+  auto memory_type = event_memory_type();
+  h5_check(H5Dread(table.get(), memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()),
+           "H5Dread", kEvents);
+  auto text = [](const char* p) { return std::string(p != nullptr ? p : ""); };
+  for (const auto& row : rows) {
+    events.push_back({text(row.name), text(row.lever), text(row.sectors), text(row.mode), row.at,
+                      row.until, row.ramp_years, row.value});
+  }
+  auto space = DataspaceHandle::checked(H5Dget_space(table.get()), "H5Dget_space");
+#if H5_VERSION_GE(1, 12, 0)
+  H5Treclaim(memory_type.get(), space.get(), H5P_DEFAULT, rows.data());
+#else
+  H5Dvlen_reclaim(memory_type.get(), space.get(), H5P_DEFAULT, rows.data());
+#endif
+  return events;
+}
+
+std::vector<FirmSnapshot> read_firms(hid_t file) {
+  std::vector<FirmSnapshot> snapshots;
+  if (!link_exists(file, kFirms)) return snapshots;
+  auto group = open_group(file, kFirms);
+  auto time_scale = open_dataset(group.get(), kTime);
+  const auto time_shape = dataset_shape(time_scale.get());
+  const std::vector<double> times = read_doubles(time_scale.get(), time_shape.at(0), "firms/time");
+  std::vector<std::int64_t> slot_counts(times.size());
+  {
+    auto counts = open_dataset(group.get(), kSlotCount);
+    if (dataset_shape(counts.get()) != time_shape) {
+      throw std::runtime_error("result: /firms/slot_count does not match /firms/time");
+    }
+    if (!slot_counts.empty()) {
+      h5_check(H5Dread(counts.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                       slot_counts.data()),
+               "H5Dread", kSlotCount);
+    }
+  }
+  snapshots.resize(times.size());
+  for (std::size_t i = 0; i < times.size(); ++i) snapshots[i].time = times[i];
+  for (const auto& name : child_names(group.get())) {
+    if (!is_dataset(group.get(), name)) continue;
+    auto dataset = open_dataset(group.get(), name);
+    if (!is_variable(dataset.get())) continue;
+    const auto shape = dataset_shape(dataset.get());
+    if (shape.size() != 2 || shape[0] != times.size()) {
+      throw std::runtime_error("result: /firms/" + name + " has an unexpected shape");
+    }
+    const std::string units = read_string_attribute(dataset.get(), "units");
+    const std::string long_name = read_string_attribute(dataset.get(), "long_name");
+    for (std::size_t i = 0; i < times.size(); ++i) {
+      const auto slots = static_cast<hsize_t>(slot_counts[i]);
+      if (slot_counts[i] < 0 || slots > shape[1]) {
+        throw std::runtime_error("result: /firms/slot_count is out of range");
+      }
+      FirmColumn column{name, units, long_name, std::vector<double>(slots)};
+      if (slots > 0) {
+        const hsize_t start[2] = {i, 0};
+        const hsize_t count[2] = {1, slots};
+        auto file_space = DataspaceHandle::checked(H5Dget_space(dataset.get()), "H5Dget_space");
+        h5_check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count,
+                                     nullptr),
+                 "H5Sselect_hyperslab", name);
+        auto memory_space = simple_space({slots});
+        h5_check(H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+                         H5P_DEFAULT, column.values.data()),
+                 "H5Dread", name);
+      }
+      snapshots[i].columns.push_back(std::move(column));
+    }
+  }
+  return snapshots;
+}
+
+// Opens `path` read-only after checking that it is an HDF5 file carrying `convsim_format`.
+FileHandle open_result(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw InputError(path.string(), 0, "", "no such file");
+  if (fs::is_directory(path, ec)) not_a_result(path, "it is a folder");
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    not_a_result(path, "not an HDF5 file (or a truncated one)");
+  }
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id < 0) {
+    const std::string cause = detail::hdf5_error_message();
+    H5Eclear2(H5E_DEFAULT);
+    not_a_result(path, "HDF5 cannot open it" + (cause.empty() ? "" : ": " + cause));
+  }
+  FileHandle file(id);
+  const std::string format = read_string_attribute(file.get(), "convsim_format");
+  if (format.empty()) not_a_result(path, "it has no root attribute 'convsim_format'");
+  if (format != kResultFormat) {
+    not_a_result(path, "format '" + format + "' is not supported (this convsim reads '" +
+                           kResultFormat + "')");
+  }
+  return file;
+}
+
+std::string type_name(hid_t type) {
+  const std::size_t size = H5Tget_size(type);
+  switch (H5Tget_class(type)) {
+    case H5T_FLOAT:
+      return "float" + std::to_string(size * 8);
+    case H5T_INTEGER:
+      return (H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + std::to_string(size * 8);
+    case H5T_STRING:
+      return "string";
+    case H5T_COMPOUND:
+      return "compound";
+    default:
+      return "other";
+  }
+}
+
+// An attribute's value as text (strings as they are, numbers in full precision).
+std::string attribute_text(hid_t object, const char* name) {
+  auto attribute = AttributeHandle::checked(H5Aopen(object, name, H5P_DEFAULT), "H5Aopen", name);
+  auto type = DatatypeHandle::checked(H5Aget_type(attribute.get()), "H5Aget_type", name);
+  auto space = DataspaceHandle::checked(H5Aget_space(attribute.get()), "H5Aget_space", name);
+  const auto points =
+      h5_check(H5Sget_simple_extent_npoints(space.get()), "H5Sget_simple_extent_npoints", name);
+  const H5T_class_t type_class = H5Tget_class(type.get());
+  if (type_class == H5T_STRING && points == 1) return read_string_attribute(object, name);
+  if ((type_class == H5T_INTEGER || type_class == H5T_FLOAT) && points >= 1) {
+    std::string text;
+    if (type_class == H5T_INTEGER && H5Tget_sign(type.get()) == H5T_SGN_NONE) {
+      std::vector<unsigned long long> values(static_cast<std::size_t>(points));
+      h5_check(H5Aread(attribute.get(), H5T_NATIVE_ULLONG, values.data()), "H5Aread", name);
+      for (auto v : values) text += (text.empty() ? "" : " ") + std::to_string(v);
+    } else if (type_class == H5T_INTEGER) {
+      std::vector<long long> values(static_cast<std::size_t>(points));
+      h5_check(H5Aread(attribute.get(), H5T_NATIVE_LLONG, values.data()), "H5Aread", name);
+      for (auto v : values) text += (text.empty() ? "" : " ") + std::to_string(v);
+    } else {
+      std::vector<double> values(static_cast<std::size_t>(points));
+      h5_check(H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, values.data()), "H5Aread", name);
+      for (double v : values) {
+        char number[32];
+        std::snprintf(number, sizeof number, "%.17g", v);
+        text += (text.empty() ? "" : " ") + std::string(number);
+      }
+    }
+    return text;
+  }
+  return "<" + type_name(type.get()) + ">";
+}
+
+std::vector<std::string> attribute_names(hid_t object) {
+  std::vector<std::string> names;
+  auto collect = [](hid_t, const char* name, const H5A_info_t*, void* client) -> herr_t {
+    static_cast<std::vector<std::string>*>(client)->emplace_back(name);
+    return 0;
+  };
+  hsize_t position = 0;
+  if (H5Aiterate2(object, H5_INDEX_CRT_ORDER, H5_ITER_INC, &position, collect, &names) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    names.clear();
+    position = 0;
+    h5_check(H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &position, collect, &names),
+             "H5Aiterate2");
+  }
+  return names;
+}
+
+// The names of the scales attached to each dimension of `dataset` ("" where none is).
+std::vector<std::string> dimension_names(hid_t dataset, std::size_t rank) {
+  std::vector<std::string> names(rank);
+  if (h5_check(H5DSis_scale(dataset), "H5DSis_scale") > 0) {
+    char name[256] = {};
+    if (rank == 1 && H5DSget_scale_name(dataset, name, sizeof name) > 0) names[0] = name;
+    H5Eclear2(H5E_DEFAULT);
+    return names;
+  }
+  auto visit = [](hid_t, unsigned, hid_t scale, void* client) -> herr_t {
+    char name[256] = {};
+    if (H5DSget_scale_name(scale, name, sizeof name) > 0) {
+      *static_cast<std::string*>(client) = name;
+    }
+    return 1;  // the first scale of the dimension is enough
+  };
+  for (std::size_t d = 0; d < rank; ++d) {
+    if (H5DSget_num_scales(dataset, static_cast<unsigned>(d)) > 0) {
+      H5DSiterate_scales(dataset, static_cast<unsigned>(d), nullptr, visit, &names[d]);
+    }
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return names;
+}
+
+void describe_group(hid_t group, const std::string& prefix, ResultSummary& summary) {
+  for (const auto& name : child_names(group)) {
+    auto object =
+        ObjectHandle::checked(H5Oopen(group, name.c_str(), H5P_DEFAULT), "H5Oopen", name);
+    const std::string path = prefix + "/" + name;
+    if (H5Iget_type(object.get()) == H5I_GROUP) {
+      describe_group(object.get(), path, summary);
+      continue;
+    }
+    if (H5Iget_type(object.get()) != H5I_DATASET) continue;
+    DatasetSummary d;
+    d.path = path;
+    for (hsize_t n : dataset_shape(object.get())) d.shape.push_back(n);
+    d.dims = dimension_names(object.get(), d.shape.size());
+    auto type = DatatypeHandle::checked(H5Dget_type(object.get()), "H5Dget_type", path);
+    d.type = type_name(type.get());
+    d.units = read_string_attribute(object.get(), "units");
+    d.long_name = read_string_attribute(object.get(), "long_name");
+    summary.datasets.push_back(std::move(d));
+  }
+}
+
+}  // namespace
+
+//---- public ---------------------------------------------------------------------------------
+
+const char* convsim_version() noexcept { return CONVSIM_VERSION; }
+
+const char* convsim_git_revision() noexcept { return CONVSIM_GIT_REVISION; }
+
+std::string hdf5_library_version() {
+  unsigned major = 0, minor = 0, release = 0;
+  if (H5get_libversion(&major, &minor, &release) < 0) return "unknown";
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release);
+}
+
+void write_result(const RunResult& result, const fs::path& path,
+                  const ResultWriteOptions& options) {
+  const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) {
+    throw InputError(path.string(), 0, "",
+                     "cannot write the result: folder '" + folder.string() + "' does not exist");
+  }
+  fs::path temporary = path;
+  temporary += ".tmp." + std::to_string(::getpid());
+
+  detail::Hdf5Session session;
+  try {
+    {
+      auto create_plist =
+          PropertyListHandle::checked(H5Pcreate(H5P_FILE_CREATE), "H5Pcreate", "file");
+      h5_check(H5Pset_link_creation_order(create_plist.get(),
+                                          H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+               "H5Pset_link_creation_order");
+      h5_check(H5Pset_attr_creation_order(create_plist.get(),
+                                          H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+               "H5Pset_attr_creation_order");
+      auto file = FileHandle::checked(
+          H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, create_plist.get(), H5P_DEFAULT),
+          "H5Fcreate", temporary.string());
+      write_contents(file.get(), result, options);
+      file.close("H5Fclose", temporary.string());
+    }
+    if (options.sync) sync_file(temporary);
+    fs::rename(temporary, path);
+  } catch (...) {
+    fs::remove(temporary, ec);
+    throw;
+  }
+}
+
+RunResult read_result(const fs::path& path) {
+  detail::Hdf5Session session;
+  auto file = open_result(path);
+  const hid_t root = file.get();
+  RunResult r;
+  try {
+    r.title = read_string_attribute(root, "title");
+    r.scenario_name = read_string_attribute(root, "scenario_name");
+    r.scenario_yaml = read_string_attribute(root, "scenario");
+    r.scenario_hash = read_string_attribute(root, "scenario_hash");
+    r.seed = read_number_attribute<std::uint64_t>(root, "seed", H5T_NATIVE_UINT64);
+    r.steps_per_year = read_number_attribute<int>(root, "steps_per_year", H5T_NATIVE_INT);
+    {
+      auto time = open_dataset(root, kTime);
+      const auto shape = dataset_shape(time.get());
+      if (shape.size() != 1) not_a_result(path, "/time is not one-dimensional");
+      r.time = read_doubles(time.get(), shape[0], "/time");
+    }
+    {
+      auto sector = open_dataset(root, kSector);
+      r.sectors = read_strings(sector.get(), "/sector");
+    }
+    if (link_exists(root, kSectorRole)) {
+      auto roles = open_dataset(root, kSectorRole);
+      r.sector_roles = read_strings(roles.get(), "/sector_role");
+    }
+    const hsize_t time_count = r.time.size();
+    const hsize_t sector_count = r.sectors.size();
+    auto series_of = [&](const char* group) {
+      std::vector<Series> out;
+      for (auto& v : read_variables(root, group)) {
+        expect_shape(path, std::string("/") + group + "/" + v.name, v.shape, {time_count});
+        out.push_back({v.name, v.units, v.long_name, std::move(v.values)});
+      }
+      return out;
+    };
+    r.aggregate = series_of(kAggregate);
+    r.convergence = series_of(kConvergence);
+    for (auto& v : read_variables(root, kBySector)) {
+      expect_shape(path, "/by_sector/" + v.name, v.shape, {time_count, sector_count});
+      r.by_sector.push_back({v.name, v.units, v.long_name, std::move(v.values)});
+    }
+    for (auto& v : read_variables(root, kPolicy)) {
+      if (v.shape.size() == 1) {
+        expect_shape(path, "/policy/" + v.name, v.shape, {time_count});
+        r.policy.push_back({v.name, v.units, v.long_name, std::move(v.values)});
+      } else {
+        expect_shape(path, "/policy/" + v.name, v.shape, {time_count, sector_count});
+        r.policy_by_sector.push_back({v.name, v.units, v.long_name, std::move(v.values)});
+      }
+    }
+    if (link_exists(root, kPolicy)) {
+      auto policy = open_group(root, kPolicy);
+      r.events = read_events(policy.get());
+    }
+    r.snapshots = read_firms(root);
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    not_a_result(path, std::string("it is damaged: ") + e.what());
+  }
+  return r;
+}
+
+bool is_complete_result(const fs::path& path, const std::string& expected_hash) {
+  try {
+    detail::Hdf5Session session;
+    auto file = open_result(path);
+    if (!link_exists(file.get(), kTime)) return false;
+    return expected_hash.empty() ||
+           read_string_attribute(file.get(), "scenario_hash") == expected_hash;
+  } catch (...) {
+    H5Eclear2(H5E_DEFAULT);
+    return false;
+  }
+}
+
+std::string ResultSummary::attribute(const std::string& name) const {
+  for (const auto& [key, value] : attributes) {
+    if (key == name) return value;
+  }
+  return {};
+}
+
+ResultSummary describe_result(const fs::path& path) {
+  detail::Hdf5Session session;
+  auto file = open_result(path);
+  const hid_t root = file.get();
+  ResultSummary summary;
+  summary.path = path;
+  std::error_code ec;
+  summary.file_bytes = fs::file_size(path, ec);
+  try {
+    for (const auto& name : attribute_names(root)) {
+      summary.attributes.emplace_back(name, attribute_text(root, name.c_str()));
+    }
+    auto root_group = open_group(root, "/");
+    describe_group(root_group.get(), "", summary);
+    for (const auto& d : summary.datasets) {
+      if (d.path == "/time" && d.shape.size() == 1) summary.time_count = d.shape[0];
+      if (d.path == "/sector" && d.shape.size() == 1) summary.sector_count = d.shape[0];
+      if (d.path == "/firms/time" && d.shape.size() == 1) summary.snapshot_count = d.shape[0];
+      if (d.path == "/policy/events" && d.shape.size() == 1) summary.event_count = d.shape[0];
+    }
+    summary.time_first = std::numeric_limits<double>::quiet_NaN();
+    summary.time_last = summary.time_first;
+    if (summary.time_count > 0) {
+      auto time = open_dataset(root, kTime);
+      const auto values = read_doubles(time.get(), summary.time_count, "/time");
+      summary.time_first = values.front();
+      summary.time_last = values.back();
+    }
+    auto sector = open_dataset(root, kSector);
+    summary.sectors = read_strings(sector.get(), "/sector");
+  } catch (const std::exception& e) {
+    not_a_result(path, std::string("it is damaged: ") + e.what());
+  }
+  return summary;
+}
+
+}  // namespace convsim

@@ -1,0 +1,329 @@
+// Tests of the HDF5 result file: exact round trip, atomic writes, rejection of foreign files,
+// completeness checks for sweep resume, and the summary behind `convsim info`.
+#include "convsim/result_file.hpp"
+
+#include <gtest/gtest.h>
+#include <hdf5.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <stdexcept>
+
+#include "convsim/errors.hpp"
+#include "test_support.hpp"
+
+namespace convsim {
+namespace {
+
+namespace fs = std::filesystem;
+using convsim::testing::TempDir;
+
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// A small run: 3 sectors, 5 quarterly steps, two events, firm snapshots that grow and shrink.
+RunResult synthetic_result() {
+  RunResult r;
+  r.title = "convsim synthetic — 합성";  // non-ASCII on purpose
+  r.scenario_name = "synthetic";
+  r.scenario_yaml = "name: synthetic\nsteps_per_year: 4\nyears: 1.25\n";
+  r.scenario_hash = "0123456789abcdef";
+  r.seed = 18446744073709551557ULL;  // needs all 64 bits
+  r.steps_per_year = 4;
+  r.time = {2020.0, 2020.25, 2020.5, 2020.75, 2021.0};
+  r.sectors = {"contents", "health_care", "의료"};
+  r.sector_roles = {"contents", "converging", "converging"};
+  const std::size_t t_count = r.time.size();
+  const std::size_t s_count = r.sectors.size();
+  auto series = [&](const std::string& name, double base) {
+    Series s{name, "1e8 KRW/year", name + " (annual rate)", {}};
+    for (std::size_t t = 0; t < t_count; ++t) s.values.push_back(base + 0.1 * static_cast<double>(t));
+    return s;
+  };
+  auto sector_series = [&](const std::string& name, double base) {
+    SectorSeries s{name, "persons", name + " by sector", {}};
+    for (std::size_t t = 0; t < t_count; ++t) {
+      for (std::size_t k = 0; k < s_count; ++k) {
+        s.values.push_back(base + static_cast<double>(10 * k + t) + 1.0 / 3.0);
+      }
+    }
+    return s;
+  };
+  // Names out of alphabetical order, so the test sees that the written order is kept.
+  r.aggregate = {series("output", 100.0), series("jobs", 50.0), series("adoption", 0.0)};
+  r.aggregate[2].values[1] = kNaN;
+  r.aggregate[2].units = "1";
+  r.by_sector = {sector_series("output", 1.0), sector_series("employment", 2.0)};
+  r.convergence = {series("output", 7.0)};
+  r.policy = {series("infrastructure", 1.0)};
+  r.policy_by_sector = {sector_series("barrier", 0.5)};
+  r.events = {
+      {"telemedicine", "barrier", "health_care,의료", "set", 2020.5, kNaN, 0.5, 0.0},
+      {"5g", "infrastructure", "", "add", 2020.25, 2021.0, 0.0, 0.25},
+  };
+  auto snapshot = [](double time, std::size_t slots) {
+    FirmSnapshot s;
+    s.time = time;
+    FirmColumn capital{"capital", "1e8 KRW", "capital stock", {}};
+    FirmColumn sector{"sector", "1", "sector index", {}};
+    for (std::size_t i = 0; i < slots; ++i) {
+      capital.values.push_back(time + static_cast<double>(i) * 1.5);
+      sector.values.push_back(static_cast<double>(i % 3));
+    }
+    if (slots > 1) capital.values[1] = kNaN;  // an exited firm's slot
+    s.columns = {capital, sector};
+    return s;
+  };
+  r.snapshots = {snapshot(2020.0, 4), snapshot(2020.5, 7), snapshot(2021.0, 2)};
+  return r;
+}
+
+// Bit equality, so NaN equals NaN and -0 differs from 0.
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+void expect_same_values(const std::vector<double>& a, const std::vector<double>& b,
+                        const std::string& what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_TRUE(same_bits(a[i], b[i])) << what << "[" << i << "]: " << a[i] << " vs " << b[i];
+  }
+}
+
+template <typename S>
+void expect_same_series(const std::vector<S>& a, const std::vector<S>& b, const std::string& what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].name, b[i].name) << what;
+    EXPECT_EQ(a[i].units, b[i].units) << what << "/" << a[i].name;
+    EXPECT_EQ(a[i].long_name, b[i].long_name) << what << "/" << a[i].name;
+    expect_same_values(a[i].values, b[i].values, what + "/" + a[i].name);
+  }
+}
+
+void expect_same_result(const RunResult& a, const RunResult& b) {
+  EXPECT_EQ(a.title, b.title);
+  EXPECT_EQ(a.scenario_name, b.scenario_name);
+  EXPECT_EQ(a.scenario_yaml, b.scenario_yaml);
+  EXPECT_EQ(a.scenario_hash, b.scenario_hash);
+  EXPECT_EQ(a.seed, b.seed);
+  EXPECT_EQ(a.steps_per_year, b.steps_per_year);
+  expect_same_values(a.time, b.time, "time");
+  EXPECT_EQ(a.sectors, b.sectors);
+  EXPECT_EQ(a.sector_roles, b.sector_roles);
+  expect_same_series(a.aggregate, b.aggregate, "aggregate");
+  expect_same_series(a.by_sector, b.by_sector, "by_sector");
+  expect_same_series(a.convergence, b.convergence, "convergence");
+  expect_same_series(a.policy, b.policy, "policy");
+  expect_same_series(a.policy_by_sector, b.policy_by_sector, "policy_by_sector");
+  ASSERT_EQ(a.events.size(), b.events.size());
+  for (std::size_t i = 0; i < a.events.size(); ++i) {
+    const auto& x = a.events[i];
+    const auto& y = b.events[i];
+    EXPECT_EQ(x.name, y.name);
+    EXPECT_EQ(x.lever, y.lever);
+    EXPECT_EQ(x.sectors, y.sectors);
+    EXPECT_EQ(x.mode, y.mode);
+    EXPECT_TRUE(same_bits(x.at, y.at));
+    EXPECT_TRUE(same_bits(x.until, y.until));
+    EXPECT_TRUE(same_bits(x.ramp_years, y.ramp_years));
+    EXPECT_TRUE(same_bits(x.value, y.value));
+  }
+  ASSERT_EQ(a.snapshots.size(), b.snapshots.size());
+  for (std::size_t i = 0; i < a.snapshots.size(); ++i) {
+    EXPECT_TRUE(same_bits(a.snapshots[i].time, b.snapshots[i].time));
+    const auto& ca = a.snapshots[i].columns;
+    const auto& cb = b.snapshots[i].columns;
+    ASSERT_EQ(ca.size(), cb.size());
+    for (std::size_t c = 0; c < ca.size(); ++c) {
+      EXPECT_EQ(ca[c].name, cb[c].name);
+      EXPECT_EQ(ca[c].units, cb[c].units);
+      EXPECT_EQ(ca[c].long_name, cb[c].long_name);
+      expect_same_values(ca[c].values, cb[c].values,
+                         "snapshot " + std::to_string(i) + " " + ca[c].name);
+    }
+  }
+}
+
+std::size_t entries_in(const fs::path& folder) {
+  return static_cast<std::size_t>(
+      std::distance(fs::directory_iterator(folder), fs::directory_iterator()));
+}
+
+TEST(ResultFile, RoundTripIsExact) {
+  TempDir dir;
+  const RunResult written = synthetic_result();
+  write_result(written, dir / "run.h5");
+  expect_same_result(written, read_result(dir / "run.h5"));
+  EXPECT_EQ(entries_in(dir.path()), 1u);  // no temporary file left behind
+}
+
+TEST(ResultFile, RoundTripWithoutCompressionOrSnapshotsOrRoles) {
+  TempDir dir;
+  RunResult written = synthetic_result();
+  written.sector_roles.clear();
+  written.snapshots.push_back(FirmSnapshot{2021.5, {{"capital", "1e8 KRW", "capital stock", {}},
+                                                    {"sector", "1", "sector index", {}}}});
+  ResultWriteOptions options;
+  options.firm_deflate_level = 0;
+  options.sync = false;
+  write_result(written, dir / "plain.h5", options);
+  expect_same_result(written, read_result(dir / "plain.h5"));
+
+  written.snapshots.clear();
+  written.events.clear();
+  write_result(written, dir / "no_firms.h5");
+  expect_same_result(written, read_result(dir / "no_firms.h5"));
+}
+
+TEST(ResultFile, EmptyRunRoundTrips) {
+  TempDir dir;
+  RunResult empty;
+  empty.title = "empty";
+  write_result(empty, dir / "empty.h5");
+  expect_same_result(empty, read_result(dir / "empty.h5"));
+}
+
+TEST(ResultFile, BadSeriesLengthThrowsMidWriteAndLeavesNoFile) {
+  TempDir dir;
+  RunResult bad = synthetic_result();
+  bad.by_sector[1].values.pop_back();  // written after /aggregate: the writer is half-way through
+  EXPECT_THROW(write_result(bad, dir / "run.h5"), std::invalid_argument);
+  EXPECT_EQ(entries_in(dir.path()), 0u);
+}
+
+TEST(ResultFile, FailedWriteKeepsThePreviousFile) {
+  TempDir dir;
+  const RunResult good = synthetic_result();
+  write_result(good, dir / "run.h5");
+  RunResult bad = synthetic_result();
+  bad.snapshots[2].columns[1].values.push_back(1.0);  // firm columns of unequal length
+  bad.title = "bad";
+  EXPECT_THROW(write_result(bad, dir / "run.h5"), std::invalid_argument);
+  EXPECT_EQ(entries_in(dir.path()), 1u);
+  EXPECT_EQ(read_result(dir / "run.h5").title, good.title);
+}
+
+TEST(ResultFile, FailedRenameRemovesTheTemporaryFile) {
+  TempDir dir;
+  fs::create_directories(dir / "run.h5" / "occupied");  // a non-empty folder cannot be replaced
+  EXPECT_THROW(write_result(synthetic_result(), dir / "run.h5"), std::exception);
+  EXPECT_EQ(entries_in(dir.path()), 1u);
+  EXPECT_TRUE(fs::is_directory(dir / "run.h5"));
+}
+
+TEST(ResultFile, RejectsDuplicateAndReservedNames) {
+  TempDir dir;
+  RunResult duplicate = synthetic_result();
+  duplicate.aggregate[1].name = "output";
+  EXPECT_THROW(write_result(duplicate, dir / "a.h5"), std::invalid_argument);
+  RunResult reserved = synthetic_result();
+  reserved.by_sector[0].name = "sector";
+  EXPECT_THROW(write_result(reserved, dir / "b.h5"), std::invalid_argument);
+  RunResult clash = synthetic_result();
+  clash.policy_by_sector[0].name = "infrastructure";  // same group as policy[0]
+  EXPECT_THROW(write_result(clash, dir / "c.h5"), std::invalid_argument);
+  RunResult slash = synthetic_result();
+  slash.convergence[0].name = "a/b";
+  EXPECT_THROW(write_result(slash, dir / "d.h5"), std::invalid_argument);
+  EXPECT_EQ(entries_in(dir.path()), 0u);
+}
+
+TEST(ResultFile, MissingFolderIsInputError) {
+  TempDir dir;
+  EXPECT_THROW(write_result(synthetic_result(), dir / "missing" / "run.h5"), InputError);
+}
+
+TEST(ResultFile, ForeignFilesAreInputErrors) {
+  TempDir dir;
+  convsim::testing::write_text(dir / "text.h5", "this is not HDF5\n");
+  EXPECT_THROW(read_result(dir / "text.h5"), InputError);
+  EXPECT_THROW(read_result(dir / "absent.h5"), InputError);
+  EXPECT_THROW(describe_result(dir / "text.h5"), InputError);
+  try {
+    read_result(dir / "text.h5");
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.file(), (dir / "text.h5").string());
+    EXPECT_NE(std::string(e.what()).find("not a convsim result"), std::string::npos) << e.what();
+  }
+
+  // A valid HDF5 file that is not a convsim result.
+  const hid_t file = H5Fcreate((dir / "other.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  H5Fclose(file);
+  EXPECT_THROW(read_result(dir / "other.h5"), InputError);
+  EXPECT_FALSE(is_complete_result(dir / "other.h5"));
+}
+
+TEST(ResultFile, IsCompleteResult) {
+  TempDir dir;
+  write_result(synthetic_result(), dir / "run.h5");
+  EXPECT_TRUE(is_complete_result(dir / "run.h5"));
+  EXPECT_TRUE(is_complete_result(dir / "run.h5", "0123456789abcdef"));
+  EXPECT_FALSE(is_complete_result(dir / "run.h5", "another-hash"));
+  EXPECT_FALSE(is_complete_result(dir / "absent.h5"));
+  EXPECT_FALSE(is_complete_result(dir.path()));
+
+  const std::string bytes = convsim::testing::read_text(dir / "run.h5");
+  convsim::testing::write_text(dir / "truncated.h5", bytes.substr(0, bytes.size() / 2));
+  EXPECT_FALSE(is_complete_result(dir / "truncated.h5"));
+  EXPECT_THROW(read_result(dir / "truncated.h5"), InputError);
+  convsim::testing::write_text(dir / "garbage.h5", std::string(4096, '\x5a'));
+  EXPECT_FALSE(is_complete_result(dir / "garbage.h5"));
+  convsim::testing::write_text(dir / "empty.h5", "");
+  EXPECT_FALSE(is_complete_result(dir / "empty.h5"));
+}
+
+TEST(ResultFile, DescribeListsAttributesAndDatasets) {
+  TempDir dir;
+  ResultWriteOptions options;
+  options.created = "2024-01-02T03:04:05Z";
+  write_result(synthetic_result(), dir / "run.h5", options);
+  const ResultSummary s = describe_result(dir / "run.h5");
+  EXPECT_EQ(s.time_count, 5u);
+  EXPECT_EQ(s.sector_count, 3u);
+  EXPECT_DOUBLE_EQ(s.time_first, 2020.0);
+  EXPECT_DOUBLE_EQ(s.time_last, 2021.0);
+  EXPECT_EQ(s.snapshot_count, 3u);
+  EXPECT_EQ(s.event_count, 2u);
+  EXPECT_EQ(s.sectors, synthetic_result().sectors);
+  EXPECT_GT(s.file_bytes, 0u);
+  EXPECT_EQ(s.attribute("convsim_format"), kResultFormat);
+  EXPECT_EQ(s.attribute("seed"), "18446744073709551557");
+  EXPECT_EQ(s.attribute("steps_per_year"), "4");
+  EXPECT_EQ(s.attribute("created"), "2024-01-02T03:04:05Z");
+  EXPECT_EQ(s.attribute("Conventions"), "CF-1.8");
+  EXPECT_EQ(s.attribute("convsim_version"), convsim_version());
+  EXPECT_EQ(s.attribute("git_revision"), convsim_git_revision());
+
+  auto find = [&](const std::string& path) -> const DatasetSummary* {
+    for (const auto& d : s.datasets) {
+      if (d.path == path) return &d;
+    }
+    return nullptr;
+  };
+  const DatasetSummary* output = find("/by_sector/output");
+  ASSERT_NE(output, nullptr);
+  EXPECT_EQ(output->shape, (std::vector<std::uint64_t>{5, 3}));
+  EXPECT_EQ(output->dims, (std::vector<std::string>{"time", "sector"}));
+  EXPECT_EQ(output->units, "persons");
+  EXPECT_EQ(output->type, "float64");
+  const DatasetSummary* capital = find("/firms/capital");
+  ASSERT_NE(capital, nullptr);
+  EXPECT_EQ(capital->shape, (std::vector<std::uint64_t>{3, 7}));
+  EXPECT_EQ(capital->dims, (std::vector<std::string>{"time", "firm"}));
+  const DatasetSummary* time = find("/time");
+  ASSERT_NE(time, nullptr);
+  EXPECT_EQ(time->units, "year");
+  ASSERT_NE(find("/policy/events"), nullptr);
+  EXPECT_EQ(find("/policy/events")->type, "compound");
+}
+
+TEST(ResultFile, VersionStrings) {
+  EXPECT_STRNE(convsim_version(), "");
+  EXPECT_STRNE(convsim_git_revision(), "");
+  EXPECT_EQ(hdf5_library_version().substr(0, 2), "1.");
+}
+
+}  // namespace
+}  // namespace convsim
