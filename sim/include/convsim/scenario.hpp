@@ -1,0 +1,188 @@
+// Scenario: the typed, validated, immutable description of one run (the model, in MuJoCo's
+// mjModel sense). Built once from a ScenarioDocument; never changed while a run steps.
+// Every quantity's unit is listed in scenario_schema() and docs/scenarios.md.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "convsim/scenario_document.hpp"
+
+namespace convsim {
+
+// A sector's place in the economy: one of the ICT value chain (C-P-N-D) or a converging industry.
+enum class SectorRole : std::uint8_t { contents, platform, network, device, converging };
+
+// The role's scenario spelling ("contents", ..., "converging").
+const char* to_string(SectorRole role);
+// Whether the role belongs to the ICT value chain.
+inline bool is_ict(SectorRole role) { return role != SectorRole::converging; }
+
+// One sector: data, not code. Adding a sector is a YAML edit.
+struct Sector {
+  std::string name;
+  SectorRole role = SectorRole::converging;
+  double firm_share = 0;          // share of initial firms (normalised over sectors), 1
+  double barrier = 0;             // regulatory barrier to convergence in 1990, 0 (none) .. 1 (prohibitive)
+  double ict_synergy = 0.5;       // synergy with ICT, 0..1: link intensity and partner choice
+  double tfp = 1;                 // sector total factor productivity level, 1
+  double capital_per_worker = 1;  // initial capital per worker, 1e8 KRW/person
+  double initial_converged = 0;   // share of the sector's firms converged (package) at the start, 1
+};
+
+// The policy levers a scenario can pull.
+enum class Lever : std::uint8_t { barrier, infrastructure, selective_focus, smart_work, accessibility, rd_support };
+// The lever's scenario spelling.
+const char* to_string(Lever lever);
+
+// One timed policy event: from `at`, the lever moves towards `value` over `ramp_years`, until `until`.
+struct PolicyEvent {
+  std::string name;                // the event's key under `policies`
+  Lever lever = Lever::barrier;
+  std::vector<int> sectors;        // target sector indices (empty: every sector)
+  double at = 0;                   // year
+  double until = std::numeric_limits<double>::infinity();  // year; infinity: stays in force
+  double ramp_years = 0;           // years to reach full strength
+  double value = 0;                // target level (mode set) or increment (mode add)
+  bool additive = false;           // mode: add to the lever's level rather than set it
+};
+
+struct TimeSettings {
+  int start_year = 1990;
+  int end_year = 2020;      // inclusive: the last step starts in this year
+  int steps_per_year = 1;
+};
+
+struct EconomySettings {
+  std::int64_t firms = 100000;           // initial firms, 1
+  double size_exponent = 1.06;           // Zipf (Pareto tail) exponent of firm employment, 1
+  double min_firm_size = 1;              // persons
+  double max_firm_size = 100000;         // persons
+  double initial_wage = 0.25;            // 1e8 KRW per person-year
+  double labour_supply_growth = 0.01;    // 1/year
+  double labour_supply_elasticity = 0.3; // elasticity of labour supply to the wage, 1
+};
+
+struct NetworkSettings {
+  double mean_degree = 8;                 // mean suppliers per firm, 1
+  double size_preference = 1.0;           // exponent of size in supplier choice (preferential), 1
+  std::vector<double> link_intensity;     // [S*S], supplier-major: intensity[supplier*S + customer]
+};
+
+struct TechnologySettings {
+  double innovation_rate = 0.4;           // innovation events per firm-year
+  double innovation_step = 0.02;          // mean log-technology gain of one innovation, log points
+  double imitation_rate = 0.15;           // share of the gap to neighbours closed per year, 1/year
+  double infrastructure_elasticity = 0.5; // elasticity of both rates to infrastructure, 1
+};
+
+struct AdoptionSettings {
+  double base_hazard = 0.004;               // spontaneous convergence hazard, 1/year
+  double peer_effect = 0.35;                // hazard per unit share of converged neighbours, 1/year
+  double infrastructure_elasticity = 1.0;   // elasticity of the hazard to infrastructure, 1
+  double upgrade_hazard = 0.12;             // package→hybrid→fusion hazard, 1/year
+  double lift_package = 0.04;               // productivity lift of each level, share
+  double lift_hybrid = 0.10;
+  double lift_fusion = 0.18;
+  std::int64_t partner_capacity = 4;        // new partnerships an ICT firm accepts per step, 1
+};
+
+struct ProsumerSettings {
+  double initial_share = 0.02;   // share of customers co-creating through social media, 1
+  double growth_rate = 0.3;      // logistic diffusion rate, 1/year
+  double max_share = 0.6;        // saturation share at full accessibility, 1
+  double demand_effect = 0.25;   // extra demand for converged output per unit prosumer share, 1
+};
+
+struct ProductionSettings {
+  double capital_elasticity = 0.30;  // alpha, 1
+  double labour_elasticity = 0.60;   // beta, 1
+  double depreciation = 0.08;        // 1/year
+  double investment_rate = 0.35;     // share of operating surplus invested, 1
+  double user_cost = 0.04;           // opportunity cost of capital in profit, 1/year
+  double hiring_speed = 0.6;         // share of the gap to desired employment closed per year, 1/year
+  double smart_work_hours = 0.05;    // effective-hours gain per unit smart work, 1
+};
+
+struct DynamicsSettings {
+  double exit_after_years = 2;        // years of losses before a firm exits, year
+  double exit_hazard = 0.015;         // exogenous exit hazard, 1/year
+  double entry_rate = 0.015;          // entrants per alive firm-year, 1/year
+  double entry_convergence = 0.5;     // extra entry per unit growth rate of converged output, 1
+};
+
+struct EnvironmentSettings {
+  double infrastructure = 1.0;        // network infrastructure index in the first year, 1 (1990 = 1)
+  double infrastructure_growth = 0.03;// market-led growth of the index, 1/year
+  double accessibility = 0.6;         // share of society with network access at start, 1
+  double smart_work = 0.0;            // smart-work intensity at start, 1
+};
+
+struct OutputSettings {
+  std::vector<double> snapshot_years;  // years at which every firm's state is written
+};
+
+// The resolved scenario: what a run reads and nothing else.
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::string source_file;
+  std::uint64_t seed = 1;
+  TimeSettings time;
+  EconomySettings economy;
+  NetworkSettings network;
+  TechnologySettings technology;
+  AdoptionSettings adoption;
+  ProsumerSettings prosumers;
+  ProductionSettings production;
+  DynamicsSettings dynamics;
+  EnvironmentSettings environment;
+  OutputSettings output;
+  std::vector<Sector> sectors;
+  std::vector<PolicyEvent> policies;
+  std::string resolved_yaml;  // the document the scenario was built from, extends resolved
+  SourceLocation firms_location;  // where economy.firms was set (for the memory check's message)
+
+  // Number of steps: (end_year - start_year + 1) * steps_per_year.
+  int steps() const { return (time.end_year - time.start_year + 1) * time.steps_per_year; }
+  // Step length in years.
+  double dt() const { return 1.0 / time.steps_per_year; }
+  // Decimal year at the start of step t.
+  double year_of_step(int t) const { return time.start_year + t * dt(); }
+  // Index of the sector with this name, or -1.
+  int sector_index(const std::string& sector_name) const;
+  // Link intensity from supplier sector s to customer sector c.
+  double link_intensity(int supplier, int customer) const {
+    return network.link_intensity[static_cast<std::size_t>(supplier) * sectors.size() + customer];
+  }
+};
+
+// Builds and validates a scenario (throws InputError naming file, line and key).
+Scenario build_scenario(const ScenarioDocument& document);
+// Loads a scenario file, applies --set overrides ("key.path=value") and validates it.
+Scenario load_scenario(const std::filesystem::path& path, const std::vector<std::string>& overrides = {});
+
+// The run's identity: a hex digest of the resolved scenario text and the seed.
+std::string run_identity(const Scenario& scenario);
+
+// What a scenario key is, for validation messages and the scenario reference (docs/scenarios.md).
+struct ParameterDoc {
+  std::string key;      // dotted path; <sector>, <event>, <supplier>, <customer> stand for names
+  std::string type;     // real, integer, year, text, choice, list of ...
+  std::string unit;
+  std::string default_value;
+  std::string range;
+  std::string description;
+};
+// Every key a scenario may hold.
+const std::vector<ParameterDoc>& scenario_schema();
+
+// Bytes a run of this scenario needs at its peak, estimated before allocation.
+std::uint64_t estimated_run_bytes(const Scenario& scenario);
+// Throws InputError (key economy.firms) when the estimate exceeds the memory available.
+void check_memory(const Scenario& scenario);
+
+}  // namespace convsim

@@ -1,0 +1,68 @@
+// ScenarioDocument: a scenario YAML file flattened to dotted keys, with `extends:` resolved and
+// `--set` overrides applied. Every leaf remembers the file and line it came from, so validation
+// errors can name them.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+namespace convsim {
+
+// Where a value was written: a file and 1-based line ("<command line>", 0 for --set).
+struct SourceLocation {
+  std::string file;
+  int line = 0;
+};
+
+// One leaf of a scenario: a scalar or a list of scalars, and where it was written.
+struct DocumentEntry {
+  YAML::Node value;
+  SourceLocation where;
+};
+
+// A scenario as dotted keys ("sectors.health_care.barrier") in document order.
+class ScenarioDocument {
+ public:
+  // Reads `path`, following `extends:` chains (maps merge, later files win). Throws InputError.
+  static ScenarioDocument load(const std::filesystem::path& path);
+  // Parses YAML text as if it were a file named `file_label` (extends is resolved against cwd).
+  static ScenarioDocument parse(const std::string& yaml_text, const std::string& file_label);
+
+  // Applies an override "key.path=value"; the value is read as YAML (numbers, lists, strings).
+  void apply_override(const std::string& assignment);
+  // Sets (or replaces) one leaf; replacing a map with a leaf or a leaf with a map drops the old.
+  void set(const std::string& key, const YAML::Node& value, const SourceLocation& where);
+  // Removes a key and everything below it.
+  void erase_subtree(const std::string& key);
+
+  // The entry at a dotted key, or nullptr.
+  const DocumentEntry* find(const std::string& key) const;
+  // The distinct child names directly below `prefix` (e.g. sector names below "sectors"), in order.
+  std::vector<std::string> children(const std::string& prefix) const;
+  // Whether any key equals `key` or starts with `key.`.
+  bool contains_subtree(const std::string& key) const;
+  // Every key in document order.
+  const std::vector<std::string>& keys() const { return order_; }
+  // The file the document was loaded from (the most derived one).
+  const std::string& file() const { return file_; }
+  // Where a subtree was first written (for errors about missing keys below it).
+  SourceLocation location_of(const std::string& key) const;
+
+  // The document as nested YAML (extends resolved, overrides applied), re-loadable as it is.
+  std::string to_yaml() const;
+
+ private:
+  void merge_file(const std::filesystem::path& path, std::vector<std::filesystem::path>& chain,
+                  const SourceLocation& requested_at);
+  void merge_node(const YAML::Node& node, const std::string& prefix, const std::string& file);
+
+  std::string file_;
+  std::vector<std::string> order_;
+  std::unordered_map<std::string, DocumentEntry> entries_;
+};
+
+}  // namespace convsim
