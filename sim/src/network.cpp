@@ -1,0 +1,96 @@
+#include "convsim/network.hpp"
+
+#include <algorithm>
+
+namespace convsim {
+
+CsrLinks CsrLinks::from_links(std::size_t firms, const std::vector<Link>& links) {
+  CsrLinks csr;
+  csr.offsets.assign(firms + 1, 0);
+  for (const Link& l : links) ++csr.offsets[l.customer + 1];
+  for (std::size_t i = 0; i < firms; ++i) csr.offsets[i + 1] += csr.offsets[i];
+  csr.suppliers.resize(links.size());
+  csr.weights.resize(links.size());
+  std::vector<std::uint64_t> cursor(csr.offsets.begin(), csr.offsets.end() - 1);
+  for (const Link& l : links) {
+    const std::uint64_t at = cursor[l.customer]++;
+    csr.suppliers[at] = l.supplier;
+    csr.weights[at] = l.weight;
+  }
+  return csr;
+}
+
+FirmNetwork::FirmNetwork(CsrLinks base) : base_(std::move(base)) {
+  overlay_.offsets.assign(base_.offsets.size(), 0);
+}
+
+void FirmNetwork::grow(std::size_t firms) {
+  if (firms <= base_.firms()) return;
+  base_.offsets.resize(firms + 1, base_.offsets.back());
+  overlay_.offsets.resize(firms + 1, overlay_.offsets.empty() ? 0 : overlay_.offsets.back());
+}
+
+void FirmNetwork::add_links(const std::vector<Link>& links, const std::vector<std::uint8_t>& alive) {
+  if (links.empty()) return;
+  overlay_links_.insert(overlay_links_.end(), links.begin(), links.end());
+  if (static_cast<double>(overlay_links_.size()) > kOverlayMergeShare * static_cast<double>(base_.links())) {
+    compact(alive);
+    return;
+  }
+  overlay_ = CsrLinks::from_links(firms(), overlay_links_);
+}
+
+void FirmNetwork::compact(const std::vector<std::uint8_t>& alive) {
+  const std::size_t n = firms();
+  auto live = [&](FirmId f) { return f < alive.size() && alive[f] != 0; };
+  CsrLinks merged;
+  merged.offsets.assign(n + 1, 0);
+  for (std::size_t c = 0; c < n; ++c) {
+    std::uint64_t count = 0;
+    if (live(static_cast<FirmId>(c))) {
+      for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float) { count += live(s) ? 1 : 0; });
+    }
+    merged.offsets[c + 1] = merged.offsets[c] + count;
+  }
+  merged.suppliers.resize(merged.offsets[n]);
+  merged.weights.resize(merged.offsets[n]);
+  for (std::size_t c = 0; c < n; ++c) {
+    if (!live(static_cast<FirmId>(c))) continue;
+    std::uint64_t at = merged.offsets[c];
+    for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float w) {
+      if (!live(s)) return;
+      merged.suppliers[at] = s;
+      merged.weights[at] = w;
+      ++at;
+    });
+  }
+  base_ = std::move(merged);
+  overlay_ = CsrLinks{};
+  overlay_.offsets.assign(n + 1, 0);
+  overlay_links_.clear();
+}
+
+std::size_t FirmNetwork::in_degree(FirmId customer) const {
+  std::size_t d = base_.offsets[customer + 1] - base_.offsets[customer];
+  if (!overlay_.suppliers.empty()) d += overlay_.offsets[customer + 1] - overlay_.offsets[customer];
+  return d;
+}
+
+std::vector<Link> FirmNetwork::all_links() const {
+  std::vector<Link> out;
+  out.reserve(links());
+  for (std::size_t c = 0; c < firms(); ++c) {
+    for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float w) { out.push_back({s, static_cast<FirmId>(c), w}); });
+  }
+  return out;
+}
+
+std::size_t FirmNetwork::memory_bytes() const {
+  auto bytes = [](const CsrLinks& c) {
+    return c.offsets.capacity() * sizeof(std::uint64_t) + c.suppliers.capacity() * sizeof(FirmId) +
+           c.weights.capacity() * sizeof(float);
+  };
+  return bytes(base_) + bytes(overlay_) + overlay_links_.capacity() * sizeof(Link);
+}
+
+}  // namespace convsim
