@@ -1,0 +1,92 @@
+// Economy: the mutable state of a run (MuJoCo's mjData to the Scenario's mjModel). Firms are a
+// structure of arrays indexed by FirmId; the network is CSR. A step reads state t and writes t+1.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "convsim/network.hpp"
+#include "convsim/scenario.hpp"
+
+namespace convsim::models {
+
+// Convergence levels: the degrees of combining ICT with an industry.
+enum class ConvergenceLevel : std::uint8_t { none = 0, package = 1, hybrid = 2, fusion = 3 };
+
+// What a neighbour may read of a firm during a step (double-buffered, packed to one cache read).
+struct VisibleFirm {
+  float technology;     // log technology a, log points
+  std::uint8_t level;   // ConvergenceLevel
+  std::uint8_t alive;   // 1 alive, 0 exited
+  std::uint16_t sector;
+};
+
+// Firm state as columns. Slots are never reused: an exited firm keeps its slot with alive = 0.
+struct FirmState {
+  std::vector<std::uint16_t> sector;
+  std::vector<std::uint8_t> alive;
+  std::vector<std::uint8_t> level;       // ConvergenceLevel
+  std::vector<double> technology;        // log technology a (evolves), log points
+  std::vector<float> productivity;       // log firm-specific efficiency theta (fixed), log points
+  std::vector<double> capital;           // K, 1e8 KRW
+  std::vector<double> employment;        // L, persons
+  std::vector<double> output;            // Y in the last step, 1e8 KRW/year
+  std::vector<std::int32_t> age;         // steps since entry
+  std::vector<std::uint16_t> loss_steps; // consecutive loss-making steps
+
+  std::size_t size() const { return sector.size(); }
+  // Appends n default slots (dead, zero) and returns the first new id.
+  FirmId append(std::size_t n);
+  // Bytes held by the columns.
+  std::size_t memory_bytes() const;
+};
+
+// Sampling firms of one sector in proportion to size^preference (supplier and partner choice).
+struct SectorSampler {
+  std::vector<FirmId> firms;        // alive firms of the sector, by id
+  std::vector<double> cumulative;   // cumulative weights, same length
+  // The firm for a uniform draw u in (0,1), or UINT32_MAX when the sector has no firm.
+  FirmId pick(double u) const;
+};
+
+// Economy-wide state that is not per firm.
+struct MarketState {
+  double wage = 0;                  // 1e8 KRW/(person*year)
+  double reference_wage = 0;        // initial wage, w0
+  double reference_labour = 0;      // initial employment N0, persons
+  double prosumer_share = 0;        // 1
+  double previous_converged_output = 0;  // for the entry response, 1e8 KRW/year
+  double converged_output_growth = 0;    // 1/year
+};
+
+// The whole mutable state of one run.
+struct Economy {
+  FirmState firms;
+  std::vector<VisibleFirm> visible;       // state t, read by neighbours
+  std::vector<VisibleFirm> visible_next;  // state t+1, written by each firm for itself
+  FirmNetwork network;
+  std::vector<SectorSampler> samplers;    // [S]
+  std::vector<std::vector<double>> supplier_sectors;  // [customer S][supplier S] cumulative intensity
+  MarketState market;
+  std::vector<double> sector_mean_technology;  // [S] mean log technology of alive firms
+  int step = 0;                            // steps done
+};
+
+// Builds the initial economy of a scenario (sizes, sectors, technology, network), deterministic
+// in the scenario and seed whatever the thread count.
+Economy build_economy(const Scenario& scenario);
+
+// Rebuilds the per-sector samplers from current sizes.
+void rebuild_samplers(const Scenario& scenario, Economy& economy);
+
+// Draws a supplier for a customer of `customer_sector` from two uniforms (sector, then firm by
+// size); UINT32_MAX when no supplier sector has firms.
+FirmId draw_supplier(const Economy& economy, int customer_sector, double u_sector, double u_firm);
+
+// Draws a firm's initial employment from the truncated Pareto (Zipf) law for uniform u.
+double draw_firm_size(const EconomySettings& economy, double u);
+
+// Productivity multiplier of a convergence level (1 + lift).
+double level_multiplier(const AdoptionSettings& adoption, std::uint8_t level);
+
+}  // namespace convsim::models

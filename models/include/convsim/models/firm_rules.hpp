@@ -1,0 +1,38 @@
+// The firm-level rules shared by initialisation, the step and entry: efficiency, desired
+// employment, output. Written once here so that every place that creates or updates a firm
+// agrees on the same Cobb-Douglas economics.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "convsim/scenario.hpp"
+
+namespace convsim::models {
+
+// Log of the firm's efficiency ln A = theta + a + ln(z_s) + ln(1 + lift) + ln(demand) + ln(hours).
+inline double log_efficiency(double productivity, double technology, double log_sector_factor) {
+  return productivity + technology + log_sector_factor;
+}
+
+// Desired employment at wage w: argmax_L A K^alpha L^beta - w L = (beta A K^alpha / w)^(1/(1-beta)).
+inline double desired_employment(double log_a, double log_k, double log_w, const ProductionSettings& p) {
+  return std::exp((std::log(p.labour_elasticity) + log_a + p.capital_elasticity * log_k - log_w) /
+                  (1.0 - p.labour_elasticity));
+}
+
+// Output Y = A K^alpha L^beta (annual rate, 1e8 KRW/year).
+inline double cobb_douglas_output(double log_a, double log_k, double labour, const ProductionSettings& p) {
+  if (labour <= 0) return 0.0;
+  return std::exp(log_a + p.capital_elasticity * log_k + p.labour_elasticity * std::log(labour));
+}
+
+// The log productivity theta that makes employment L optimal at wage w given K and the rest of ln A.
+inline double productivity_for_optimal_size(double labour, double capital, double wage, double technology,
+                                            double log_sector_factor, const ProductionSettings& p) {
+  const double log_a = std::log(wage) + (1.0 - p.labour_elasticity) * std::log(labour) -
+                       std::log(p.labour_elasticity) - p.capital_elasticity * std::log(capital);
+  return log_a - technology - log_sector_factor;
+}
+
+}  // namespace convsim::models

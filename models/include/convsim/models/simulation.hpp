@@ -1,0 +1,33 @@
+// Running a scenario: build the economy, step it T times under the policy schedule, and observe
+// aggregates into a RunResult (the layout of the HDF5 result file).
+#pragma once
+
+#include <functional>
+
+#include "convsim/result.hpp"
+#include "convsim/scenario.hpp"
+
+namespace convsim::models {
+
+// Options of one run that are not part of the scenario (they never change results).
+struct RunOptions {
+  // Called after each step with (steps done, total steps), from the calling thread.
+  std::function<void(int, int)> progress;
+  // Write the firm snapshots the scenario asks for.
+  bool firm_snapshots = true;
+};
+
+// Runs a scenario to the end. Deterministic in (scenario, seed) whatever the thread count.
+RunResult simulate(const Scenario& scenario, const RunOptions& options = {});
+
+// Units and long names of every series a run writes, for documentation and checks.
+struct VariableDoc {
+  std::string group;  // aggregate, by_sector, convergence, policy
+  std::string name;
+  std::string units;
+  std::string long_name;
+};
+// Every variable a result holds.
+std::vector<VariableDoc> result_variables();
+
+}  // namespace convsim::models

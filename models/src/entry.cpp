@@ -1,0 +1,103 @@
+// Entry: new firms appear where converged markets grow (new platform and application classes).
+#include <algorithm>
+#include <cmath>
+
+#include "convsim/models/firm_rules.hpp"
+#include "convsim/models/sector_factors.hpp"
+#include "convsim/models/step.hpp"
+#include "convsim/rng.hpp"
+
+namespace convsim::models {
+namespace {
+
+// How much more a sector attracts entrants per unit share of converged firms.
+constexpr double kEntryConvergencePull = 4.0;
+// Entrants start below their sector's mean technology, log points.
+constexpr double kEntrantTechnologyGap = 0.05;
+// Entrants are drawn from the size law truncated at this multiple of the smallest firm size.
+constexpr double kEntrantMaxSizeFactor = 50.0;
+
+}  // namespace
+
+void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& levers, StepAggregates& out,
+                  std::vector<Link>& new_links) {
+  const std::size_t S = sc.sectors.size();
+  const std::uint64_t step = static_cast<std::uint64_t>(economy.step) + 1;
+  const double dt = sc.dt();
+  double alive = 0;
+  for (std::size_t s = 0; s < S; ++s) alive += out.at(kFirms, s);
+  const double growth = std::max(0.0, economy.market.converged_output_growth);
+  const double expected = alive * dt * (sc.dynamics.entry_rate + sc.dynamics.entry_convergence * growth);
+  const RandomBlock count_draw(sc.seed, 0, Purpose::entry_count, step);
+  const std::size_t entrants = static_cast<std::size_t>(std::floor(expected + count_draw.uniform(0)));
+  if (entrants == 0) return;
+
+  // Sectors attract entrants in proportion to their firm share, more where convergence spreads.
+  std::vector<double> attraction(S);
+  std::vector<double> converged_share(S, 0.0);
+  double running = 0;
+  for (std::size_t s = 0; s < S; ++s) {
+    const double firms = out.at(kFirms, s);
+    converged_share[s] = firms > 0 ? out.at(kConvergedFirms, s) / firms : 0.0;
+    running += sc.sectors[s].firm_share * (1.0 + kEntryConvergencePull * converged_share[s]);
+    attraction[s] = running;
+  }
+  if (running <= 0) return;
+
+  EconomySettings entrant_sizes = sc.economy;
+  entrant_sizes.max_firm_size = std::min(sc.economy.max_firm_size, kEntrantMaxSizeFactor * sc.economy.min_firm_size);
+  const SectorFactors factors = sector_factors(sc, levers, economy.market.prosumer_share);
+  FirmState& f = economy.firms;
+  const FirmId first = f.append(entrants);
+  economy.visible.resize(f.size());
+  economy.visible_next.resize(f.size());
+  const double mean_degree = sc.network.mean_degree;
+  for (std::size_t k = 0; k < entrants; ++k) {
+    const FirmId id = first + static_cast<FirmId>(k);
+    const RandomBlock draw(sc.seed, id, Purpose::entrant, step);
+    const double target = draw.uniform(0) * running;
+    const std::size_t s = std::min<std::size_t>(
+        std::upper_bound(attraction.begin(), attraction.end(), target) - attraction.begin(), S - 1);
+    const double labour = draw_firm_size(entrant_sizes, draw.uniform(1));
+    const double capital = sc.sectors[s].capital_per_worker * labour;
+    const std::uint8_t level =
+        (sc.sectors[s].role == SectorRole::converging && draw.uniform(2) < converged_share[s]) ? 1 : 0;
+    const double technology = economy.sector_mean_technology[s] - kEntrantTechnologyGap;
+    f.sector[id] = static_cast<std::uint16_t>(s);
+    f.alive[id] = 1;
+    f.level[id] = level;
+    f.employment[id] = labour;
+    f.capital[id] = capital;
+    f.technology[id] = technology;
+    f.productivity[id] = static_cast<float>(productivity_for_optimal_size(
+        labour, capital, economy.market.wage, technology, factors.log_factor(static_cast<int>(s), level), sc.production));
+    const VisibleFirm visible{static_cast<float>(technology), level, 1, static_cast<std::uint16_t>(s)};
+    economy.visible[id] = visible;
+    economy.visible_next[id] = visible;
+
+    // Suppliers drawn like those of initial firms: sector by intensity, firm by size.
+    const std::size_t degree = static_cast<std::size_t>(std::floor(mean_degree + draw.uniform(3)));
+    for (std::size_t d = 0; d < degree; ++d) {
+      const RandomBlock link_draw(sc.seed, id, Purpose::network_supplier, step, static_cast<std::uint32_t>(d / 2));
+      const int slot = static_cast<int>(d % 2) * 2;
+      const FirmId supplier = draw_supplier(economy, static_cast<int>(s), link_draw.uniform(slot), link_draw.uniform(slot + 1));
+      if (supplier != UINT32_MAX && supplier != id) new_links.push_back({supplier, id, 1.0f});
+    }
+
+    out.at(kEntries, s) += 1;
+    out.at(kFirms, s) += 1;
+    out.at(kEmployment, s) += labour;
+    out.at(kCapital, s) += capital;
+    out.at(kJobsCreated, s) += labour;
+    out.at(kTechnologySum, s) += technology;
+    if (level > 0) {
+      out.at(kConvergedFirms, s) += 1;
+      out.at(kPackageFirms, s) += 1;
+      out.at(kConvEmployment, s) += labour;
+      out.at(kConvCapital, s) += capital;
+      out.at(kConvJobsCreated, s) += labour;
+    }
+  }
+}
+
+}  // namespace convsim::models

@@ -1,0 +1,123 @@
+// Initialisation: sectors, heavy-tailed firm sizes, technology, convergence, and the firm network.
+#include <algorithm>
+#include <cmath>
+
+#include "convsim/models/economy.hpp"
+#include "convsim/models/firm_rules.hpp"
+#include "convsim/models/sector_factors.hpp"
+#include "convsim/parallel.hpp"
+#include "convsim/policy_schedule.hpp"
+#include "convsim/rng.hpp"
+
+namespace convsim::models {
+namespace {
+
+// Exponent of firm size in the number of suppliers a firm has (larger firms buy from more).
+constexpr double kDegreeSizeExponent = 0.2;
+// Spread of initial log technology across firms, log points.
+constexpr double kInitialTechnologySpread = 0.05;
+
+// Sector of every initial firm: contiguous blocks in proportion to firm_share (no randomness).
+std::vector<std::uint16_t> assign_sectors(const Scenario& scenario, std::size_t n) {
+  std::vector<double> cumulative;
+  double total = 0;
+  for (const Sector& s : scenario.sectors) cumulative.push_back(total += s.firm_share);
+  std::vector<std::uint16_t> sector(n);
+  std::size_t s = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double position = (static_cast<double>(i) + 0.5) / static_cast<double>(n) * total;
+    while (s + 1 < cumulative.size() && position >= cumulative[s]) ++s;
+    sector[i] = static_cast<std::uint16_t>(s);
+  }
+  return sector;
+}
+
+}  // namespace
+
+Economy build_economy(const Scenario& scenario) {
+  Economy economy;
+  const std::size_t n = static_cast<std::size_t>(scenario.economy.firms);
+  const std::uint64_t seed = scenario.seed;
+  const ProductionSettings& production = scenario.production;
+  FirmState& f = economy.firms;
+  f.append(n);
+  f.sector = assign_sectors(scenario, n);
+
+  const PolicyState levers = policy_at(scenario, scenario.year_of_step(0));
+  economy.market.prosumer_share = scenario.prosumers.initial_share;
+  economy.market.wage = scenario.economy.initial_wage;
+  economy.market.reference_wage = scenario.economy.initial_wage;
+  const SectorFactors factors = sector_factors(scenario, levers, economy.market.prosumer_share);
+
+  // Sizes, capital, technology and convergence: each firm from its own counter-based draws, and
+  // productivity chosen so that the initial size is the optimal one at the initial wage.
+  for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      const int s = f.sector[i];
+      const Sector& sector = scenario.sectors[s];
+      const RandomBlock draw(seed, i, Purpose::firm_size, 0);
+      const double labour = draw_firm_size(scenario.economy, draw.uniform(0));
+      const double capital = sector.capital_per_worker * labour * (0.75 + 0.5 * draw.uniform(1));
+      const double technology = kInitialTechnologySpread * draw.normal(2);
+      const std::uint8_t level = RandomBlock(seed, i, Purpose::firm_convergence, 0).uniform(0) < sector.initial_converged ? 1 : 0;
+      const double log_factor = factors.log_factor(s, level);
+      f.alive[i] = 1;
+      f.level[i] = level;
+      f.employment[i] = labour;
+      f.capital[i] = capital;
+      f.technology[i] = technology;
+      f.productivity[i] = static_cast<float>(
+          productivity_for_optimal_size(labour, capital, economy.market.wage, technology, log_factor, production));
+      const double log_a = log_efficiency(f.productivity[i], technology, log_factor);
+      f.output[i] = cobb_douglas_output(log_a, std::log(capital), labour, production);
+    }
+  });
+  economy.market.reference_labour = deterministic_sum(n, [&](std::size_t i) { return f.employment[i]; });
+  rebuild_samplers(scenario, economy);
+
+  // Network: each firm draws its number of suppliers (larger firms more), then each supplier:
+  // its sector by link intensity, the firm within the sector by size (preferential attachment).
+  const double mean_weight = deterministic_sum(n, [&](std::size_t i) {
+    return std::pow(f.employment[i], kDegreeSizeExponent);
+  }) / static_cast<double>(std::max<std::size_t>(n, 1));
+  CsrLinks csr;
+  csr.offsets.assign(n + 1, 0);
+  for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      const double expected = scenario.network.mean_degree * std::pow(f.employment[i], kDegreeSizeExponent) / mean_weight;
+      const RandomBlock draw(seed, i, Purpose::network_degree, 0);
+      csr.offsets[i + 1] = static_cast<std::uint64_t>(std::floor(expected + draw.uniform(0)));
+    }
+  });
+  for (std::size_t i = 0; i < n; ++i) csr.offsets[i + 1] += csr.offsets[i];
+  csr.suppliers.resize(csr.offsets[n]);
+  csr.weights.resize(csr.offsets[n]);
+  for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      const std::uint64_t first = csr.offsets[i];
+      const std::uint64_t degree = csr.offsets[i + 1] - first;
+      for (std::uint64_t k = 0; k < degree; ++k) {
+        // Two links per Philox block; a self-link is kept with weight 0 (it never counts).
+        const RandomBlock draw(seed, i, Purpose::network_supplier, 0, static_cast<std::uint32_t>(k / 2));
+        const int slot = static_cast<int>(k % 2) * 2;
+        const FirmId supplier = draw_supplier(economy, f.sector[i], draw.uniform(slot), draw.uniform(slot + 1));
+        const bool usable = supplier != UINT32_MAX && supplier != i;
+        csr.suppliers[first + k] = usable ? supplier : static_cast<FirmId>(i);
+        csr.weights[first + k] = usable ? 1.0f : 0.0f;
+      }
+    }
+  });
+  economy.network = FirmNetwork(std::move(csr));
+
+  economy.visible.resize(n);
+  for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      economy.visible[i] = VisibleFirm{static_cast<float>(f.technology[i]), f.level[i], f.alive[i], f.sector[i]};
+    }
+  });
+  economy.visible_next = economy.visible;
+  economy.sector_mean_technology.assign(scenario.sectors.size(), 0.0);
+  return economy;
+}
+
+}  // namespace convsim::models

@@ -1,0 +1,204 @@
+#include "convsim/models/simulation.hpp"
+
+#include <cmath>
+
+#include "convsim/models/economy.hpp"
+#include "convsim/models/step.hpp"
+#include "convsim/policy_schedule.hpp"
+
+namespace convsim::models {
+namespace {
+
+constexpr const char* kMoney = "1e8 KRW";
+constexpr const char* kMoneyRate = "1e8 KRW/year";
+constexpr const char* kPersons = "person";
+constexpr const char* kFirmsUnit = "firm";
+
+// A per-sector step variable and how it is written.
+struct Observed {
+  int variable;
+  const char* name;
+  const char* units;
+  const char* long_name;
+};
+
+// Variables written under /aggregate (summed over sectors) and /by_sector.
+const std::vector<Observed>& sector_observed() {
+  static const std::vector<Observed> vars = {
+      {kOutput, "output", kMoneyRate, "gross output (annual rate)"},
+      {kEmployment, "employment", kPersons, "employment at the end of the step"},
+      {kCapital, "capital", kMoney, "capital stock at the end of the step"},
+      {kFirms, "firms", kFirmsUnit, "alive firms at the end of the step"},
+      {kConvergedFirms, "converged_firms", kFirmsUnit, "firms at package, hybrid or fusion convergence"},
+      {kPackageFirms, "package_firms", kFirmsUnit, "firms at package convergence"},
+      {kHybridFirms, "hybrid_firms", kFirmsUnit, "firms at hybrid convergence"},
+      {kFusionFirms, "fusion_firms", kFirmsUnit, "firms at fusion convergence"},
+      {kAdoptions, "adoptions", kFirmsUnit, "firms that converged in the step (partnerships formed)"},
+      {kEntries, "entries", kFirmsUnit, "firms that entered in the step"},
+      {kExits, "exits", kFirmsUnit, "firms that exited in the step"},
+      {kJobsCreated, "jobs_created", kPersons, "jobs created in the step (hiring and entry)"},
+      {kJobsDestroyed, "jobs_destroyed", kPersons, "jobs destroyed in the step (shedding and exit)"},
+      {kInnovationFlow, "innovation_flow", kMoneyRate, "value of technology from own innovation (technology exports)"},
+      {kImitationFlow, "imitation_flow", kMoneyRate, "value of technology from imitating neighbours (technology imports)"},
+      {kConvOutput, "converged_output", kMoneyRate, "output of converged firms (annual rate)"},
+      {kConvEmployment, "converged_employment", kPersons, "employment of converged firms"},
+  };
+  return vars;
+}
+
+// Variables written under /convergence (the smart convergence industry: converged firms).
+const std::vector<Observed>& convergence_observed() {
+  static const std::vector<Observed> vars = {
+      {kConvOutput, "output", kMoneyRate, "output of the smart convergence industry (annual rate)"},
+      {kConvEmployment, "employment", kPersons, "employment of the smart convergence industry"},
+      {kConvCapital, "capital", kMoney, "capital of the smart convergence industry"},
+      {kConvTechnologyFlow, "technology", kMoneyRate, "technology flows of converged firms: innovation + imitation (the study's A)"},
+      {kConvergedFirms, "firms", kFirmsUnit, "converged firms"},
+      {kPackageFirms, "package_firms", kFirmsUnit, "firms at package convergence"},
+      {kHybridFirms, "hybrid_firms", kFirmsUnit, "firms at hybrid convergence"},
+      {kFusionFirms, "fusion_firms", kFirmsUnit, "firms at fusion convergence"},
+      {kAdoptions, "adoptions", kFirmsUnit, "firms that converged in the step"},
+      {kConvJobsCreated, "jobs_created", kPersons, "jobs created in converged firms"},
+      {kConvJobsDestroyed, "jobs_destroyed", kPersons, "jobs destroyed in converged firms"},
+  };
+  return vars;
+}
+
+Series make_series(const char* name, const char* units, const char* long_name, std::size_t T) {
+  return Series{name, units, long_name, std::vector<double>(T, 0.0)};
+}
+
+SectorSeries make_sector_series(const char* name, const char* units, const char* long_name, std::size_t T, std::size_t S) {
+  return SectorSeries{name, units, long_name, std::vector<double>(T * S, 0.0)};
+}
+
+// Every firm's state as snapshot columns.
+FirmSnapshot take_snapshot(const Economy& economy, double year) {
+  const FirmState& f = economy.firms;
+  const std::size_t n = f.size();
+  FirmSnapshot snap;
+  snap.time = year;
+  auto column = [&](const char* name, const char* units, const char* long_name, auto value) {
+    FirmColumn c{name, units, long_name, std::vector<double>(n)};
+    for (std::size_t i = 0; i < n; ++i) c.values[i] = value(i);
+    snap.columns.push_back(std::move(c));
+  };
+  column("sector", "1", "sector index into /sector", [&](std::size_t i) { return double(f.sector[i]); });
+  column("alive", "1", "1 alive, 0 exited", [&](std::size_t i) { return double(f.alive[i]); });
+  column("level", "1", "convergence level: 0 none, 1 package, 2 hybrid, 3 fusion", [&](std::size_t i) { return double(f.level[i]); });
+  column("technology", "log point", "log technology a", [&](std::size_t i) { return f.technology[i]; });
+  column("productivity", "log point", "log firm-specific efficiency", [&](std::size_t i) { return double(f.productivity[i]); });
+  column("capital", kMoney, "capital stock", [&](std::size_t i) { return f.capital[i]; });
+  column("employment", kPersons, "employment", [&](std::size_t i) { return f.employment[i]; });
+  column("output", kMoneyRate, "output (annual rate)", [&](std::size_t i) { return f.output[i]; });
+  column("age", "step", "steps since entry", [&](std::size_t i) { return double(f.age[i]); });
+  return snap;
+}
+
+}  // namespace
+
+std::vector<VariableDoc> result_variables() {
+  std::vector<VariableDoc> out;
+  for (const auto& v : sector_observed()) {
+    out.push_back({"aggregate", v.name, v.units, v.long_name});
+    out.push_back({"by_sector", v.name, v.units, v.long_name});
+  }
+  out.push_back({"aggregate", "technology_flow", kMoneyRate, "innovation + imitation flows"});
+  out.push_back({"aggregate", "mean_technology", "log point", "mean log technology of alive firms"});
+  out.push_back({"by_sector", "mean_technology", "log point", "mean log technology of alive firms"});
+  out.push_back({"aggregate", "wage", "1e8 KRW/(person*year)", "market-clearing wage"});
+  out.push_back({"aggregate", "labour_supply", kPersons, "labour supply at the wage"});
+  out.push_back({"aggregate", "prosumer_share", "1", "share of customers co-creating through social media"});
+  for (const auto& v : convergence_observed()) out.push_back({"convergence", v.name, v.units, v.long_name});
+  out.push_back({"policy", "infrastructure", "1", "network infrastructure index in force"});
+  out.push_back({"policy", "accessibility", "1", "share of society with network access in force"});
+  out.push_back({"policy", "smart_work", "1", "smart-work intensity in force"});
+  out.push_back({"policy", "barrier", "1", "regulatory barrier in force [time, sector]"});
+  out.push_back({"policy", "selective_focus", "1", "selective-focus support in force [time, sector]"});
+  out.push_back({"policy", "rd_support", "1", "R&D support in force [time, sector]"});
+  return out;
+}
+
+RunResult simulate(const Scenario& scenario, const RunOptions& options) {
+  const std::size_t T = static_cast<std::size_t>(scenario.steps());
+  const std::size_t S = scenario.sectors.size();
+  RunResult result;
+  result.title = "convsim " + scenario.name;
+  result.scenario_name = scenario.name;
+  result.scenario_yaml = scenario.resolved_yaml;
+  result.scenario_hash = run_identity(scenario);
+  result.seed = scenario.seed;
+  result.steps_per_year = scenario.time.steps_per_year;
+  for (const Sector& s : scenario.sectors) {
+    result.sectors.push_back(s.name);
+    result.sector_roles.push_back(to_string(s.role));
+  }
+  result.events = policy_event_records(scenario);
+
+  for (const auto& v : sector_observed()) {
+    result.aggregate.push_back(make_series(v.name, v.units, v.long_name, T));
+    result.by_sector.push_back(make_sector_series(v.name, v.units, v.long_name, T, S));
+  }
+  result.aggregate.push_back(make_series("technology_flow", kMoneyRate, "innovation + imitation flows", T));
+  result.aggregate.push_back(make_series("mean_technology", "log point", "mean log technology of alive firms", T));
+  result.by_sector.push_back(make_sector_series("mean_technology", "log point", "mean log technology of alive firms", T, S));
+  result.aggregate.push_back(make_series("wage", "1e8 KRW/(person*year)", "market-clearing wage", T));
+  result.aggregate.push_back(make_series("labour_supply", kPersons, "labour supply at the wage", T));
+  result.aggregate.push_back(make_series("prosumer_share", "1", "share of customers co-creating through social media", T));
+  for (const auto& v : convergence_observed()) result.convergence.push_back(make_series(v.name, v.units, v.long_name, T));
+  result.policy.push_back(make_series("infrastructure", "1", "network infrastructure index in force", T));
+  result.policy.push_back(make_series("accessibility", "1", "share of society with network access in force", T));
+  result.policy.push_back(make_series("smart_work", "1", "smart-work intensity in force", T));
+  result.policy_by_sector.push_back(make_sector_series("barrier", "1", "regulatory barrier in force", T, S));
+  result.policy_by_sector.push_back(make_sector_series("selective_focus", "1", "selective-focus support in force", T, S));
+  result.policy_by_sector.push_back(make_sector_series("rd_support", "1", "R&D support in force", T, S));
+
+  Economy economy = build_economy(scenario);
+  std::vector<double> snapshot_years = options.firm_snapshots ? scenario.output.snapshot_years : std::vector<double>{};
+  StepAggregates step;
+  const std::size_t n_sector_vars = sector_observed().size();
+  for (std::size_t t = 0; t < T; ++t) {
+    const double year = scenario.year_of_step(static_cast<int>(t));
+    const PolicyState levers = policy_at(scenario, year);
+    advance(scenario, economy, levers, step);
+    result.time.push_back(year);
+
+    //---- observers: ordered sums already done per step; copy into the series ----
+    for (std::size_t k = 0; k < n_sector_vars; ++k) {
+      const int v = sector_observed()[k].variable;
+      result.aggregate[k].values[t] = step.total(v);
+      for (std::size_t s = 0; s < S; ++s) result.by_sector[k].values[t * S + s] = step.at(v, s);
+    }
+    const double firms = step.total(kFirms);
+    result.aggregate[n_sector_vars].values[t] = step.total(kInnovationFlow) + step.total(kImitationFlow);
+    result.aggregate[n_sector_vars + 1].values[t] = firms > 0 ? step.total(kTechnologySum) / firms : 0.0;
+    for (std::size_t s = 0; s < S; ++s) {
+      const double sector_firms = step.at(kFirms, s);
+      result.by_sector[n_sector_vars].values[t * S + s] = sector_firms > 0 ? step.at(kTechnologySum, s) / sector_firms : 0.0;
+    }
+    result.aggregate[n_sector_vars + 2].values[t] = step.wage;
+    result.aggregate[n_sector_vars + 3].values[t] = step.labour_supply;
+    result.aggregate[n_sector_vars + 4].values[t] = step.prosumer_share;
+    for (std::size_t k = 0; k < convergence_observed().size(); ++k) {
+      result.convergence[k].values[t] = step.total(convergence_observed()[k].variable);
+    }
+    result.policy[0].values[t] = levers.infrastructure;
+    result.policy[1].values[t] = levers.accessibility;
+    result.policy[2].values[t] = levers.smart_work;
+    for (std::size_t s = 0; s < S; ++s) {
+      result.policy_by_sector[0].values[t * S + s] = levers.barrier[s];
+      result.policy_by_sector[1].values[t * S + s] = levers.selective_focus[s];
+      result.policy_by_sector[2].values[t * S + s] = levers.rd_support[s];
+    }
+    // A snapshot year is taken at the end of the first step that starts at or after it.
+    for (double snapshot_year : snapshot_years) {
+      if (year >= snapshot_year - 1e-9 && year - snapshot_year < scenario.dt() - 1e-9) {
+        result.snapshots.push_back(take_snapshot(economy, year));
+      }
+    }
+    if (options.progress) options.progress(static_cast<int>(t + 1), static_cast<int>(T));
+  }
+  return result;
+}
+
+}  // namespace convsim::models
