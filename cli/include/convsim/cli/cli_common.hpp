@@ -1,0 +1,35 @@
+// Pieces shared by the subcommands: thread control, progress display, output paths.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <tbb/global_control.h>
+
+namespace convsim::cli {
+
+// Limits TBB to `threads` worker threads for the lifetime of the object (0: all cores).
+std::unique_ptr<tbb::global_control> limit_threads(int threads);
+
+// Shows progress: a bar redrawn in place on a terminal, a log line every few seconds otherwise.
+class Progress {
+ public:
+  Progress(std::string label, bool quiet);
+  // Reports `done` of `total` units.
+  void update(int done, int total);
+  // Ends the bar (newline on a terminal).
+  void finish();
+
+ private:
+  std::string label_;
+  bool quiet_;
+  bool terminal_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_;
+};
+
+// Default result path for a scenario: <scenario stem>.h5 in the working directory.
+std::string default_result_path(const std::string& scenario_path);
+
+}  // namespace convsim::cli
