@@ -16,6 +16,8 @@ constexpr double kEntryConvergencePull = 4.0;
 constexpr double kEntrantTechnologyGap = 0.05;
 // Entrants are drawn from the size law truncated at this multiple of the smallest firm size.
 constexpr double kEntrantMaxSizeFactor = 50.0;
+// Converged-output growth rate above which entry responds no further, 1/year.
+constexpr double kMaxEntryGrowth = 0.3;
 
 }  // namespace
 
@@ -26,7 +28,9 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
   const double dt = sc.dt();
   double alive = 0;
   for (std::size_t s = 0; s < S; ++s) alive += out.at(kFirms, s);
-  const double growth = std::max(0.0, economy.market.converged_output_growth);
+  // The entry response to converged-market growth saturates (a market that doubles in a year
+  // attracts no more than one that grows by kMaxEntryGrowth).
+  const double growth = std::clamp(economy.market.converged_output_growth, 0.0, kMaxEntryGrowth);
   const double expected = alive * dt * (sc.dynamics.entry_rate + sc.dynamics.entry_convergence * growth);
   const RandomBlock count_draw(sc.seed, 0, Purpose::entry_count, step);
   const std::size_t entrants = static_cast<std::size_t>(std::floor(expected + count_draw.uniform(0)));

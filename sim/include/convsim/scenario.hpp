@@ -111,7 +111,7 @@ struct DynamicsSettings {
   double exit_after_years = 2;        // years of losses before a firm exits, year
   double exit_hazard = 0.015;         // exogenous exit hazard, 1/year
   double entry_rate = 0.015;          // entrants per alive firm-year, 1/year
-  double entry_convergence = 0.5;     // extra entry per unit growth rate of converged output, 1
+  double entry_convergence = 0.1;     // extra entry per unit growth rate of converged output, 1
 };
 
 struct EnvironmentSettings {

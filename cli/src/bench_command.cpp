@@ -1,0 +1,104 @@
+// convsim bench: engine throughput at 10^5..10^7 firms (firm-steps/s, ns per firm-step, memory
+// per firm, 1 -> 2 thread speed-up) on the full model step. Figures go to docs/performance.md.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/resource.h>
+
+#include "convsim/cli/cli_common.hpp"
+#include "convsim/cli/commands.hpp"
+#include "convsim/errors.hpp"
+#include "convsim/models/economy.hpp"
+#include "convsim/models/step.hpp"
+#include "convsim/policy_schedule.hpp"
+#include "convsim/scenario.hpp"
+
+namespace convsim::cli {
+namespace {
+
+struct BenchArgs {
+  std::vector<long long> firms{100000, 1000000, 10000000};
+  int steps = 10;
+  double mean_degree = 8;
+  std::vector<int> threads{1, 2};
+  std::string scenario;
+};
+
+// Resident memory now, bytes (from /proc/self/statm).
+double resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages_total = 0, pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return static_cast<double>(pages_resident) * 4096.0;
+}
+
+struct Measure {
+  double build_seconds = 0;
+  double step_seconds = 0;
+  double state_bytes = 0;
+};
+
+Measure measure(const Scenario& scenario, int steps, int threads) {
+  const auto limit = limit_threads(threads);
+  const double before = resident_bytes();
+  const auto t0 = std::chrono::steady_clock::now();
+  models::Economy economy = models::build_economy(scenario);
+  const auto t1 = std::chrono::steady_clock::now();
+  models::StepAggregates out;
+  for (int t = 0; t < steps; ++t) {
+    models::advance(scenario, economy, policy_at(scenario, scenario.year_of_step(t)), out);
+  }
+  const auto t2 = std::chrono::steady_clock::now();
+  Measure m;
+  m.build_seconds = std::chrono::duration<double>(t1 - t0).count();
+  m.step_seconds = std::chrono::duration<double>(t2 - t1).count() / steps;
+  m.state_bytes = resident_bytes() - before;
+  return m;
+}
+
+int run_bench(const BenchArgs& args) {
+  std::printf("convsim bench: full model step, mean degree %.0f, %d steps per measurement\n", args.mean_degree, args.steps);
+  std::printf("%10s %8s %10s %14s %12s %12s %10s\n", "firms", "threads", "build s", "firm-steps/s", "ns/firm-step",
+              "bytes/firm", "speed-up");
+  for (long long n : args.firms) {
+    std::vector<std::string> overrides = {"economy.firms=" + std::to_string(n),
+                                          "network.mean_degree=" + std::to_string(args.mean_degree)};
+    const Scenario scenario = args.scenario.empty()
+                                  ? build_scenario(ScenarioDocument::parse("name: bench\n", "<bench>"))
+                                  : load_scenario(args.scenario);
+    ScenarioDocument doc = ScenarioDocument::parse(scenario.resolved_yaml, "<bench>");
+    for (const auto& o : overrides) doc.apply_override(o);
+    const Scenario sized = build_scenario(doc);
+    check_memory(sized);
+    double single = 0;
+    for (int threads : args.threads) {
+      const Measure m = measure(sized, args.steps, threads);
+      const double rate = static_cast<double>(n) / m.step_seconds;
+      if (threads == args.threads.front()) single = m.step_seconds;
+      std::printf("%10lld %8d %10.2f %14.3e %12.1f %12.0f %10.2f\n", n, threads, m.build_seconds, rate,
+                  1e9 / rate, m.state_bytes / static_cast<double>(n), single / m.step_seconds);
+      std::fflush(stdout);
+    }
+  }
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("peak resident memory: %.2f GB\n", static_cast<double>(usage.ru_maxrss) * 1024.0 / 1e9);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand("bench", "Measure engine throughput (firm-steps/s, memory, thread speed-up)");
+  cmd->add_option("--firms", args->firms, "Economy sizes to measure")->check(CLI::Range(1LL, 2000000000LL));
+  cmd->add_option("--steps", args->steps, "Steps per measurement")->check(CLI::Range(1, 1000));
+  cmd->add_option("--mean-degree", args->mean_degree, "Mean suppliers per firm")->check(CLI::Range(0.0, 1000.0));
+  cmd->add_option("--threads", args->threads, "Thread counts to compare (first is the reference)");
+  cmd->add_option("--scenario", args->scenario, "Scenario whose parameters to use (default: built-in defaults)");
+  cmd->callback([args, &exit_code] { exit_code = run_bench(*args); });
+}
+
+}  // namespace convsim::cli
