@@ -140,6 +140,9 @@ TEST(SolowPwtTest, NeweyWestStandardErrorsMatchTheNumpyReference) {
   EXPECT_CLOSE(default_lags.standard_errors[2], 0.14368239776);
   EXPECT_CLOSE(default_lags.standard_errors[3], 0.30376753643);
   EXPECT_CLOSE(default_lags.p_values[1], 0.0865848270937);
+  // Newey-West L=2 Wald F 34842.7787619 p 1.00478646876e-30
+  EXPECT_NEAR(default_lags.f_statistic, 34842.7787619, 1e-7 * 34842.7787619);
+  EXPECT_NEAR(default_lags.f_p_value, 1.00478646876e-30, 1e-5 * 1.00478646876e-30);
 
   const OlsResult three_lags = estimate_pwt(CovarianceType::newey_west, 3).regression;
   // L=3: se 0.238330771494, 0.0495650798112, 0.125207292557, 0.291545185003

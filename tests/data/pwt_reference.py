@@ -81,11 +81,12 @@ def main():
     print(f"default Newey-West lags {lags}")
     report(f"Newey-West L={lags}", n / (n - k) * xtx_inv @ newey_west_meat(X, e, lags) @ xtx_inv)
     report("Newey-West L=3", n / (n - k) * xtx_inv @ newey_west_meat(X, e, 3) @ xtx_inv)
-    # Wald F of the slopes under the HC1 covariance (what convsim reports as F with --cov hc1).
-    hc1 = n / (n - k) * xtx_inv @ newey_west_meat(X, e, 0) @ xtx_inv
+    # Wald F of the slopes under a robust covariance (what convsim reports as F with --cov hc1/hac).
     slopes = b[1:]
-    wald_f = float(slopes @ np.linalg.solve(hc1[1:, 1:], slopes)) / (k - 1)
-    print(f"HC1 Wald F {wald_f:.12g} p {stats.f.sf(wald_f, k - 1, n - k):.12g}")
+    for label, meat_lags in [("HC1", 0), (f"Newey-West L={lags}", lags)]:
+        robust = n / (n - k) * xtx_inv @ newey_west_meat(X, e, meat_lags) @ xtx_inv
+        wald_f = float(slopes @ np.linalg.solve(robust[1:, 1:], slopes)) / (k - 1)
+        print(f"{label} Wald F {wald_f:.12g} p {stats.f.sf(wald_f, k - 1, n - k):.12g}")
 
     logs = {"lnY": y, "lnK": X[:, 1], "lnL": X[:, 2], "lnA": X[:, 3]}
     for name, v in logs.items():
