@@ -102,6 +102,16 @@ PropertyListHandle dataset_create_plist() {
   return plist;
 }
 
+// Cluster file systems (Lustre, NFS) often lack the file locks HDF5 takes by default; proceed
+// without them there instead of failing (result files are never written concurrently).
+PropertyListHandle file_access_plist() {
+  auto plist = PropertyListHandle::checked(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate", "file access");
+#if H5_VERSION_GE(1, 10, 7)
+  h5_check(H5Pset_file_locking(plist.get(), true, true), "H5Pset_file_locking");
+#endif
+  return plist;
+}
+
 GroupHandle create_group(hid_t parent, const std::string& name) {
   auto plist = group_create_plist();
   return GroupHandle::checked(
@@ -797,7 +807,8 @@ FileHandle open_result(const fs::path& path) {
     H5Eclear2(H5E_DEFAULT);
     not_a_result(path, "not an HDF5 file (or a truncated one)");
   }
-  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  auto access = file_access_plist();
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, access.get());
   if (id < 0) {
     const std::string cause = detail::hdf5_error_message();
     H5Eclear2(H5E_DEFAULT);
@@ -962,8 +973,9 @@ void write_result(const RunResult& result, const fs::path& path,
       h5_check(H5Pset_attr_creation_order(create_plist.get(),
                                           H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
                "H5Pset_attr_creation_order");
+      auto access = file_access_plist();
       auto file = FileHandle::checked(
-          H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, create_plist.get(), H5P_DEFAULT),
+          H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, create_plist.get(), access.get()),
           "H5Fcreate", temporary.string());
       write_contents(file.get(), result, options);
       file.close("H5Fclose", temporary.string());
