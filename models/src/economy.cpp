@@ -9,6 +9,19 @@
 
 namespace convsim::models {
 
+void FirmState::reserve(std::size_t n) {
+  sector.reserve(n);
+  alive.reserve(n);
+  level.reserve(n);
+  technology.reserve(n);
+  productivity.reserve(n);
+  capital.reserve(n);
+  employment.reserve(n);
+  output.reserve(n);
+  age.reserve(n);
+  loss_steps.reserve(n);
+}
+
 FirmId FirmState::append(std::size_t n) {
   const std::size_t first = size();
   const std::size_t total = first + n;
@@ -31,12 +44,42 @@ std::size_t FirmState::memory_bytes() const {
          output.capacity() * 8 + age.capacity() * 4 + loss_steps.capacity() * 2;
 }
 
+void SectorSampler::build(std::vector<FirmId> members, const std::vector<double>& weights) {
+  firms = std::move(members);
+  const std::size_t n = firms.size();
+  keep.assign(n, 1.0f);
+  alias.resize(n);
+  double total = 0;
+  for (double w : weights) total += w;
+  if (n == 0 || total <= 0) return;
+  // Vose's alias method: scaled weights split into small (< 1) and large columns, paired off.
+  std::vector<double> scaled(n);
+  std::vector<std::uint32_t> small, large;
+  for (std::size_t k = 0; k < n; ++k) {
+    scaled[k] = weights[k] * static_cast<double>(n) / total;
+    alias[k] = static_cast<std::uint32_t>(k);
+    (scaled[k] < 1.0 ? small : large).push_back(static_cast<std::uint32_t>(k));
+  }
+  while (!small.empty() && !large.empty()) {
+    const std::uint32_t lo = small.back();
+    small.pop_back();
+    const std::uint32_t hi = large.back();
+    keep[lo] = static_cast<float>(scaled[lo]);
+    alias[lo] = hi;
+    scaled[hi] -= 1.0 - scaled[lo];
+    if (scaled[hi] < 1.0) {
+      large.pop_back();
+      small.push_back(hi);
+    }
+  }
+}
+
 FirmId SectorSampler::pick(double u) const {
   if (firms.empty()) return UINT32_MAX;
-  const double target = u * cumulative.back();
-  auto it = std::upper_bound(cumulative.begin(), cumulative.end(), target);
-  const std::size_t index = std::min<std::size_t>(it - cumulative.begin(), firms.size() - 1);
-  return firms[index];
+  const double x = u * static_cast<double>(firms.size());
+  const std::size_t column = std::min<std::size_t>(static_cast<std::size_t>(x), firms.size() - 1);
+  const double fraction = x - static_cast<double>(column);
+  return fraction < keep[column] ? firms[column] : firms[alias[column]];
 }
 
 double draw_firm_size(const EconomySettings& e, double u) {
@@ -58,22 +101,23 @@ double level_multiplier(const AdoptionSettings& a, std::uint8_t level) {
 void rebuild_samplers(const Scenario& scenario, Economy& economy) {
   const std::size_t S = scenario.sectors.size();
   const FirmState& f = economy.firms;
-  economy.samplers.assign(S, SectorSampler{});
+  std::vector<std::vector<FirmId>> members(S);
+  std::vector<std::vector<double>> weights(S);
   std::vector<std::size_t> counts(S, 0);
   for (std::size_t i = 0; i < f.size(); ++i) counts[f.sector[i]] += f.alive[i];
   for (std::size_t s = 0; s < S; ++s) {
-    economy.samplers[s].firms.reserve(counts[s]);
-    economy.samplers[s].cumulative.reserve(counts[s]);
+    members[s].reserve(counts[s]);
+    weights[s].reserve(counts[s]);
   }
   const double pref = scenario.network.size_preference;
   for (std::size_t i = 0; i < f.size(); ++i) {
     if (!f.alive[i]) continue;
-    SectorSampler& sampler = economy.samplers[f.sector[i]];
     const double size = std::max(f.employment[i], 1e-9);
-    const double w = pref == 1.0 ? size : std::pow(size, pref);
-    sampler.firms.push_back(static_cast<FirmId>(i));
-    sampler.cumulative.push_back((sampler.cumulative.empty() ? 0.0 : sampler.cumulative.back()) + w);
+    members[f.sector[i]].push_back(static_cast<FirmId>(i));
+    weights[f.sector[i]].push_back(pref == 1.0 ? size : std::pow(size, pref));
   }
+  economy.samplers.resize(S);
+  for (std::size_t s = 0; s < S; ++s) economy.samplers[s].build(std::move(members[s]), weights[s]);
   // Supplier sectors for each customer sector: link intensity, restricted to sectors with firms.
   economy.supplier_sectors.assign(S, std::vector<double>(S, 0.0));
   for (std::size_t c = 0; c < S; ++c) {

@@ -32,6 +32,12 @@ std::vector<std::uint16_t> assign_sectors(const Scenario& scenario, std::size_t 
   return sector;
 }
 
+// Entrants over a run as a share of initial firms, for reserving state columns once.
+double expected_entry_share(const Scenario& scenario) {
+  const double years = scenario.time.end_year - scenario.time.start_year + 1;
+  return std::min(3.0, years * (scenario.dynamics.entry_rate + 0.3 * scenario.dynamics.entry_convergence) * 1.2);
+}
+
 }  // namespace
 
 Economy build_economy(const Scenario& scenario) {
@@ -40,6 +46,9 @@ Economy build_economy(const Scenario& scenario) {
   const std::uint64_t seed = scenario.seed;
   const ProductionSettings& production = scenario.production;
   FirmState& f = economy.firms;
+  const std::size_t expected_slots = static_cast<std::size_t>(
+      static_cast<double>(n) * (1.0 + expected_entry_share(scenario)));
+  f.reserve(expected_slots);
   f.append(n);
   f.sector = assign_sectors(scenario, n);
 
@@ -109,13 +118,15 @@ Economy build_economy(const Scenario& scenario) {
   });
   economy.network = FirmNetwork(std::move(csr));
 
+  economy.visible.reserve(expected_slots);
+  economy.visible_next.reserve(expected_slots);
   economy.visible.resize(n);
   for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       economy.visible[i] = VisibleFirm{static_cast<float>(f.technology[i]), f.level[i], f.alive[i], f.sector[i]};
     }
   });
-  economy.visible_next = economy.visible;
+  economy.visible_next.assign(economy.visible.begin(), economy.visible.end());
   economy.sector_mean_technology.assign(scenario.sectors.size(), 0.0);
   return economy;
 }

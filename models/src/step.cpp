@@ -23,6 +23,7 @@ struct SectorRates {
   std::vector<double> imitation;      // share of the gap closed
   std::vector<double> adoption_base;  // hazard multiplier: (1 - barrier) * infra^e * (1 + focus) * access
   std::vector<double> upgrade;        // probability of moving up one level
+  std::vector<double> adoption_max;   // adoption probability with every neighbour converged
   std::vector<std::uint8_t> converging;
 };
 
@@ -36,11 +37,13 @@ SectorRates sector_rates(const Scenario& sc, const PolicyState& levers) {
   r.imitation.resize(S);
   r.adoption_base.resize(S);
   r.upgrade.resize(S);
+  r.adoption_max.resize(S);
   r.converging.resize(S);
   for (std::size_t s = 0; s < S; ++s) {
     r.innovation[s] = hazard_probability(sc.technology.innovation_rate * (1.0 + levers.rd_support[s]) * tech_infra, dt);
     r.imitation[s] = hazard_probability(sc.technology.imitation_rate * tech_infra, dt);
     r.adoption_base[s] = (1.0 - levers.barrier[s]) * adopt_infra * (1.0 + levers.selective_focus[s]) * levers.accessibility;
+    r.adoption_max[s] = hazard_probability((sc.adoption.base_hazard + sc.adoption.peer_effect) * r.adoption_base[s], dt);
     r.upgrade[s] = hazard_probability(sc.adoption.upgrade_hazard * (1.0 - levers.barrier[s]) * adopt_infra, dt);
     r.converging[s] = sc.sectors[s].role == SectorRole::converging ? 1 : 0;
   }
@@ -74,7 +77,7 @@ FirmId choose_partner(const Scenario& sc, const Economy& economy, int sector, co
 struct ChunkScratch {
   std::vector<double> partial;  // [kSectorVariableCount * S]
   std::vector<PartnerProposal> proposals;
-  double labour_demand = 0;     // sum of c_i = (beta A K^alpha)^(1/(1-beta))
+  double labour_demand = 0;     // desired employment at the posted wage, person
 };
 
 }  // namespace
@@ -103,12 +106,21 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   const std::size_t chunks = chunk_count(n);
   std::vector<ChunkScratch> scratch(chunks);
   for (ChunkScratch& local : scratch) local.partial.assign(static_cast<std::size_t>(kSectorVariableCount) * S, 0.0);
-  std::vector<double> log_a(n);
 
-  //---- pass 1: technology, adoption, upgrade; desired-employment coefficients ----
+  // The wage is posted at the start of the step: it cleared last step's desired employment
+  // against this step's labour supply (see the end of this function).
+  const double wage = economy.market.wage;
+  const double log_w = std::log(wage);
+  const double log_beta = std::log(beta);
+  const double hiring = hazard_probability(prod.hiring_speed * (1.0 + levers.smart_work), dt);
+  const int exit_steps = std::max(1, static_cast<int>(std::lround(sc.dynamics.exit_after_years * sc.time.steps_per_year)));
+  const double exit_probability = hazard_probability(sc.dynamics.exit_hazard, dt);
+
+  //---- one pass over firms: technology, adoption, hiring, production, investment, exit ----
   for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
     ChunkScratch& local = scratch[c];
-    double demand = 0;
+    double* partial = local.partial.data();
+    double desired_total = 0;
     for (std::size_t i = begin; i < end; ++i) {
       next[i] = visible[i];
       if (!f.alive[i]) continue;
@@ -130,7 +142,8 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       f.technology[i] += innovation + imitation;
       std::uint8_t level = f.level[i];
       if (level == 0) {
-        if (rates.converging[s]) {
+        // The hazard needs an expm1 only when the draw could fall below its largest possible value.
+        if (rates.converging[s] && draw.uniform(2) < rates.adoption_max[s]) {
           const double peer_share = weight > 0 ? converged / weight : 0.0;
           const double hazard = (sc.adoption.base_hazard + sc.adoption.peer_effect * peer_share) * rates.adoption_base[s];
           if (draw.uniform(2) < hazard_probability(hazard, dt)) {
@@ -142,60 +155,34 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
         ++level;
       }
       f.level[i] = level;
+      const bool is_converged = level > 0;
       // Technology flows are valued at last step's output (the study's A: technology trade).
-      local.partial[kInnovationFlow * S + s] += f.output[i] * innovation / dt;
-      local.partial[kImitationFlow * S + s] += f.output[i] * imitation / dt;
-      if (level > 0) local.partial[kConvTechnologyFlow * S + s] += f.output[i] * (innovation + imitation) / dt;
-      log_a[i] = log_efficiency(f.productivity[i], f.technology[i], factors.log_factor(s, level));
-      demand += std::exp((std::log(beta) + log_a[i] + alpha * std::log(f.capital[i])) / (1.0 - beta));
-    }
-    local.labour_demand = demand;
-  });
+      const double last_output = f.output[i];
+      partial[kInnovationFlow * S + s] += last_output * innovation / dt;
+      partial[kImitationFlow * S + s] += last_output * imitation / dt;
+      if (is_converged) partial[kConvTechnologyFlow * S + s] += last_output * (innovation + imitation) / dt;
 
-  //---- labour market: w^(eta + 1/(1-beta)) = sum(c) * w0^eta / N(t) ----
-  double labour_demand = 0;
-  for (const ChunkScratch& local : scratch) labour_demand += local.labour_demand;
-  const double eta = sc.economy.labour_supply_elasticity;
-  const double years = sc.year_of_step(economy.step) - sc.time.start_year;
-  const double supply_at_w0 = economy.market.reference_labour * std::exp(sc.economy.labour_supply_growth * years);
-  const double w0 = economy.market.reference_wage;
-  double wage = economy.market.wage;
-  if (labour_demand > 0 && supply_at_w0 > 0) {
-    wage = std::pow(labour_demand * std::pow(w0, eta) / supply_at_w0, 1.0 / (eta + 1.0 / (1.0 - beta)));
-  }
-  economy.market.wage = wage;
-  const double log_w = std::log(wage);
-  const double hiring = hazard_probability(prod.hiring_speed * (1.0 + levers.smart_work), dt);
-  const int exit_steps = std::max(1, static_cast<int>(std::lround(sc.dynamics.exit_after_years * sc.time.steps_per_year)));
-  const double exit_probability = hazard_probability(sc.dynamics.exit_hazard, dt);
-
-  //---- pass 2: hiring, production, investment, exit ----
-  for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
-    double* partial = scratch[c].partial.data();
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!f.alive[i]) continue;
-      const int s = f.sector[i];
+      // Cobb-Douglas firm: desired employment at the posted wage, partial adjustment, output.
+      const double log_a = log_efficiency(f.productivity[i], f.technology[i], factors.log_factor(s, level));
       const double labour = f.employment[i];
       const double capital = f.capital[i];
       const double log_k = std::log(capital);
-      const double target = desired_employment(log_a[i], log_k, log_w, prod);
-      const double labour_next = labour + hiring * (target - labour);
-      const double output = cobb_douglas_output(log_a[i], log_k, labour_next, prod);
+      const double log_capital_term = log_a + alpha * log_k;
+      const double desired = std::exp((log_beta + log_capital_term - log_w) / (1.0 - beta));
+      desired_total += desired;
+      const double labour_next = labour + hiring * (desired - labour);
+      const double output = labour_next > 0 ? std::exp(log_capital_term + beta * std::log(labour_next)) : 0.0;
       const double surplus = output - wage * labour_next;
       const double profit = surplus - prod.user_cost * capital;
       f.loss_steps[i] = profit < 0 ? static_cast<std::uint16_t>(std::min(f.loss_steps[i] + 1, 65535)) : 0;
-      const RandomBlock draw(seed, i, Purpose::innovation, step);
-      const bool exits = f.loss_steps[i] >= exit_steps || draw.uniform(3) < exit_probability;
-      const std::uint8_t level = f.level[i];
-      const bool converged = level > 0;
-      if (exits) {
+      if (f.loss_steps[i] >= exit_steps || draw.uniform(3) < exit_probability) {
         f.alive[i] = 0;
         f.employment[i] = 0;
         f.output[i] = 0;
         next[i].alive = 0;
         partial[kExits * S + s] += 1;
         partial[kJobsDestroyed * S + s] += labour;
-        if (converged) partial[kConvJobsDestroyed * S + s] += labour;
+        if (is_converged) partial[kConvJobsDestroyed * S + s] += labour;
         continue;
       }
       f.employment[i] = labour_next;
@@ -213,7 +200,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       partial[kJobsCreated * S + s] += created;
       partial[kJobsDestroyed * S + s] += destroyed;
       partial[kTechnologySum * S + s] += f.technology[i];
-      if (converged) {
+      if (is_converged) {
         partial[kConvergedFirms * S + s] += 1;
         partial[(kPackageFirms + level - 1) * S + s] += 1;
         partial[kConvOutput * S + s] += output;
@@ -223,15 +210,33 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
         partial[kConvJobsDestroyed * S + s] += destroyed;
       }
     }
+    local.labour_demand = desired_total;
   });
 
   //---- ordered reduction of the partials ----
   out.reset(S);
+  double desired_employment_total = 0;
   for (const ChunkScratch& local : scratch) {
     for (std::size_t k = 0; k < out.by_sector.size(); ++k) out.by_sector[k] += local.partial[k];
+    desired_employment_total += local.labour_demand;
   }
+  const double eta = sc.economy.labour_supply_elasticity;
+  const double w0 = economy.market.reference_wage;
+  auto supply_at_reference_wage = [&](int step_index) {
+    const double years = sc.year_of_step(step_index) - sc.time.start_year;
+    return economy.market.reference_labour * std::exp(sc.economy.labour_supply_growth * years);
+  };
   out.wage = wage;
-  out.labour_supply = supply_at_w0 * std::pow(wage / w0, eta);
+  out.labour_supply = supply_at_reference_wage(economy.step) * std::pow(wage / w0, eta);
+  out.labour_demand = desired_employment_total;
+
+  // Next step's wage clears this step's labour demand, D(w) = sum(c_i) w^(-1/(1-beta)), against
+  // next step's supply N (w/w0)^eta: w^(eta + 1/(1-beta)) = sum(c_i) w0^eta / N.
+  const double demand_coefficient = desired_employment_total * std::pow(wage, 1.0 / (1.0 - beta));
+  const double next_supply = supply_at_reference_wage(economy.step + 1);
+  if (demand_coefficient > 0 && next_supply > 0) {
+    economy.market.wage = std::pow(demand_coefficient * std::pow(w0, eta) / next_supply, 1.0 / (eta + 1.0 / (1.0 - beta)));
+  }
 
   //---- structural change (sequential, deterministic) ----
   std::vector<PartnerProposal> proposals;

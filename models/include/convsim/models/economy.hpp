@@ -35,16 +35,22 @@ struct FirmState {
   std::vector<std::uint16_t> loss_steps; // consecutive loss-making steps
 
   std::size_t size() const { return sector.size(); }
+  // Reserves room for n slots (initial firms and the entrants expected over a run).
+  void reserve(std::size_t n);
   // Appends n default slots (dead, zero) and returns the first new id.
   FirmId append(std::size_t n);
   // Bytes held by the columns.
   std::size_t memory_bytes() const;
 };
 
-// Sampling firms of one sector in proportion to size^preference (supplier and partner choice).
+// Sampling firms of one sector in proportion to size^preference (supplier and partner choice):
+// a Walker alias table, so one pick costs O(1) whatever the sector's size.
 struct SectorSampler {
-  std::vector<FirmId> firms;        // alive firms of the sector, by id
-  std::vector<double> cumulative;   // cumulative weights, same length
+  std::vector<FirmId> firms;          // alive firms of the sector, by id
+  std::vector<float> keep;            // probability of keeping column k rather than its alias
+  std::vector<std::uint32_t> alias;   // the column's alias
+  // Builds the table for these firms and (positive) weights.
+  void build(std::vector<FirmId> members, const std::vector<double>& weights);
   // The firm for a uniform draw u in (0,1), or UINT32_MAX when the sector has no firm.
   FirmId pick(double u) const;
 };

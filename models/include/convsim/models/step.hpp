@@ -1,10 +1,11 @@
 // One step of the convergence economy (design.md, "Step loop"):
 //   1. levers in force (policy schedule, computed by the caller)
-//   2. firm update, parallel over firms: technology, adoption, upgrade (reads state t, writes t+1)
-//   3. labour market: the wage that clears desired employment against labour supply
-//   4. production, hiring, investment, exit (parallel, each firm writes only itself)
-//   5. structural change, sequential and deterministic: partnerships, entries, new links
-//   6. per-chunk partial aggregates summed in chunk order
+//   2. firm update, one parallel pass over firms (reads neighbours' state t, writes its own t+1):
+//      technology, adoption and upgrade, hiring towards desired employment at the posted wage,
+//      production, investment, exit
+//   3. per-chunk partial aggregates summed in chunk order; the labour market sets next step's
+//      wage so that this step's desired employment meets next step's labour supply
+//   4. structural change, sequential and deterministic: partnerships, entries, new links
 #pragma once
 
 #include <array>
@@ -50,6 +51,7 @@ struct StepAggregates {
   std::size_t sectors = 0;
   double wage = 0;                // 1e8 KRW/(person*year)
   double labour_supply = 0;       // person
+  double labour_demand = 0;       // desired employment at the wage, person
   double prosumer_share = 0;      // 1
   std::size_t partnerships_refused = 0;  // proposals beyond an ICT firm's capacity
 
