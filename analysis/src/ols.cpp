@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
-#include <sstream>
 
 #include <boost/math/distributions/fisher_f.hpp>
 #include <boost/math/distributions/students_t.hpp>
@@ -230,7 +229,7 @@ OlsResult fit_ols(const Eigen::VectorXd& response, const Eigen::MatrixXd& regres
   if (options.covariance == CovarianceType::newey_west) {
     result.hac_lags = options.hac_lags.value_or(default_newey_west_lags(static_cast<int>(n)));
     if (result.hac_lags < 0 || result.hac_lags >= n) {
-      throw InputError("<command line>", 0, "hac-lags",
+      throw InputError("<command line>", 0, "--hac-lags",
                        "Newey-West lag " + std::to_string(result.hac_lags) + " is outside 0.." +
                            std::to_string(n - 1) + " for " + std::to_string(n) + " observations");
     }

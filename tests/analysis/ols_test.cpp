@@ -262,7 +262,7 @@ TEST(OlsErrorTest, AllZeroRegressorAndBadLagsAreRejected) {
   const InputError lags = input_error_of([&] {
     fit_ols(vector_of({1, 3, 2, 4, 6}), with_constant(Eigen::VectorXd::LinSpaced(5, 1, 5)), {"const", "x"}, options);
   });
-  EXPECT_EQ(lags.key(), "hac-lags");
+  EXPECT_EQ(lags.key(), "--hac-lags");
 }
 
 }  // namespace

@@ -79,7 +79,8 @@ struct OlsResult {
 // Fits response = regressors · b + e. Include a column of ones in `regressors` for a constant
 // (see with_constant). Throws InputError (file = options.source, key = the regressor) for
 // mismatched sizes, non-finite values, n <= k, or collinear regressors (naming the one that is
-// a linear combination of the others and which ones).
+// a linear combination of the others and which ones). On an exact fit (exact_fit) the standard
+// errors are 0 and t, p, F, Durbin-Watson, log-likelihood, AIC and BIC are NaN.
 OlsResult fit_ols(const Eigen::VectorXd& response, const Eigen::MatrixXd& regressors,
                   const std::vector<std::string>& regressor_names, const OlsOptions& options = {},
                   const std::string& response_name = "y");
