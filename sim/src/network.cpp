@@ -33,11 +33,10 @@ void FirmNetwork::grow(std::size_t firms) {
 void FirmNetwork::add_links(const std::vector<Link>& links, const std::vector<std::uint8_t>& alive) {
   if (links.empty()) return;
   overlay_links_.insert(overlay_links_.end(), links.begin(), links.end());
+  overlay_ = CsrLinks::from_links(firms(), overlay_links_);
   if (static_cast<double>(overlay_links_.size()) > kOverlayMergeShare * static_cast<double>(base_.links())) {
     compact(alive);
-    return;
   }
-  overlay_ = CsrLinks::from_links(firms(), overlay_links_);
 }
 
 void FirmNetwork::compact(const std::vector<std::uint8_t>& alive) {

@@ -1,0 +1,117 @@
+// The firm network's CSR against Boost.Graph's compressed_sparse_row_graph built from the same
+// links (an independent implementation), and the batched overlay/compaction.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+#include <boost/graph/compressed_sparse_row_graph.hpp>
+
+#include "convsim/network.hpp"
+#include "convsim/rng.hpp"
+
+namespace convsim {
+namespace {
+
+std::vector<Link> random_links(std::size_t firms, std::size_t count, std::uint64_t seed) {
+  std::vector<Link> links;
+  for (std::size_t k = 0; k < count; ++k) {
+    const RandomBlock r(seed, k, Purpose::user, 0);
+    links.push_back({static_cast<FirmId>(r.bits(0) % firms), static_cast<FirmId>(r.bits(1) % firms),
+                     static_cast<float>(r.uniform(2))});
+  }
+  return links;
+}
+
+// Multiset of (supplier, weight) per customer from our CSR.
+std::map<FirmId, std::vector<std::pair<FirmId, float>>> rows_of(const FirmNetwork& net) {
+  std::map<FirmId, std::vector<std::pair<FirmId, float>>> rows;
+  for (std::size_t c = 0; c < net.firms(); ++c) {
+    net.for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float w) { rows[static_cast<FirmId>(c)].push_back({s, w}); });
+    std::sort(rows[static_cast<FirmId>(c)].begin(), rows[static_cast<FirmId>(c)].end());
+  }
+  return rows;
+}
+
+TEST(CsrLinks, MatchesBoostCompressedSparseRowGraph) {
+  constexpr std::size_t kFirms = 500;
+  const std::vector<Link> links = random_links(kFirms, 4000, 11);
+  const FirmNetwork ours(CsrLinks::from_links(kFirms, links));
+
+  // Boost's CSR is out-edge oriented: store customer -> supplier so its rows are our rows.
+  struct EdgeProps {
+    float weight;
+  };
+  using Graph = boost::compressed_sparse_row_graph<boost::directedS, boost::no_property, EdgeProps>;
+  std::vector<std::pair<std::size_t, std::size_t>> edges;
+  std::vector<EdgeProps> props;
+  for (const Link& l : links) {
+    edges.emplace_back(l.customer, l.supplier);
+    props.push_back({l.weight});
+  }
+  const Graph boost_graph(boost::edges_are_unsorted_multi_pass, edges.begin(), edges.end(), props.begin(), kFirms);
+
+  const auto rows = rows_of(ours);
+  for (std::size_t c = 0; c < kFirms; ++c) {
+    std::vector<std::pair<FirmId, float>> expected;
+    for (auto [e, end] = boost::out_edges(c, boost_graph); e != end; ++e) {
+      expected.push_back({static_cast<FirmId>(boost::target(*e, boost_graph)), boost_graph[*e].weight});
+    }
+    std::sort(expected.begin(), expected.end());
+    const auto it = rows.find(static_cast<FirmId>(c));
+    const auto& got = it == rows.end() ? std::vector<std::pair<FirmId, float>>{} : it->second;
+    ASSERT_EQ(got, expected) << "customer " << c;
+    EXPECT_EQ(ours.in_degree(static_cast<FirmId>(c)), boost::out_degree(c, boost_graph));
+  }
+  EXPECT_EQ(ours.links(), boost::num_edges(boost_graph));
+}
+
+TEST(FirmNetwork, OverlayAddsLinksAndCompactionDropsExitedFirms) {
+  constexpr std::size_t kFirms = 100;
+  const std::vector<Link> base = random_links(kFirms, 800, 3);
+  FirmNetwork net(CsrLinks::from_links(kFirms, base));
+  std::vector<std::uint8_t> alive(kFirms, 1);
+  const std::vector<Link> extra = {{1, 2, 1.0f}, {3, 2, 0.5f}};
+  net.add_links(extra, alive);  // small: stays in the overlay
+  EXPECT_EQ(net.links(), base.size() + 2);
+  std::size_t from_one = 0;
+  net.for_each_supplier(2, [&](FirmId s, float) { from_one += s == 1; });
+  EXPECT_GE(from_one, 1u);
+
+  // Grow by new slots: they start with no links.
+  net.grow(kFirms + 5);
+  alive.resize(kFirms + 5, 1);
+  EXPECT_EQ(net.in_degree(kFirms + 4), 0u);
+
+  // Firm 1 exits: compaction drops every link touching it and keeps the rest.
+  alive[1] = 0;
+  std::size_t touching = 0;
+  for (const Link& l : net.all_links()) touching += (l.supplier == 1 || l.customer == 1);
+  const std::size_t before = net.links();
+  net.compact(alive);
+  EXPECT_EQ(net.links(), before - touching);
+  for (const Link& l : net.all_links()) {
+    EXPECT_NE(l.supplier, 1u);
+    EXPECT_NE(l.customer, 1u);
+  }
+}
+
+TEST(FirmNetwork, LargeOverlayIsMergedIntoTheBase) {
+  constexpr std::size_t kFirms = 50;
+  FirmNetwork net(CsrLinks::from_links(kFirms, random_links(kFirms, 100, 5)));
+  std::vector<std::uint8_t> alive(kFirms, 1);
+  const auto extra = random_links(kFirms, 40, 6);  // > 12.5% of the base: merged
+  const auto before = rows_of(net);
+  net.add_links(extra, alive);
+  EXPECT_EQ(net.links(), 140u);
+  FirmNetwork reference(CsrLinks::from_links(kFirms, [&] {
+    auto all = random_links(kFirms, 100, 5);
+    all.insert(all.end(), extra.begin(), extra.end());
+    return all;
+  }()));
+  EXPECT_EQ(rows_of(net), rows_of(reference));
+  EXPECT_NE(rows_of(net), before);
+}
+
+}  // namespace
+}  // namespace convsim
