@@ -13,5 +13,6 @@ void add_info_command(CLI::App& app, int& exit_code);      // convsim info RESUL
 void add_version_command(CLI::App& app, int& exit_code);   // convsim version
 void add_solow_command(CLI::App& app, int& exit_code);     // convsim solow DATA
 void add_bench_command(CLI::App& app, int& exit_code);     // convsim bench
+void add_compare_command(CLI::App& app, int& exit_code);   // convsim compare BASELINE RESULT...
 
 }  // namespace convsim::cli

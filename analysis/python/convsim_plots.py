@@ -1,0 +1,632 @@
+#!/usr/bin/python3
+"""Plots of a convsim scenario comparison: curves with bands, effects with intervals, sectors, levers.
+
+Two ways in:
+
+* from ``convsim compare ... --plot DIR`` (the CLI writes ``DIR/comparison.json`` and runs
+  ``convsim_plots.py --data DIR/comparison.json --out DIR``), or
+* on its own, from result files: ``convsim_plots.py BASELINE RESULT... --out DIR``, where each
+  argument is a result file, comma-separated files (the replicates of one scenario), a directory of
+  ``*.h5`` or a glob. The comparison is then computed here with numpy, by the same rules as
+  ``convsim compare`` (replicates paired by seed, Student t intervals, Welch for contrast);
+  ``--write-data FILE`` saves it in the JSON format of ``convsim compare --format json``.
+
+Writes PNG and SVG files into ``--out`` and an index ``plots.tsv`` (png, svg, kind, title,
+caption). Needs Debian's python3-matplotlib, python3-numpy and (for result files) python3-h5py;
+runs with /usr/bin/python3.
+
+Examples::
+
+    /usr/bin/python3 analysis/python/convsim_plots.py base_s*.h5 --out plots \\
+        --vars output,employment          # one argument per scenario: quote globs with commas
+    /usr/bin/python3 analysis/python/convsim_plots.py "base_s*.h5" "policy_s*.h5" --out plots
+"""
+
+import argparse
+import glob
+import json
+import math
+import os
+import re
+import sys
+
+import numpy as np
+
+RESULT_FORMAT = "convsim-result-1"
+
+
+class InputError(Exception):
+    """Bad input: the message names the file and what is wrong (exit code 2)."""
+
+
+# ---- statistics (the same definitions as analysis/src/compare.cpp) ----------------------------
+
+def _betacf(a, b, x):
+    """Continued fraction of the incomplete beta function (modified Lentz)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = tiny if abs(d) < tiny else d
+    d = 1.0 / d
+    h = d
+    for m in range(1, 1000):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = tiny if abs(d) < tiny else d
+        c = 1.0 + aa / c
+        c = tiny if abs(c) < tiny else c
+        d = 1.0 / d
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = tiny if abs(d) < tiny else d
+        c = 1.0 + aa / c
+        c = tiny if abs(c) < tiny else c
+        d = 1.0 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-15:
+            break
+    return h
+
+
+def _betainc(a, b, x):
+    """Regularised incomplete beta I_x(a, b)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def t_cdf(t, df):
+    """Cumulative distribution of Student's t."""
+    tail = 0.5 * _betainc(0.5 * df, 0.5, df / (df + t * t))
+    return 1.0 - tail if t > 0 else tail
+
+
+def t_quantile(p, df):
+    """Quantile of Student's t (scipy when present, else bisection on t_cdf)."""
+    try:
+        from scipy.stats import t as student_t  # optional: not a convsim dependency
+        return float(student_t.ppf(p, df))
+    except ImportError:
+        pass
+    if p == 0.5:
+        return 0.0
+    if p < 0.5:
+        return -t_quantile(1.0 - p, df)
+    low, high = 0.0, 1.0
+    while t_cdf(high, df) < p:
+        high *= 2.0
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        if t_cdf(middle, df) < p:
+            low = middle
+        else:
+            high = middle
+    return 0.5 * (low + high)
+
+
+def _reason(n):
+    return "no interval (no replicates)" if n == 0 else "no interval (1 replicate)"
+
+
+def _interval(available, low=None, high=None, reason=None):
+    if available:
+        return {"available": True, "low": float(low), "high": float(high)}
+    return {"available": False, "low": None, "high": None, "reason": reason}
+
+
+def _sd(values):
+    return float(np.std(values, ddof=1)) if len(values) >= 2 else float("nan")
+
+
+def mean_interval(values, level):
+    """t interval of the mean; none below two values."""
+    n = len(values)
+    if n < 2:
+        return _interval(False, reason=_reason(n))
+    mean, sd = float(np.mean(values)), _sd(values)
+    if not (math.isfinite(mean) and math.isfinite(sd)):
+        return _interval(False, reason="no interval (non-finite values)")
+    half = 0.0 if sd == 0 else t_quantile(0.5 + 0.5 * level, n - 1) * sd / math.sqrt(n)
+    return _interval(True, mean - half, mean + half)
+
+
+def welch_interval(a, b, level):
+    """Welch interval of mean(a) - mean(b); none when either has fewer than two values."""
+    if len(a) < 2 or len(b) < 2:
+        return _interval(False, reason=_reason(min(len(a), len(b))))
+    va, vb = _sd(a) ** 2 / len(a), _sd(b) ** 2 / len(b)
+    difference = float(np.mean(a)) - float(np.mean(b))
+    se2 = va + vb
+    half = 0.0
+    if se2 > 0:
+        df = se2 * se2 / (va * va / (len(a) - 1) + vb * vb / (len(b) - 1))
+        half = t_quantile(0.5 + 0.5 * level, df) * math.sqrt(se2)
+    return _interval(True, difference - half, difference + half)
+
+
+def estimate_effect(scenario, scenario_seeds, baseline, baseline_seeds, level):
+    """Paired (by seed) and unpaired effect of scenario - baseline."""
+    index = {seed: i for i, seed in enumerate(baseline_seeds)}
+    pairs = sorted((seed, scenario[i] - baseline[index[seed]], baseline[index[seed]])
+                   for i, seed in enumerate(scenario_seeds) if seed in index)
+    differences = [d for _, d, _ in pairs]
+    effect = {"pairs": len(pairs), "seeds": [s for s, _, _ in pairs], "differences": differences}
+    if not pairs:
+        effect.update(paired_mean=None, percent=None,
+                      paired={"ci": _interval(False, reason="no interval (no seed in common with the baseline: cannot pair)")})
+    else:
+        mean = float(np.mean(differences))
+        base = float(np.mean([b for _, _, b in pairs]))
+        effect.update(paired_mean=mean, percent=100.0 * mean / base if base != 0 else None,
+                      paired={"ci": mean_interval(differences, level)})
+    effect["unpaired_mean"] = float(np.mean(scenario)) - float(np.mean(baseline))
+    effect["unpaired"] = {"ci": welch_interval(scenario, baseline, level)}
+    return effect
+
+
+# ---- reading result files ----------------------------------------------------------------------
+
+def expand_argument(argument):
+    """The result files one argument names: FILE[,FILE...], a directory or a glob."""
+    paths = []
+    for item in [x for x in argument.split(",") if x]:
+        if os.path.isdir(item):
+            found = sorted(os.path.join(item, n) for n in os.listdir(item)
+                           if n.endswith((".h5", ".hdf5")) and ".tmp." not in n)
+            if not found:
+                raise InputError(f"{item}: directory holds no result files (*.h5)")
+        elif any(c in item for c in "*?[") and not os.path.exists(item):
+            found = sorted(glob.glob(item))
+            if not found:
+                raise InputError(f"'{item}' matches no file")
+        else:
+            if not os.path.exists(item):
+                raise InputError(f"{item}: no such result file")
+            found = [item]
+        paths.extend(found)
+    if not paths:
+        raise InputError("an empty result argument; expected FILE[,FILE...], a directory or a glob")
+    return paths
+
+
+def _text(value):
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def read_run(path):
+    """The series of one result file as a dict (no firm snapshots)."""
+    import h5py
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as error:
+        raise InputError(f"{path}: not an HDF5 file ({error})")
+    with handle as f:
+        if _text(f.attrs.get("convsim_format", "")) != RESULT_FORMAT:
+            raise InputError(f"{path}: not a convsim result (no convsim_format attribute '{RESULT_FORMAT}')")
+        run = {"file": path, "seed": int(f.attrs["seed"]), "name": _text(f.attrs.get("scenario_name", "")),
+               "scenario": _text(f.attrs.get("scenario", "")), "steps_per_year": int(f.attrs.get("steps_per_year", 1)),
+               "time": f["time"][()], "sectors": [_text(s) for s in f["sector"][()]]}
+        for group in ("aggregate", "by_sector", "convergence", "policy"):
+            run[group] = {}
+            if group not in f:
+                continue
+            for name, dataset in f[group].items():
+                if name in ("time", "sector", "events") or not hasattr(dataset, "shape"):
+                    continue
+                run[group][name] = (dataset[()], _text(dataset.attrs.get("units", "")),
+                                    _text(dataset.attrs.get("long_name", "")))
+        run["events"] = []
+        if "policy/events" in f:
+            for row in f["policy/events"][()]:
+                run["events"].append({k: (_text(row[k]) if k in ("name", "lever", "sectors", "mode") else float(row[k]))
+                                      for k in ("name", "lever", "sectors", "mode", "at", "until", "ramp_years", "value")})
+    return run
+
+
+def _scenario_field(text, key):
+    match = re.search(rf"^{key}:[ \t]*(.*)$", text, re.MULTILINE)
+    return match.group(1).strip().strip("'\"") if match else ""
+
+
+def _calibration(text):
+    match = re.search(r"^calibration:.*?(?=^\S|\Z)", text, re.MULTILINE | re.DOTALL)
+    return match.group(0).strip() if match else ""
+
+
+def load_scenarios(arguments):
+    """Runs grouped into scenarios (per argument, by scenario name and scenario without the seed)."""
+    scenarios, labels = [], set()
+    for position, argument in enumerate(arguments):
+        groups = {}
+        for path in expand_argument(argument):
+            run = read_run(path)
+            key = (run["name"], re.sub(r"^seed:.*$", "", run["scenario"], flags=re.MULTILINE))
+            group = groups.setdefault(key, {"name": run["name"], "argument": argument, "runs": []})
+            for other in group["runs"]:
+                if other["seed"] == run["seed"]:
+                    raise InputError(f"{path}: '{other['file']}' and '{path}' are two runs of scenario "
+                                     f"'{run['name']}' with the same seed {run['seed']}")
+            group["runs"].append(run)
+        if position == 0 and len(groups) > 1:
+            raise InputError(f"{argument}: the baseline argument holds {len(groups)} different scenarios")
+        for group in groups.values():
+            group["runs"].sort(key=lambda r: r["seed"])
+            label = group["name"] or "unnamed"
+            if label in labels:
+                stem = os.path.splitext(os.path.basename(group["runs"][0]["file"]))[0]
+                label = f"{label} ({stem})" if f"{label} ({stem})" not in labels else label
+                k = 2
+                while label in labels:
+                    label = f"{group['name']} #{k}"
+                    k += 1
+            labels.add(label)
+            group["label"] = label
+            scenarios.append(group)
+    if len(scenarios) < 2:
+        raise InputError("only one scenario to compare; give the baseline and at least one other scenario")
+    reference = scenarios[0]["runs"][0]
+    notes = []
+    for group in scenarios:
+        for run in group["runs"]:
+            if run["steps_per_year"] != reference["steps_per_year"] or not np.array_equal(run["time"], reference["time"]):
+                raise InputError(f"{run['file']}: '{reference['file']}' and '{run['file']}' have different time axes")
+            if run["sectors"] != reference["sectors"]:
+                if sorted(run["sectors"]) != sorted(reference["sectors"]):
+                    raise InputError(f"{run['file']}: '{reference['file']}' and '{run['file']}' have different sectors")
+                order = [run["sectors"].index(s) for s in reference["sectors"]]
+                for group_name in ("by_sector", "policy"):
+                    for name, (values, units, long_name) in list(run[group_name].items()):
+                        if values.ndim == 2:
+                            run[group_name][name] = (values[:, order], units, long_name)
+                run["sectors"] = list(reference["sectors"])
+                notes.append(f"'{run['file']}' lists its sectors in another order; aligned by sector name")
+    return scenarios, notes
+
+
+def _series(run, variable, scope, sector_index):
+    group = {"total": "aggregate", "convergence": "convergence"}.get(scope, "by_sector")
+    if variable not in run[group]:
+        raise InputError(f"{run['file']}: no variable '{variable}' in /{group}; it holds: {', '.join(run[group])}")
+    values, units, long_name = run[group][variable]
+    if group == "by_sector":
+        values = values[:, sector_index]
+    return np.asarray(values, dtype=float), units, long_name
+
+
+def _cumulative_units(units):
+    if units.endswith("/year") and len(units) > 5:
+        return units[:-5]
+    return "year" if units in ("", "1") else units + "*year"
+
+
+def compute_comparison(arguments, variables, scope="total", horizon=None, confidence=0.95, band=0.90):
+    """The comparison of result files as a dict in the format of convsim compare --format json."""
+    scenarios, notes = load_scenarios(arguments)
+    reference = scenarios[0]["runs"][0]
+    time = np.asarray(reference["time"], dtype=float)
+    sectors = reference["sectors"]
+    sector_index = 0
+    if scope.startswith("sector:"):
+        if scope[7:] not in sectors:
+            raise InputError(f"no sector '{scope[7:]}' in the results; they have: {', '.join(sectors)}")
+        sector_index = sectors.index(scope[7:])
+    elif scope not in ("total", "convergence"):
+        raise InputError(f"'{scope}' is not a scope; expected total, convergence or sector:NAME")
+    if horizon is None:
+        h, horizon_year = len(time) - 1, math.floor(time[-1])
+    else:
+        inside = [t for t in range(len(time)) if horizon <= time[t] < horizon + 1]
+        if not inside:
+            raise InputError(f"--horizon {horizon:g} is outside the results' time axis {time[0]:g}-{time[-1]:g}")
+        h, horizon_year = inside[-1], horizon
+    spy = reference["steps_per_year"]
+    description = {"total": "the whole economy", "convergence": "the smart convergence industry"}.get(
+        scope, "sector " + scope[7:])
+    out = {"format": "convsim-comparison-1", "scope": scope, "scope_description": description,
+           "horizon_year": horizon_year, "horizon_index": h, "confidence_level": confidence, "band_level": band,
+           "steps_per_year": spy, "time": time.tolist(), "sectors": sectors, "scenarios": [], "variables": [],
+           "by_sector": [], "levers": [], "notes": notes}
+    for group in scenarios:
+        text = group["runs"][0]["scenario"]
+        out["scenarios"].append({"label": group["label"], "name": group["name"],
+                                 "description": _scenario_field(text, "description"), "calibration": _calibration(text),
+                                 "parameters": "", "argument": group["argument"],
+                                 "seeds": [r["seed"] for r in group["runs"]],
+                                 "files": sorted({r["file"] for r in group["runs"]}, key=[r["file"] for r in group["runs"]].index),
+                                 "events": group["runs"][0]["events"]})
+    for variable in variables:
+        matrices, units, long_name = [], None, None
+        for group in scenarios:
+            rows = []
+            for run in group["runs"]:
+                values, u, ln = _series(run, variable, scope, sector_index)
+                if units is None:
+                    units, long_name = u, ln
+                elif u != units:
+                    raise InputError(f"{run['file']}: units differ: '{units}' against '{u}' for {variable}")
+                rows.append(values)
+            matrices.append((np.vstack(rows), [r["seed"] for r in group["runs"]]))
+        base, base_seeds = matrices[0]
+        base_cumulative = base[:, :h + 1].sum(axis=1) / spy
+        entry = {"name": variable, "units": units, "long_name": long_name, "cumulative_units": _cumulative_units(units),
+                 "scenarios": []}
+        for k, (matrix, seeds) in enumerate(matrices):
+            cumulated = matrix[:, :h + 1].sum(axis=1) / spy
+            curve = {"mean": matrix.mean(axis=0).tolist(),
+                     "low": np.quantile(matrix, 0.5 - 0.5 * band, axis=0).tolist(),
+                     "high": np.quantile(matrix, 0.5 + 0.5 * band, axis=0).tolist()}
+            row = {"scenario": scenarios[k]["label"], "replicates": len(seeds), "curve": curve,
+                   "horizon": {"mean": float(matrix[:, h].mean()), "low": curve["low"][h], "high": curve["high"][h]},
+                   "cumulative_mean": float(cumulated.mean())}
+            if k == 0:
+                row.update(horizon_effect=None, cumulative_effect=None, effect_curve=None, summary="baseline")
+            else:
+                row["horizon_effect"] = estimate_effect(matrix[:, h].tolist(), seeds, base[:, h].tolist(), base_seeds,
+                                                        confidence)
+                row["cumulative_effect"] = estimate_effect(cumulated.tolist(), seeds, base_cumulative.tolist(),
+                                                           base_seeds, confidence)
+                effect_curve = {"mean": [], "low": [], "high": []}
+                for t in range(len(time)):
+                    e = estimate_effect(matrix[:, t].tolist(), seeds, base[:, t].tolist(), base_seeds, confidence)
+                    effect_curve["mean"].append(e["paired_mean"])
+                    effect_curve["low"].append(e["paired"]["ci"]["low"])
+                    effect_curve["high"].append(e["paired"]["ci"]["high"])
+                row["effect_curve"] = effect_curve
+                row["summary"] = ""
+            entry["scenarios"].append(row)
+        out["variables"].append(entry)
+        if all(variable in run["by_sector"] for g in scenarios for run in g["runs"]):
+            levels = [np.vstack([run["by_sector"][variable][0][h] for run in g["runs"]]) for g in scenarios]
+            breakdown = {"name": variable, "units": scenarios[0]["runs"][0]["by_sector"][variable][1],
+                         "scenarios": [g["label"] for g in scenarios],
+                         "horizon_mean": [lv.mean(axis=0).tolist() for lv in levels], "effect": []}
+            for k, lv in enumerate(levels):
+                effects = []
+                if k > 0:
+                    for s in range(len(sectors)):
+                        e = estimate_effect(lv[:, s].tolist(), matrices[k][1], levels[0][:, s].tolist(), base_seeds,
+                                            confidence)
+                        effects.append({"pairs": e["pairs"], "paired_mean": e["paired_mean"], "ci": e["paired"]["ci"],
+                                        "unpaired_ci": e["unpaired"]["ci"]})
+                breakdown["effect"].append(effects)
+            out["by_sector"].append(breakdown)
+    for group_name, is_sector in (("policy", False), ("policy", True)):
+        for name, (values, units, _) in reference[group_name].items():
+            if (values.ndim == 2) != is_sector:
+                continue
+            columns = range(len(sectors)) if is_sector else [None]
+            for s in columns:
+                per = []
+                for g in scenarios:
+                    entry = g["runs"][0][group_name].get(name)
+                    if entry is None:
+                        per.append([float("nan")] * len(time))
+                    else:
+                        per.append((entry[0][:, s] if is_sector else entry[0]).astype(float).tolist())
+                moving = any(len(set(v)) > 1 for v in per) or any(v != per[0] for v in per)
+                if moving:
+                    out["levers"].append({"lever": name, "sector": sectors[s] if is_sector else "", "units": units,
+                                          "values": per})
+    return out
+
+
+# ---- plotting ----------------------------------------------------------------------------------
+
+COLOURS = ["#1f2a44", "#d1495b", "#00798c", "#edae49", "#66a182", "#8d6cab", "#2e4057", "#c1666b"]
+
+
+def _colour(k):
+    return COLOURS[k % len(COLOURS)]
+
+
+def _array(values):
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _year(value):
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:g}"
+
+
+class Plotter:
+    """Draws the figures of one comparison into a folder and keeps the index."""
+
+    def __init__(self, data, out, formats, dpi):
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        self.plt = plt
+        self.data, self.out, self.formats, self.dpi = data, out, formats, dpi
+        self.index = []
+        plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
+                             "axes.grid": True, "grid.alpha": 0.25, "svg.hashsalt": "convsim",
+                             "svg.fonttype": "none"})
+
+    def save(self, figure, stem, kind, title, caption):
+        files = {}
+        for fmt in self.formats:
+            path = os.path.join(self.out, f"{stem}.{fmt}")
+            metadata = {"Date": None} if fmt == "svg" else {"Software": "convsim_plots.py"}
+            figure.savefig(path, dpi=self.dpi, bbox_inches="tight", metadata=metadata)
+            files[fmt] = f"{stem}.{fmt}"
+        self.plt.close(figure)
+        self.index.append((files.get("png", ""), files.get("svg", ""), kind, title, caption))
+
+    def curves(self, variable):
+        d = self.data
+        time = np.asarray(d["time"])
+        figure, axes = self.plt.subplots(figsize=(7.5, 4.0))
+        for k, row in enumerate(variable["scenarios"]):
+            curve = row["curve"]
+            axes.plot(time, _array(curve["mean"]), color=_colour(k), lw=1.8,
+                      label=f"{row['scenario']} (mean of {row['replicates']})")
+            if row["replicates"] > 1:
+                axes.fill_between(time, _array(curve["low"]), _array(curve["high"]), color=_colour(k), alpha=0.18, lw=0)
+        axes.axvline(d["time"][d["horizon_index"]], color="#888888", lw=0.8, ls=":")
+        axes.set_xlabel("year")
+        axes.set_ylabel(f"{variable['name']} [{variable['units']}]")
+        axes.set_title(f"{variable['name']}: {d['scope_description']}")
+        axes.legend(frameon=False, fontsize=8)
+        band = f"{100 * d['band_level']:g} %"
+        self.save(figure, f"curves_{variable['name']}", "curves", f"{variable['name']} by scenario",
+                  f"Mean over replicates (line) and the band holding the central {band} of replicates (shaded), "
+                  f"{d['scope_description']}; the dotted line marks the horizon {_year(d['horizon_year'])}.")
+
+    def effect(self, variable):
+        d = self.data
+        time = np.asarray(d["time"])
+        h = d["horizon_index"]
+        level = f"{100 * d['confidence_level']:g} %"
+        figure, axes = self.plt.subplots(figsize=(7.5, 4.0))
+        axes.axhline(0, color="#444444", lw=0.8)
+        step = (time[1] - time[0]) if len(time) > 1 else 1.0
+        for k, row in enumerate(variable["scenarios"][1:], start=1):
+            curve = row["effect_curve"]
+            mean = _array(curve["mean"])
+            axes.plot(time, mean, color=_colour(k), lw=1.8, label=f"{row['scenario']}: paired effect")
+            axes.fill_between(time, _array(curve["low"]), _array(curve["high"]), color=_colour(k), alpha=0.22, lw=0,
+                              label=f"paired {level} CI")
+            effect = row["horizon_effect"]
+            unpaired = effect["unpaired"]["ci"]
+            if unpaired["available"]:
+                x = time[h] + 0.25 * step * k
+                centre = effect["unpaired_mean"]
+                axes.errorbar([x], [centre], yerr=[[centre - unpaired["low"]], [unpaired["high"] - centre]],
+                              fmt="o", ms=3, color=_colour(k), ecolor=_colour(k), elinewidth=1, capsize=3, alpha=0.6,
+                              label=f"unpaired {level} CI at {_year(d['horizon_year'])}")
+        axes.set_xlabel("year")
+        axes.set_ylabel(f"difference [{variable['units']}]")
+        axes.set_title(f"{variable['name']}: scenario minus {d['scenarios'][0]['label']}")
+        axes.legend(frameon=False, fontsize=8)
+        self.save(figure, f"effect_{variable['name']}", "effect", f"Effect on {variable['name']}",
+                  f"Paired difference from the baseline (mean over seeds) with its {level} confidence interval "
+                  f"(shaded; Student t over replicates matched by seed). The error bar at the horizon is the "
+                  f"unpaired (Welch) {level} interval, for contrast.")
+
+    def sectors(self, breakdown):
+        d = self.data
+        sectors = d["sectors"]
+        compared = breakdown["scenarios"][1:]
+        if not compared:
+            return
+        level = f"{100 * d['confidence_level']:g} %"
+        figure, axes = self.plt.subplots(figsize=(7.5, 0.9 + 0.32 * len(sectors) * max(1, len(compared)) ** 0.6))
+        height = 0.8 / len(compared)
+        positions = np.arange(len(sectors))
+        for j, label in enumerate(compared, start=1):
+            effects = breakdown["effect"][j]
+            mean = _array([e["paired_mean"] for e in effects])
+            low = _array([e["ci"]["low"] for e in effects])
+            high = _array([e["ci"]["high"] for e in effects])
+            errors = np.vstack([np.where(np.isnan(low), 0, mean - low), np.where(np.isnan(high), 0, high - mean)])
+            y = positions - 0.4 + height * (j - 0.5)
+            axes.barh(y, mean, height=height * 0.9, color=_colour(j), alpha=0.85, label=label)
+            axes.errorbar(mean, y, xerr=errors, fmt="none", ecolor="#222222", elinewidth=0.9, capsize=2)
+        axes.axvline(0, color="#444444", lw=0.8)
+        axes.set_yticks(positions)
+        axes.set_yticklabels(sectors)
+        axes.invert_yaxis()
+        axes.set_xlabel(f"difference in {breakdown['name']} in {_year(d['horizon_year'])} [{breakdown['units']}]")
+        axes.set_title(f"{breakdown['name']} by sector in {_year(d['horizon_year'])}: scenario minus "
+                       f"{breakdown['scenarios'][0]}")
+        axes.legend(frameon=False, fontsize=8)
+        self.save(figure, f"sectors_{breakdown['name']}", "sectors", f"{breakdown['name']} by sector",
+                  f"Paired difference from the baseline by sector in {_year(d['horizon_year'])} with its {level} "
+                  f"confidence interval (error bars).")
+
+    def levers(self):
+        d = self.data
+        levers = d["levers"][:8]
+        if not levers:
+            return
+        time = np.asarray(d["time"])
+        columns = 2 if len(levers) > 1 else 1
+        rows = (len(levers) + columns - 1) // columns
+        figure, grid = self.plt.subplots(rows, columns, figsize=(7.5, 1.9 * rows + 0.4), squeeze=False)
+        for i, lever in enumerate(levers):
+            axes = grid[i // columns][i % columns]
+            for k, values in enumerate(lever["values"]):
+                axes.step(time, _array(values), where="post", color=_colour(k), lw=1.6,
+                          ls="-" if k == 0 else "--", label=d["scenarios"][k]["label"])
+            name = lever["lever"] + (f" ({lever['sector']})" if lever["sector"] else "")
+            axes.set_title(name, fontsize=9)
+            axes.set_ylabel(lever["units"])
+        for j in range(len(levers), rows * columns):
+            grid[j // columns][j % columns].axis("off")
+        grid[0][0].legend(frameon=False, fontsize=7)
+        figure.tight_layout()
+        self.save(figure, "levers", "levers", "Policy levers in force",
+                  "Each lever that moves over time or differs between scenarios, as the scenarios set it "
+                  "(first replicate; levers do not depend on the seed).")
+
+    def all(self):
+        for variable in self.data["variables"]:
+            self.curves(variable)
+            if len(variable["scenarios"]) > 1:
+                self.effect(variable)
+        for breakdown in self.data["by_sector"]:
+            self.sectors(breakdown)
+        self.levers()
+        with open(os.path.join(self.out, "plots.tsv"), "w", encoding="utf-8") as index:
+            index.write("png\tsvg\tkind\ttitle\tcaption\n")
+            for row in self.index:
+                index.write("\t".join(str(x).replace("\t", " ").replace("\n", " ") for x in row) + "\n")
+        return self.index
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Plot a convsim scenario comparison (curves with bands, paired effects with intervals, "
+                    "effects by sector, lever timelines) as PNG and SVG.",
+        epilog="Either --data COMPARISON.json (from convsim compare --plot or --format json) or result files: "
+               "BASELINE RESULT..., each FILE[,FILE...] (replicates of one scenario), a directory or a glob.")
+    parser.add_argument("results", nargs="*", help="BASELINE then RESULT...: result files of each scenario")
+    parser.add_argument("--data", help="comparison JSON written by convsim compare")
+    parser.add_argument("--out", default="plots", help="output folder (default: plots)")
+    parser.add_argument("--vars", default="output,employment", help="variables (default: output,employment)")
+    parser.add_argument("--scope", default="total", help="total, convergence or sector:NAME (default: total)")
+    parser.add_argument("--horizon", type=float, help="year of the horizon (default: the last year)")
+    parser.add_argument("--confidence", type=float, default=0.95, help="confidence level (default: 0.95)")
+    parser.add_argument("--formats", default="png,svg", help="image formats (default: png,svg)")
+    parser.add_argument("--dpi", type=int, default=100, help="PNG resolution (default: 100)")
+    parser.add_argument("--write-data", help="also save the comparison computed from result files as JSON")
+    parser.add_argument("--quiet", action="store_true", help="print nothing on success")
+    args = parser.parse_args(argv)
+    try:
+        if args.data:
+            if args.results:
+                raise InputError("give either --data or result files, not both")
+            with open(args.data, encoding="utf-8") as handle:
+                data = json.load(handle)
+            if data.get("format") != "convsim-comparison-1":
+                raise InputError(f"{args.data}: not a convsim comparison (format convsim-comparison-1)")
+        else:
+            if len(args.results) < 1:
+                raise InputError("give result files (BASELINE RESULT...) or --data COMPARISON.json")
+            variables = [v.strip() for v in args.vars.split(",") if v.strip()]
+            data = compute_comparison(args.results, variables, args.scope, args.horizon, args.confidence)
+            if args.write_data:
+                with open(args.write_data, "w", encoding="utf-8") as handle:
+                    json.dump(data, handle, indent=1, allow_nan=False,
+                              default=lambda o: o.item() if hasattr(o, "item") else str(o))
+        os.makedirs(args.out, exist_ok=True)
+        formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+        index = Plotter(data, args.out, formats, args.dpi).all()
+    except InputError as error:
+        print(f"convsim_plots: error: {error}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        for png, svg, _, title, _ in index:
+            print(f"{title}: {os.path.join(args.out, png or svg)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

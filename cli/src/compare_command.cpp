@@ -1,0 +1,235 @@
+// convsim compare BASELINE RESULT...: the effect of each scenario against the baseline, paired by
+// seed over replicates, as a table, CSV or JSON; optionally plots (analysis/python/convsim_plots.py)
+// and a self-contained HTML report.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "convsim/analysis/compare.hpp"
+#include "convsim/analysis/report.hpp"
+#include "convsim/cli/commands.hpp"
+#include "convsim/errors.hpp"
+
+namespace convsim::cli {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* kCommandLine = "<command line>";
+
+// What the user asked for on the command line.
+struct CompareArgs {
+  std::vector<std::string> inputs;  // BASELINE RESULT...
+  std::string variables = "output,employment";
+  std::string scope = "total";
+  std::string horizon;
+  std::string format = "table";
+  std::string plot_dir;
+  std::string report;
+  std::string baseline_scenario;
+  double confidence = 0.95;
+};
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream parts(text);
+  std::string item;
+  while (std::getline(parts, item, ',')) {
+    const auto first = item.find_first_not_of(' ');
+    const auto last = item.find_last_not_of(' ');
+    if (first != std::string::npos) items.push_back(item.substr(first, last - first + 1));
+  }
+  return items;
+}
+
+double parse_horizon(const std::string& text) {
+  char* end = nullptr;
+  errno = 0;
+  const double year = std::strtod(text.c_str(), &end);
+  if (text.empty() || end == text.c_str() || *end != '\0' || errno != 0 || !std::isfinite(year)) {
+    throw InputError(kCommandLine, 0, "--horizon", "'" + text + "' is not a year; expected e.g. --horizon 2020");
+  }
+  return year;
+}
+
+// The folder of the running executable (for an installed convsim_plots.py next to it).
+fs::path executable_folder() {
+  std::error_code error;
+  const fs::path self = fs::read_symlink("/proc/self/exe", error);
+  return error ? fs::path() : self.parent_path();
+}
+
+// Where convsim_plots.py is: $CONVSIM_PLOTS_SCRIPT, the source tree, or next to the executable.
+fs::path find_plot_script() {
+  std::vector<fs::path> candidates;
+  if (const char* env = std::getenv("CONVSIM_PLOTS_SCRIPT"); env != nullptr && *env != '\0') candidates.emplace_back(env);
+  candidates.emplace_back(fs::path(CONVSIM_PYTHON_DIR) / "convsim_plots.py");
+  const fs::path here = executable_folder();
+  if (!here.empty()) {
+    candidates.push_back(here / "convsim_plots.py");
+    candidates.push_back(here.parent_path() / "share" / "convsim" / "python" / "convsim_plots.py");
+  }
+  std::error_code error;
+  for (const auto& candidate : candidates) {
+    if (fs::is_regular_file(candidate, error)) return candidate;
+  }
+  std::string tried;
+  for (const auto& candidate : candidates) tried += "\n  " + candidate.string();
+  throw std::runtime_error("cannot find the plotting script convsim_plots.py; looked at:" + tried +
+                           "\nset CONVSIM_PLOTS_SCRIPT to its path");
+}
+
+// The Python interpreter: $CONVSIM_PYTHON, else Debian's /usr/bin/python3 (which has
+// python3-matplotlib), else python3 on the PATH.
+std::string python_interpreter() {
+  if (const char* env = std::getenv("CONVSIM_PYTHON"); env != nullptr && *env != '\0') return env;
+  std::error_code error;
+  if (fs::exists("/usr/bin/python3", error)) return "/usr/bin/python3";
+  return "python3";
+}
+
+// Runs a program with arguments (no shell) and returns its exit status.
+int run_program(const std::vector<std::string>& argv) {
+  std::cout.flush();
+  std::cerr.flush();
+  const pid_t child = ::fork();
+  if (child < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
+  if (child == 0) {
+    std::vector<char*> pointers;
+    for (const auto& arg : argv) pointers.push_back(const_cast<char*>(arg.c_str()));
+    pointers.push_back(nullptr);
+    ::execvp(pointers[0], pointers.data());
+    std::fprintf(stderr, "convsim: cannot start %s: %s\n", pointers[0], std::strerror(errno));
+    std::_Exit(127);
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) throw std::runtime_error(std::string("waitpid failed: ") + std::strerror(errno));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Writes the comparison's JSON into `folder` and has convsim_plots.py draw it there.
+std::vector<analysis::ReportPlot> make_plots(const analysis::Comparison& comparison, const fs::path& folder) {
+  std::error_code error;
+  fs::create_directories(folder, error);
+  if (error || !fs::is_directory(folder)) {
+    throw InputError(folder.string(), 0, "--plot", "cannot create the plot folder: " + error.message());
+  }
+  const fs::path data = folder / "comparison.json";
+  {
+    std::ofstream out(data);
+    if (!out) throw std::runtime_error("cannot write " + data.string());
+    analysis::write_comparison_json(comparison, out);
+  }
+  const std::vector<std::string> argv = {python_interpreter(), find_plot_script().string(), "--data", data.string(),
+                                         "--out", folder.string(), "--quiet"};
+  const int status = run_program(argv);
+  if (status != 0) {
+    throw std::runtime_error("plotting failed: " + argv[0] + " " + argv[1] + " exited with status " +
+                             std::to_string(status) +
+                             " (it needs Debian's python3-matplotlib and python3-numpy; see the message above)");
+  }
+  return analysis::read_plot_index(folder);
+}
+
+// A fresh temporary folder, removed when the object goes.
+class TemporaryFolder {
+ public:
+  TemporaryFolder() {
+    std::string pattern = (fs::temp_directory_path() / "convsim-compare-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("cannot create a temporary folder");
+    path_ = pattern;
+  }
+  ~TemporaryFolder() {
+    std::error_code error;
+    fs::remove_all(path_, error);
+  }
+  TemporaryFolder(const TemporaryFolder&) = delete;
+  TemporaryFolder& operator=(const TemporaryFolder&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+int run(const CompareArgs& args) {
+  if (args.format != "table" && args.format != "csv" && args.format != "json") {
+    throw InputError(kCommandLine, 0, "--format", "'" + args.format + "' is not a format; expected table, csv or json");
+  }
+  if (!(args.confidence > 0 && args.confidence < 1)) {
+    throw InputError(kCommandLine, 0, "--confidence", "the confidence level must lie strictly between 0 and 1");
+  }
+  if (!args.report.empty()) {
+    const fs::path report(args.report);
+    const fs::path folder = report.has_parent_path() ? report.parent_path() : fs::path(".");
+    std::error_code error;
+    if (!fs::is_directory(folder, error)) {
+      throw InputError(args.report, 0, "--report", "the folder " + folder.string() + " does not exist");
+    }
+  }
+  analysis::CompareOptions options;
+  options.variables = split_list(args.variables);
+  options.scope = analysis::parse_scope(args.scope);
+  options.confidence_level = args.confidence;
+  if (!args.horizon.empty()) options.horizon_year = parse_horizon(args.horizon);
+
+  const analysis::ComparisonInput input = analysis::load_comparison(args.inputs, args.baseline_scenario);
+  const analysis::Comparison comparison = analysis::compare(input, options);
+
+  if (args.format == "table") {
+    analysis::write_comparison_table(comparison, std::cout);
+  } else if (args.format == "csv") {
+    analysis::write_comparison_csv(comparison, std::cout);
+  } else {
+    analysis::write_comparison_json(comparison, std::cout);
+  }
+  std::vector<analysis::ReportPlot> plots;
+  std::unique_ptr<TemporaryFolder> scratch;
+  if (!args.plot_dir.empty()) {
+    plots = make_plots(comparison, args.plot_dir);
+    if (args.format == "table") std::cout << "\nplots: " << args.plot_dir << " (" << plots.size() << " PNG + SVG)\n";
+  } else if (!args.report.empty()) {
+    scratch = std::make_unique<TemporaryFolder>();
+    plots = make_plots(comparison, scratch->path());
+  }
+  if (!args.report.empty()) {
+    analysis::write_report(comparison, plots, args.report);
+    if (args.format == "table") std::cout << "report: " << args.report << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_compare_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<CompareArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "compare",
+      "Compare scenarios with a baseline: paired effects over replicates (same seeds), plots and an HTML report");
+  cmd->add_option("results", args->inputs,
+                  "BASELINE then RESULT...: each a result file, FILE,FILE,... (the replicates of one scenario), a "
+                  "directory of *.h5 or a quoted glob; merged sweeps are split into scenarios by name")
+      ->required();
+  cmd->add_option("--vars", args->variables, "Comma-separated variables (default: output,employment)");
+  cmd->add_option("--scope", args->scope, "total (/aggregate), sector:NAME (/by_sector) or convergence (/convergence)");
+  cmd->add_option("--horizon", args->horizon, "Year whose value is compared (default: the last year of the results)");
+  cmd->add_option("--format", args->format, "table, csv or json (default: table)");
+  cmd->add_option("--plot", args->plot_dir, "Write plots (PNG and SVG) and comparison.json to this folder");
+  cmd->add_option("--report", args->report, "Write a self-contained HTML report to this file");
+  cmd->add_option("--baseline-scenario", args->baseline_scenario,
+                  "Name of the baseline scenario when BASELINE holds several (e.g. a merged sweep)");
+  cmd->add_option("--confidence", args->confidence, "Confidence level of the effect intervals (default: 0.95)");
+  cmd->callback([args, &exit_code] { exit_code = run(*args); });
+}
+
+}  // namespace convsim::cli
