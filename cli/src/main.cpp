@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   convsim::cli::add_solow_command(app, exit_code);
   convsim::cli::add_bench_command(app, exit_code);
   convsim::cli::add_compare_command(app, exit_code);
+  convsim::cli::add_schema_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -14,5 +14,6 @@ void add_version_command(CLI::App& app, int& exit_code);   // convsim version
 void add_solow_command(CLI::App& app, int& exit_code);     // convsim solow DATA
 void add_bench_command(CLI::App& app, int& exit_code);     // convsim bench
 void add_compare_command(CLI::App& app, int& exit_code);   // convsim compare BASELINE RESULT...
+void add_schema_command(CLI::App& app, int& exit_code);    // convsim schema
 
 }  // namespace convsim::cli
