@@ -524,10 +524,11 @@ Scenario build_scenario(const ScenarioDocument& doc) {
     std::vector<YAML::Node> items;
     if (e->value.IsScalar()) items.push_back(e->value);
     for (const auto& item : list) items.push_back(item);
+    // Years after the run's end are skipped, so shortening a run with --set time.end_year works.
     for (const auto& item : items) {
       DocumentEntry one{item, e->where};
-      scenario.output.snapshot_years.push_back(read_real(one, "output.snapshot_years", scenario.time.start_year,
-                                                         scenario.time.end_year + 1.0 - scenario.dt(), false));
+      const double year = read_real(one, "output.snapshot_years", scenario.time.start_year, 2500, false);
+      if (year <= scenario.time.end_year + 1.0 - scenario.dt()) scenario.output.snapshot_years.push_back(year);
     }
   }
 
@@ -579,7 +580,7 @@ const std::vector<ParameterDoc>& scenario_schema() {
     }
     out.push_back({"network.link_intensity.<supplier>.<customer>", "real", "1", "from roles (see model.md)", "[0, 1e+06]",
                    "relative intensity of links from a supplier sector to a customer sector"});
-    out.push_back({"output.snapshot_years", "list of year", "year", "[]", "within the run", "years at which every firm's state is written to /firms"});
+    out.push_back({"output.snapshot_years", "list of year", "year", "[]", "within the run", "years at which every firm's state is written to /firms (years after the run are skipped)"});
     out.push_back({"sectors.<sector>.role", "choice", "", "required", "contents, platform, network, device, converging",
                    "the sector's place in the ICT value chain, or converging"});
     const Sector sector_defaults;

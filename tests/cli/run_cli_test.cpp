@@ -1,0 +1,138 @@
+// convsim run / validate / info end to end: results identical across thread counts and processes,
+// bad input exits 2 with one message naming file, line and key, no partial file at the output path.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <thread>
+
+#include "convsim/result_file.hpp"
+#include "test_support.hpp"
+
+namespace convsim {
+namespace {
+
+using testing::run_convsim;
+using testing::source_path;
+using testing::TempDir;
+using testing::write_text;
+
+const std::string kBaseline = "'" + source_path("scenarios/korea_baseline.yaml").string() + "'";
+const std::string kSmall = " --set economy.firms=3000 --set time.end_year=2005 --quiet";
+
+// Every series of two results, compared bit for bit.
+void expect_identical(const RunResult& a, const RunResult& b) {
+  ASSERT_EQ(a.time, b.time);
+  ASSERT_EQ(a.aggregate.size(), b.aggregate.size());
+  for (std::size_t k = 0; k < a.aggregate.size(); ++k) EXPECT_EQ(a.aggregate[k].values, b.aggregate[k].values) << a.aggregate[k].name;
+  for (std::size_t k = 0; k < a.by_sector.size(); ++k) EXPECT_EQ(a.by_sector[k].values, b.by_sector[k].values) << a.by_sector[k].name;
+  for (std::size_t k = 0; k < a.convergence.size(); ++k) EXPECT_EQ(a.convergence[k].values, b.convergence[k].values) << a.convergence[k].name;
+  ASSERT_EQ(a.snapshots.size(), b.snapshots.size());
+  for (std::size_t s = 0; s < a.snapshots.size(); ++s) {
+    for (std::size_t c = 0; c < a.snapshots[s].columns.size(); ++c) {
+      EXPECT_EQ(a.snapshots[s].columns[c].values, b.snapshots[s].columns[c].values) << a.snapshots[s].columns[c].name;
+    }
+  }
+  EXPECT_EQ(a.scenario_hash, b.scenario_hash);
+}
+
+TEST(RunCli, WritesAResultAndASummary) {
+  TempDir dir;
+  const auto out = dir / "base.h5";
+  const auto r = run_convsim("run " + kBaseline + " -o '" + out.string() + "' --set economy.firms=3000 --set time.end_year=2000");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("convergence output"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("employment (persons)"), std::string::npos);
+  const RunResult result = read_result(out);
+  EXPECT_EQ(result.time.size(), 11u);
+  EXPECT_EQ(result.sectors.size(), 11u);
+  EXPECT_EQ(result.seed, 20140401u);
+  ASSERT_NE(result.find_convergence("output"), nullptr);
+  EXPECT_GT(result.find_aggregate("output")->values.back(), 0.0);
+}
+
+TEST(RunCli, BitIdenticalOnOneTwoAndEightThreadsAndAcrossProcesses) {
+  TempDir dir;
+  std::vector<RunResult> results;
+  for (int threads : {1, 2, 8, 2}) {
+    const auto out = dir / ("t" + std::to_string(threads) + "_" + std::to_string(results.size()) + ".h5");
+    const auto r = run_convsim("run " + kBaseline + kSmall + " --set output.snapshot_years=[2005] --threads " +
+                               std::to_string(threads) + " -o '" + out.string() + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    results.push_back(read_result(out));
+  }
+  ASSERT_EQ(results[0].snapshots.size(), 1u);
+  for (std::size_t k = 1; k < results.size(); ++k) expect_identical(results[0], results[k]);
+}
+
+TEST(RunCli, AnotherSeedGivesAnotherRun) {
+  TempDir dir;
+  ASSERT_EQ(run_convsim("run " + kBaseline + kSmall + " -o '" + (dir / "a.h5").string() + "'").exit_code, 0);
+  ASSERT_EQ(run_convsim("run " + kBaseline + kSmall + " --set seed=5 -o '" + (dir / "b.h5").string() + "'").exit_code, 0);
+  EXPECT_NE(read_result(dir / "a.h5").find_aggregate("output")->values,
+            read_result(dir / "b.h5").find_aggregate("output")->values);
+}
+
+TEST(RunCli, BadInputExitsTwoWithOneLocatedMessage) {
+  TempDir dir;
+  write_text(dir / "bad.yaml", "name: bad\neconomy:\n  firms: -3\n");
+  auto r = run_convsim("run '" + (dir / "bad.yaml").string() + "' -o '" + (dir / "x.h5").string() + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find((dir / "bad.yaml").string() + ":3: key 'economy.firms'"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.h5"));
+
+  r = run_convsim("run '" + (dir / "missing.yaml").string() + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("missing.yaml"), std::string::npos);
+
+  r = run_convsim("run " + kBaseline + " --set economy.firms=abc");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("<command line>: key 'economy.firms'"), std::string::npos) << r.err;
+
+  r = run_convsim("run " + kBaseline + kSmall + " -o '" + (dir / "no/such/dir/x.h5").string() + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+
+  r = run_convsim("run " + kBaseline + " --threads -4");
+  EXPECT_EQ(r.exit_code, 2);
+  r = run_convsim("frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(RunCli, AKilledRunLeavesNoFileAtTheOutputPath) {
+  TempDir dir;
+  const auto out = dir / "killed.h5";
+  const std::string cmd = std::string("'") + CONVSIM_BINARY + "' run " + kBaseline +
+                          " --set economy.firms=400000 --quiet -o '" + out.string() + "' & echo $! > '" +
+                          (dir / "pid").string() + "'; sleep 1.5; kill -9 $(cat '" + (dir / "pid").string() + "'); wait";
+  testing::run_shell(cmd);
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_FALSE(is_complete_result(out));
+}
+
+TEST(ValidateCli, ReportsValidScenariosAndPrintsTheResolvedOne) {
+  auto r = run_convsim("validate " + kBaseline);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("valid"), std::string::npos);
+  r = run_convsim("validate " + kBaseline + " --print --set economy.firms=77");
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("firms: 77"), std::string::npos) << r.out;
+  r = run_convsim("validate " + kBaseline + " --set economy.firms=4000000000");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(InfoCli, DescribesAResultAndRefusesOtherFiles) {
+  TempDir dir;
+  const auto out = dir / "r.h5";
+  ASSERT_EQ(run_convsim("run " + kBaseline + kSmall + " -o '" + out.string() + "'").exit_code, 0);
+  auto r = run_convsim("info '" + out.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("korea_baseline"), std::string::npos);
+  EXPECT_NE(r.out.find("/convergence/output"), std::string::npos) << r.out;
+  write_text(dir / "not.h5", "plain text");
+  r = run_convsim("info '" + (dir / "not.h5").string() + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("not a convsim result"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace convsim
