@@ -5,13 +5,17 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <filesystem>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "convsim/cli/cli_common.hpp"
 #include "convsim/cli/commands.hpp"
 #include "convsim/errors.hpp"
 #include "convsim/models/economy.hpp"
+#include "convsim/models/simulation.hpp"
 #include "convsim/models/step.hpp"
+#include "convsim/result_file.hpp"
 #include "convsim/policy_schedule.hpp"
 #include "convsim/scenario.hpp"
 
@@ -24,6 +28,7 @@ struct BenchArgs {
   double mean_degree = 8;
   std::vector<int> threads{1, 2};
   std::string scenario;
+  bool output_cost = false;
 };
 
 // Resident memory now, bytes (from /proc/self/statm).
@@ -58,7 +63,32 @@ Measure measure(const Scenario& scenario, int steps, int threads) {
   return m;
 }
 
+// Share of a run's time spent writing its result when only aggregates are written (no snapshots).
+int run_output_cost(const BenchArgs& args) {
+  const std::string path = args.scenario.empty() ? std::string(CONVSIM_SOURCE_DIR) + "/scenarios/korea_baseline.yaml" : args.scenario;
+  std::printf("convsim bench --output-cost: %s, aggregates only\n", path.c_str());
+  std::printf("%10s %12s %12s %10s\n", "firms", "simulate s", "write s", "write %");
+  const std::string out = std::filesystem::temp_directory_path() / ("convsim-bench-" + std::to_string(::getpid()) + ".h5");
+  for (long long n : args.firms) {
+    const Scenario scenario = load_scenario(path, {"economy.firms=" + std::to_string(n)});
+    check_memory(scenario);
+    models::RunOptions options;
+    options.firm_snapshots = false;
+    const auto t0 = std::chrono::steady_clock::now();
+    const RunResult result = models::simulate(scenario, options);
+    const auto t1 = std::chrono::steady_clock::now();
+    write_result(result, out);
+    const auto t2 = std::chrono::steady_clock::now();
+    const double simulate_s = std::chrono::duration<double>(t1 - t0).count();
+    const double write_s = std::chrono::duration<double>(t2 - t1).count();
+    std::printf("%10lld %12.3f %12.4f %9.2f%%\n", n, simulate_s, write_s, 100.0 * write_s / (simulate_s + write_s));
+    std::filesystem::remove(out);
+  }
+  return kExitOk;
+}
+
 int run_bench(const BenchArgs& args) {
+  if (args.output_cost) return run_output_cost(args);
   std::printf("convsim bench: full model step, mean degree %.0f, %d steps per measurement\n", args.mean_degree, args.steps);
   std::printf("%10s %8s %10s %14s %12s %12s %10s\n", "firms", "threads", "build s", "firm-steps/s", "ns/firm-step",
               "bytes/firm", "speed-up");
@@ -98,6 +128,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--mean-degree", args->mean_degree, "Mean suppliers per firm")->check(CLI::Range(0.0, 1000.0));
   cmd->add_option("--threads", args->threads, "Thread counts to compare (first is the reference)");
   cmd->add_option("--scenario", args->scenario, "Scenario whose parameters to use (default: built-in defaults)");
+  cmd->add_flag("--output-cost", args->output_cost, "Measure the share of run time spent writing aggregates (baseline scenario)");
   cmd->callback([args, &exit_code] { exit_code = run_bench(*args); });
 }
 

@@ -7,6 +7,8 @@
 #include "convsim/parallel.hpp"
 #include "convsim/rng.hpp"
 
+#include <tbb/parallel_for.h>
+
 namespace convsim::models {
 
 void FirmState::reserve(std::size_t n) {
@@ -117,7 +119,8 @@ void rebuild_samplers(const Scenario& scenario, Economy& economy) {
     weights[f.sector[i]].push_back(pref == 1.0 ? size : std::pow(size, pref));
   }
   economy.samplers.resize(S);
-  for (std::size_t s = 0; s < S; ++s) economy.samplers[s].build(std::move(members[s]), weights[s]);
+  // Each sector's table is independent of the others: build them in parallel.
+  tbb::parallel_for(std::size_t{0}, S, [&](std::size_t s) { economy.samplers[s].build(std::move(members[s]), weights[s]); });
   // Supplier sectors for each customer sector: link intensity, restricted to sectors with firms.
   economy.supplier_sectors.assign(S, std::vector<double>(S, 0.0));
   for (std::size_t c = 0; c < S; ++c) {
