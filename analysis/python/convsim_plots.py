@@ -241,15 +241,56 @@ def _calibration(text):
     return match.group(0).strip() if match else ""
 
 
+def _leaves(text):
+    """The scenario as dotted key -> text (PyYAML's BaseLoader keeps scalars as written); {} without PyYAML."""
+    try:
+        import yaml
+        root = yaml.load(text, Loader=yaml.BaseLoader)
+    except Exception:  # PyYAML absent or the text does not parse: labels fall back to file names
+        return {}
+    out = {}
+
+    def walk(node, prefix):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{prefix}.{key}" if prefix else str(key))
+        elif isinstance(node, list):
+            out[prefix] = "[" + ", ".join(str(x) for x in node) + "]"
+        else:
+            out[prefix] = "null" if node is None else str(node)
+    walk(root, "")
+    out.pop("seed", None)
+    return out
+
+
+def _difference_label(group, reference):
+    parts, count = [], 0
+    for key in sorted(group):
+        if reference.get(key) == group[key]:
+            continue
+        count += 1
+        if count <= 3:
+            parts.append(f"{key}={group[key]}")
+    for key in sorted(reference):
+        if key not in group:
+            count += 1
+            if count <= 3:
+                parts.append(f"{key} unset")
+    if count > 3:
+        parts.append("...")
+    return ", ".join(parts)
+
+
 def load_scenarios(arguments):
     """Runs grouped into scenarios (per argument, by scenario name and scenario without the seed)."""
-    scenarios, labels = [], set()
+    scenarios = []
     for position, argument in enumerate(arguments):
         groups = {}
         for path in expand_argument(argument):
             run = read_run(path)
             key = (run["name"], re.sub(r"^seed:.*$", "", run["scenario"], flags=re.MULTILINE))
-            group = groups.setdefault(key, {"name": run["name"], "argument": argument, "runs": []})
+            group = groups.setdefault(key, {"name": run["name"], "argument": argument, "runs": [],
+                                            "leaves": _leaves(run["scenario"])})
             for other in group["runs"]:
                 if other["seed"] == run["seed"]:
                     raise InputError(f"{path}: '{other['file']}' and '{path}' are two runs of scenario "
@@ -259,19 +300,28 @@ def load_scenarios(arguments):
             raise InputError(f"{argument}: the baseline argument holds {len(groups)} different scenarios")
         for group in groups.values():
             group["runs"].sort(key=lambda r: r["seed"])
-            label = group["name"] or "unnamed"
-            if label in labels:
-                stem = os.path.splitext(os.path.basename(group["runs"][0]["file"]))[0]
-                label = f"{label} ({stem})" if f"{label} ({stem})" not in labels else label
-                k = 2
-                while label in labels:
-                    label = f"{group['name']} #{k}"
-                    k += 1
-            labels.add(label)
-            group["label"] = label
             scenarios.append(group)
     if len(scenarios) < 2:
         raise InputError("only one scenario to compare; give the baseline and at least one other scenario")
+    # Labels as convsim compare gives them: the name, qualified when it is taken.
+    taken = set()
+    for g, group in enumerate(scenarios):
+        label = group["name"] or "unnamed"
+        if label in taken:
+            first = next(h for h in scenarios[:g] if h["name"] == group["name"])
+            differs = _difference_label(group["leaves"], first["leaves"])
+            stem = os.path.splitext(os.path.basename(group["runs"][0]["file"]))[0]
+            if differs and f"{label} ({differs})" not in taken:
+                label = f"{label} ({differs})"
+            elif f"{label} ({stem})" not in taken:
+                label = f"{label} ({stem})"
+            else:
+                k = 2
+                while f"{label} #{k}" in taken:
+                    k += 1
+                label = f"{label} #{k}"
+        taken.add(label)
+        group["label"] = label
     reference = scenarios[0]["runs"][0]
     notes = []
     for group in scenarios:
@@ -482,33 +532,41 @@ class Plotter:
     def effect(self, variable):
         d = self.data
         time = np.asarray(d["time"])
-        h = d["horizon_index"]
         level = f"{100 * d['confidence_level']:g} %"
-        figure, axes = self.plt.subplots(figsize=(7.5, 4.0))
+        year = _year(d["horizon_year"])
+        figure, (axes, contrast) = self.plt.subplots(1, 2, figsize=(7.5, 3.8), gridspec_kw={"width_ratios": [3, 1]})
         axes.axhline(0, color="#444444", lw=0.8)
-        step = (time[1] - time[0]) if len(time) > 1 else 1.0
-        for k, row in enumerate(variable["scenarios"][1:], start=1):
+        contrast.axhline(0, color="#444444", lw=0.8)
+        compared = variable["scenarios"][1:]
+        for k, row in enumerate(compared, start=1):
             curve = row["effect_curve"]
-            mean = _array(curve["mean"])
-            axes.plot(time, mean, color=_colour(k), lw=1.8, label=f"{row['scenario']}: paired effect")
-            axes.fill_between(time, _array(curve["low"]), _array(curve["high"]), color=_colour(k), alpha=0.22, lw=0,
-                              label=f"paired {level} CI")
+            axes.plot(time, _array(curve["mean"]), color=_colour(k), lw=1.8, label=row["scenario"])
+            axes.fill_between(time, _array(curve["low"]), _array(curve["high"]), color=_colour(k), alpha=0.22, lw=0)
             effect = row["horizon_effect"]
-            unpaired = effect["unpaired"]["ci"]
-            if unpaired["available"]:
-                x = time[h] + 0.25 * step * k
-                centre = effect["unpaired_mean"]
-                axes.errorbar([x], [centre], yerr=[[centre - unpaired["low"]], [unpaired["high"] - centre]],
-                              fmt="o", ms=3, color=_colour(k), ecolor=_colour(k), elinewidth=1, capsize=3, alpha=0.6,
-                              label=f"unpaired {level} CI at {_year(d['horizon_year'])}")
+            for offset, (name, centre, ci) in enumerate((("paired", effect["paired_mean"], effect["paired"]["ci"]),
+                                                         ("unpaired", effect["unpaired_mean"], effect["unpaired"]["ci"]))):
+                x = (k - 1) * 2.5 + offset
+                if centre is None:
+                    continue
+                if ci["available"]:
+                    contrast.errorbar([x], [centre], yerr=[[centre - ci["low"]], [ci["high"] - centre]], fmt="o", ms=4,
+                                      color=_colour(k), elinewidth=1.6, capsize=4, alpha=1.0 if offset == 0 else 0.55)
+                else:
+                    contrast.plot([x], [centre], "o", ms=4, color=_colour(k))
+        ticks = [(k - 1) * 2.5 + o for k in range(1, len(compared) + 1) for o in (0, 1)]
+        contrast.set_xticks(ticks)
+        contrast.set_xticklabels(["paired", "unpaired"] * len(compared), rotation=45, fontsize=8)
+        contrast.set_xlim(-0.8, (len(compared) - 1) * 2.5 + 1.8)
+        contrast.set_title(f"{level} CI in {year}", fontsize=9)
         axes.set_xlabel("year")
         axes.set_ylabel(f"difference [{variable['units']}]")
-        axes.set_title(f"{variable['name']}: scenario minus {d['scenarios'][0]['label']}")
-        axes.legend(frameon=False, fontsize=8)
+        axes.set_title(f"{variable['name']}: scenario minus {d['scenarios'][0]['label']}", fontsize=9)
+        axes.legend(frameon=False, fontsize=7)
+        figure.tight_layout()
         self.save(figure, f"effect_{variable['name']}", "effect", f"Effect on {variable['name']}",
-                  f"Paired difference from the baseline (mean over seeds) with its {level} confidence interval "
-                  f"(shaded; Student t over replicates matched by seed). The error bar at the horizon is the "
-                  f"unpaired (Welch) {level} interval, for contrast.")
+                  f"Left: paired difference from the baseline (mean over seeds, line) with its {level} confidence "
+                  f"interval (shaded; Student t over replicates matched by seed). Right: the effect in {year} with "
+                  f"the paired interval and, for contrast, the unpaired (Welch) interval that ignores the pairing.")
 
     def sectors(self, breakdown):
         d = self.data
@@ -581,6 +639,19 @@ class Plotter:
         return self.index
 
 
+def _finite(value):
+    """The data with NaN and infinities as None (null in JSON, as convsim writes them)."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (np.floating, np.integer)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description="Plot a convsim scenario comparison (curves with bands, paired effects with intervals, "
@@ -614,8 +685,7 @@ def main(argv=None):
             data = compute_comparison(args.results, variables, args.scope, args.horizon, args.confidence)
             if args.write_data:
                 with open(args.write_data, "w", encoding="utf-8") as handle:
-                    json.dump(data, handle, indent=1, allow_nan=False,
-                              default=lambda o: o.item() if hasattr(o, "item") else str(o))
+                    json.dump(_finite(data), handle, indent=1, allow_nan=False)
         os.makedirs(args.out, exist_ok=True)
         formats = [f.strip() for f in args.formats.split(",") if f.strip()]
         index = Plotter(data, args.out, formats, args.dpi).all()

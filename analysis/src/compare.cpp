@@ -1043,7 +1043,7 @@ std::string describe_effect(const Comparison& comparison, const VariableComparis
   std::string verb = effect.paired_mean > 0 ? "raises" : (effect.paired_mean < 0 ? "lowers" : "leaves unchanged");
   std::string text = verb + " " + variable.name + " in " + year;
   if (effect.paired_mean != 0) {
-    text += " by " + format_number(std::fabs(effect.paired_mean)) + " " + variable.units;
+    text += " by " + format_number(std::fabs(effect.paired_mean)) + " [" + variable.units + "]";
     if (std::isfinite(effect.percent)) text += " (" + format_percent(effect.percent) + ")";
   }
   if (effect.paired.available) {

@@ -68,20 +68,28 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { font-size: 1.25em; border-bottom: 2px solid #d7dde3; padding-bottom: 0.2em; margin-top: 1.8em; }
 h3 { font-size: 1.05em; margin-bottom: 0.3em; }
 .meta { color: #5b6770; font-size: 0.92em; }
-table { border-collapse: collapse; margin: 0.6em 0 1em 0; font-size: 0.92em; }
+table { border-collapse: collapse; margin: 0.6em 0 1em 0; font-size: 0.88em; }
 th, td { border: 1px solid #d7dde3; padding: 0.3em 0.6em; vertical-align: top; }
 th { background: #eef2f5; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.baseline td { background: #f8f9fa; color: #5b6770; }
 .findings li { margin-bottom: 0.35em; }
 .clear { color: #0b6e3a; } .unclear { color: #8a5a00; }
-figure { margin: 1em 0 1.5em 0; }
+figure { margin: 0.5em 0 1.2em 0; }
+.plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 0.5em 1.5em; }
+.wide { overflow-x: auto; }
 figure img { max-width: 100%; border: 1px solid #e3e7eb; }
 figcaption { font-size: 0.9em; color: #44505a; margin-top: 0.3em; }
 pre { background: #f4f6f8; padding: 0.6em; overflow-x: auto; font-size: 0.88em; }
 .status { padding: 0.5em 0.8em; border-left: 4px solid #c98a00; background: #fff8e6; }
 .status.ok { border-left-color: #0b6e3a; background: #eef8f1; }
 )css";
+
+void write_figure(const ReportPlot& plot, const std::string& image, std::ostream& out) {
+  out << "<figure><img alt=\"" << html_escape(plot.title) << "\" src=\"data:image/png;base64," << image
+      << "\"><figcaption><b>" << html_escape(plot.title) << ".</b> " << html_escape(plot.caption)
+      << "</figcaption></figure>\n";
+}
 
 void write_findings(const Comparison& comparison, std::ostream& out) {
   out << "<h2>Key findings</h2>\n<ul class=\"findings\">\n";
@@ -173,10 +181,7 @@ void write_levers(const Comparison& comparison, const std::vector<ReportPlot>& p
     out << "</table>\n";
   }
   for (std::size_t i = 0; i < plots.size(); ++i) {
-    if (plots[i].kind != "levers") continue;
-    out << "<figure><img alt=\"" << html_escape(plots[i].title) << "\" src=\"data:image/png;base64," << images[i]
-        << "\"><figcaption><b>" << html_escape(plots[i].title) << ".</b> " << html_escape(plots[i].caption)
-        << "</figcaption></figure>\n";
+    if (plots[i].kind == "levers") write_figure(plots[i], images[i], out);
   }
 }
 
@@ -187,28 +192,33 @@ void write_horizon_table(const Comparison& comparison, std::ostream& out) {
   out << "<h2>Effects at the horizon (" << year << ")</h2>\n";
   out << "<p>Effect = scenario &minus; baseline for " << html_escape(comparison.scope.description())
       << ". The paired effect matches replicates by seed (common random numbers); the unpaired (Welch) interval "
-         "ignores the pairing and is shown for contrast: the ratio says how many times wider it is.</p>\n";
-  out << "<table id=\"horizon-table\">\n<tr><th>variable</th><th>scenario</th><th>replicates</th><th>value in " << year
-      << "</th><th>paired effect</th><th>" << level << " CI (paired)</th><th>" << level
-      << " CI (unpaired)</th><th>unpaired / paired width</th><th>cumulative " << period << "</th><th>cumulative effect ("
-      << level << " CI)</th></tr>\n";
+         "ignores the pairing and is shown for contrast, with how many times wider it is. Cumulative values "
+         "integrate over "
+      << period << ".</p>\n";
+  out << "<div class=\"wide\"><table id=\"horizon-table\">\n<tr><th>variable</th><th>scenario</th><th>reps</th><th>value in "
+      << year << "</th><th>paired effect</th><th>" << level << " CI (paired)</th><th>" << level
+      << " CI (unpaired)</th><th>cumulative</th><th>cumulative effect</th></tr>\n";
   for (const auto& variable : comparison.variables) {
     for (std::size_t k = 0; k < variable.scenarios.size(); ++k) {
       const ScenarioVariable& row = variable.scenarios[k];
-      out << "<tr" << (k == 0 ? " class=\"baseline\"" : "") << "><td>" << html_escape(variable.name)
-          << "<br><span class=\"meta\">" << html_escape(variable.units) << "</span></td><td>" << html_escape(row.scenario)
-          << "</td><td class=\"num\">" << row.replicates << "</td><td class=\"num\">" << format_number(row.horizon_mean)
-          << "</td>";
+      out << "<tr" << (k == 0 ? " class=\"baseline\"" : "") << ">";
       if (k == 0) {
-        out << "<td>baseline</td><td></td><td></td><td></td>";
+        out << "<td rowspan=\"" << variable.scenarios.size() << "\"><b>" << html_escape(variable.name)
+            << "</b><br><span class=\"meta\">" << html_escape(variable.units) << "</span></td>";
+      }
+      out << "<td>" << html_escape(row.scenario) << "</td><td class=\"num\">" << row.replicates
+          << "</td><td class=\"num\">" << format_number(row.horizon_mean) << "</td>";
+      if (k == 0) {
+        out << "<td>baseline</td><td></td><td></td>";
       } else {
         const Effect& e = row.horizon_effect;
-        out << "<td class=\"num\">" << signed_text(e.paired_mean) << "<br>" << percent_text(e.percent) << "</td><td class=\"num\">"
-            << html_escape(interval_text(e.paired)) << "</td><td class=\"num\">" << html_escape(interval_text(e.unpaired))
-            << "</td><td class=\"num\">";
+        out << "<td class=\"num\"><b>" << signed_text(e.paired_mean) << "</b><br>" << percent_text(e.percent)
+            << "</td><td class=\"num\">" << html_escape(interval_text(e.paired)) << "</td><td class=\"num\">"
+            << html_escape(interval_text(e.unpaired));
         if (e.paired.available && e.unpaired.available && e.paired.half_width() > 0) {
-          char ratio[32];
-          std::snprintf(ratio, sizeof ratio, "%.1f&times;", e.unpaired.half_width() / e.paired.half_width());
+          char ratio[48];
+          std::snprintf(ratio, sizeof ratio, "<br><span class=\"meta\">%.1f&times; wider</span>",
+                        e.unpaired.half_width() / e.paired.half_width());
           out << ratio;
         }
         out << "</td>";
@@ -217,12 +227,13 @@ void write_horizon_table(const Comparison& comparison, std::ostream& out) {
           << html_escape(variable.cumulative_units) << "</span></td><td class=\"num\">";
       if (k > 0) {
         const Effect& c = row.cumulative_effect;
-        out << signed_text(c.paired_mean) << "<br>" << html_escape(interval_text(c.paired));
+        out << signed_text(c.paired_mean) << "<br><span class=\"meta\">" << html_escape(interval_text(c.paired))
+            << "</span>";
       }
       out << "</td></tr>\n";
     }
   }
-  out << "</table>\n";
+  out << "</table></div>\n";
 }
 
 void write_plots(const std::vector<ReportPlot>& plots, const std::vector<std::string>& images, std::ostream& out) {
@@ -232,12 +243,11 @@ void write_plots(const std::vector<ReportPlot>& plots, const std::vector<std::st
     bool opened = false;
     for (std::size_t i = 0; i < plots.size(); ++i) {
       if (plots[i].kind != kind) continue;
-      if (!opened) out << "<h2>" << heading << "</h2>\n";
+      if (!opened) out << "<h2>" << heading << "</h2>\n<div class=\"plots\">\n";
       opened = true;
-      out << "<figure><img alt=\"" << html_escape(plots[i].title) << "\" src=\"data:image/png;base64," << images[i]
-          << "\"><figcaption><b>" << html_escape(plots[i].title) << ".</b> " << html_escape(plots[i].caption)
-          << "</figcaption></figure>\n";
+      write_figure(plots[i], images[i], out);
     }
+    if (opened) out << "</div>\n";
   }
 }
 
