@@ -63,7 +63,8 @@ TEST(ScenarioReference, GeneratedTablesMatchTheSchema) {
   const CommandResult r = run_convsim("schema --format markdown");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(generated, r.out) << "docs/scenarios.md is stale: replace the text between its GENERATED markers with "
-                                 "the output of `convsim schema --format markdown`";
+                                 "the output of `convsim schema --format markdown` (docs/scenarios.md, section Reference, "
+                                 "has a one-line command)";
 }
 
 }  // namespace
