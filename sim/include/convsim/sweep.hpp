@@ -1,0 +1,136 @@
+// Sweep plans: a sweep file (YAML) names scenarios, a design over scenario keys (grid, random
+// draws, Latin hypercube) and a number of replicates; the plan is the list of runs it stands for
+// (FLAME GPU's RunPlanVector), each with its overrides, seed and identity. Replicate r of every
+// scenario and design point gets the same seed (common random numbers). The sweep file format is
+// documented in docs/clusters.md.
+//
+// @code
+//   const SweepPlan plan = load_sweep("scenarios/sweeps/barrier_small.yaml");
+//   for (const SweepRun& run : plan.runs) {
+//     const Scenario scenario = resolve_run(plan, run);  // validated, seed set
+//   }
+// @endcode
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "convsim/scenario.hpp"
+#include "convsim/scenario_document.hpp"
+
+namespace convsim {
+
+// The value of `format` in every plan.json this version writes.
+inline constexpr const char* kSweepPlanFormat = "convsim-sweep-plan-1";
+
+// One scenario a sweep runs: its name in the sweep, its file and the loaded document.
+struct SweepScenario {
+  std::string name;                 // key under `scenarios:` (map) or the file's stem (list)
+  std::string file;                 // as written in the sweep file, relative to it
+  std::filesystem::path path;       // resolved against the sweep file's folder
+  SourceLocation where;             // where the sweep file names it
+  ScenarioDocument document;        // the scenario with `set:` applied, before design and seed
+};
+
+// An override every run of the sweep applies (`set:`), or one design parameter's value.
+struct SweepSetting {
+  std::string key;      // dotted scenario key, e.g. "economy.firms"
+  std::string value;    // YAML text of the value, e.g. "2000" or "[0.1, 0.2]"
+  SourceLocation where; // where the sweep file states it
+};
+
+// One run of a sweep.
+struct SweepRun {
+  std::size_t index = 0;      // 0-based position in the plan
+  std::size_t scenario = 0;   // index into SweepPlan::scenarios
+  std::size_t point = 0;      // index into SweepPlan::points (the design point)
+  int replicate = 0;          // 0..replicates-1
+  std::uint64_t seed = 0;     // the run's seed: a function of (base seed, replicate) only
+  std::string identity;       // run_identity() of the resolved scenario
+};
+
+// The runs a sweep file stands for, in order: scenario (outer), design point, replicate (inner).
+struct SweepPlan {
+  std::string name;                      // `name`, or the sweep file's stem
+  std::string description;               // `description`, or ""
+  std::string file;                      // the sweep file as given
+  std::string design;                    // none, grid, random or latin_hypercube
+  int replicates = 1;
+  std::uint64_t base_seed = 1;           // `seed`
+  SourceLocation seed_where;             // where `seed` is written (line 0 when absent)
+  std::vector<SweepScenario> scenarios;
+  std::vector<SweepSetting> fixed;       // `set:` overrides, in file order
+  std::vector<std::string> parameters;   // design keys, in file order (the plan's columns)
+  std::vector<SourceLocation> parameter_locations;  // where each design key is written
+  std::vector<std::vector<std::string>> points;     // [point][parameter] value as YAML text
+  std::vector<SweepRun> runs;
+
+  // The design point's value of parameter p for a run.
+  const std::string& value(const SweepRun& run, std::size_t p) const { return points[run.point][p]; }
+  // A digest of every run's identity, in order: equal plans have equal digests.
+  std::string digest() const;
+};
+
+// Reads a sweep file, expands its design and resolves every run (so a key that does not exist or
+// a value out of range is reported before anything runs). Throws InputError naming the sweep file,
+// line and key (or the scenario file's, for errors that are the scenario's own).
+SweepPlan load_sweep(const std::filesystem::path& sweep_file);
+
+// The validated scenario of one run: its document, the design point's values and its seed.
+Scenario resolve_run(const SweepPlan& plan, const SweepRun& run);
+
+// The seed of replicate `replicate` for base seed `base` (SplitMix64 of both; below 2^53).
+std::uint64_t replicate_seed(std::uint64_t base, int replicate);
+
+// The result file of a run, relative to the sweep's output folder: runs/<index>-<identity>.h5.
+std::filesystem::path run_result_name(const SweepRun& run);
+
+// The plan as JSON (what DIR/plan.json holds; stable text for equal plans).
+std::string plan_to_json(const SweepPlan& plan);
+// The plan as CSV: index, scenario, one column per parameter, replicate, seed, identity.
+std::string plan_to_csv(const SweepPlan& plan);
+// The plan as an aligned text table (same columns as the CSV).
+std::string plan_to_table(const SweepPlan& plan);
+
+// One run as plan.json records it (what `convsim merge` needs without the sweep's scenarios).
+struct PlannedRun {
+  std::size_t index = 0;
+  std::string scenario;
+  int replicate = 0;
+  std::uint64_t seed = 0;
+  std::string identity;
+  std::string result;               // result file relative to the output folder
+  std::vector<std::string> values;  // one per PlanSummary::parameters
+};
+
+// The content of a plan.json.
+struct PlanSummary {
+  std::string name;
+  std::string sweep_file;
+  std::string design;
+  int replicates = 1;
+  std::uint64_t base_seed = 1;
+  std::vector<std::string> parameters;
+  std::vector<PlannedRun> runs;
+};
+
+// Reads DIR/plan.json as written by a sweep executor. Throws InputError when it is missing or
+// malformed.
+PlanSummary read_plan_json(const std::filesystem::path& path);
+
+// Runs `shard` of `shard_count` take the plan's runs whose index % shard_count == shard.
+struct Shard {
+  int index = 0;
+  int count = 1;
+  // Whether the run with this plan index belongs to this shard.
+  bool contains(std::size_t run_index) const {
+    return static_cast<int>(run_index % static_cast<std::size_t>(count)) == index;
+  }
+};
+
+// Parses "I/N" (0 <= I < N). Throws InputError (file "<command line>", key `option`).
+Shard parse_shard(const std::string& text, const std::string& option = "--shard");
+
+}  // namespace convsim

@@ -1,0 +1,774 @@
+#include "convsim/sweep.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+#include <boost/math/distributions/normal.hpp>
+
+#include "convsim/errors.hpp"
+#include "convsim/rng.hpp"
+
+namespace convsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+//---- reading the sweep file ------------------------------------------------------------------
+
+int line_of(const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  return mark.line >= 0 ? mark.line + 1 : 0;
+}
+
+std::string describe(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return "nothing";
+  if (node.IsSequence()) return "a list";
+  if (node.IsMap()) return "a map";
+  return "'" + node.Scalar() + "'";
+}
+
+// Reads the sweep file's nodes and reports errors at their lines.
+class SweepReader {
+ public:
+  explicit SweepReader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& key, const std::string& message) const {
+    throw InputError(file_, line_of(node), key, message);
+  }
+  [[noreturn]] void fail_at(int line, const std::string& key, const std::string& message) const {
+    throw InputError(file_, line, key, message);
+  }
+
+  double real(const YAML::Node& node, const std::string& key) const {
+    if (!node.IsScalar()) fail(node, key, "found " + describe(node) + ", expected a number");
+    try {
+      std::size_t used = 0;
+      const double value = std::stod(node.Scalar(), &used);
+      if (used == node.Scalar().size() && std::isfinite(value)) return value;
+    } catch (const std::exception&) {
+    }
+    fail(node, key, "found " + describe(node) + ", expected a finite number");
+  }
+
+  std::int64_t integer(const YAML::Node& node, const std::string& key, std::int64_t lo, std::int64_t hi) const {
+    if (!node.IsScalar()) fail(node, key, "found " + describe(node) + ", expected an integer");
+    std::int64_t value = 0;
+    try {
+      std::size_t used = 0;
+      value = std::stoll(node.Scalar(), &used);
+      if (used != node.Scalar().size()) throw std::invalid_argument("trailing text");
+    } catch (const std::exception&) {
+      fail(node, key, "found " + describe(node) + ", expected an integer");
+    }
+    if (value < lo || value > hi) {
+      fail(node, key, "found " + std::to_string(value) + ", expected an integer in [" + std::to_string(lo) + ", " +
+                          std::to_string(hi) + "]");
+    }
+    return value;
+  }
+
+  std::uint64_t seed(const YAML::Node& node, const std::string& key) const {
+    if (!node.IsScalar()) fail(node, key, "found " + describe(node) + ", expected an integer seed");
+    const std::string& text = node.Scalar();
+    std::uint64_t value = 0;
+    try {
+      std::size_t used = 0;
+      if (text.empty() || text[0] == '-') throw std::invalid_argument("negative");
+      value = std::stoull(text, &used);
+      if (used != text.size()) throw std::invalid_argument("trailing text");
+    } catch (const std::exception&) {
+      fail(node, key, "found " + describe(node) + ", expected an integer seed in [0, 9000000000000000000]");
+    }
+    if (value > 9000000000000000000ull) fail(node, key, "found " + text + ", expected a seed in [0, 9000000000000000000]");
+    return value;
+  }
+
+  std::string text(const YAML::Node& node, const std::string& key) const {
+    if (!node.IsScalar()) fail(node, key, "found " + describe(node) + ", expected text");
+    return node.Scalar();
+  }
+
+  // Fails on any key of `map` not in `allowed`.
+  void only_keys(const YAML::Node& map, const std::string& prefix, const std::vector<std::string>& allowed) const {
+    std::set<std::string> seen;
+    for (const auto& item : map) {
+      const std::string key = item.first.Scalar();
+      const std::string path = prefix.empty() ? key : prefix + "." + key;
+      if (!seen.insert(key).second) fail(item.first, path, "key written twice");
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        fail(item.first, path, "unknown key; expected one of " + list);
+      }
+    }
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+};
+
+// Numbers written into scenarios: 12 significant digits, so 0.1 * 3 is written "0.3".
+std::string format_value(double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.12g", value);
+  return buffer;
+}
+
+std::string format_integer(double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%lld", static_cast<long long>(std::llround(value)));
+  return buffer;
+}
+
+// The YAML text of a scalar or flat list node, as a --set value.
+std::string value_text(const YAML::Node& node) {
+  if (node.IsScalar()) return node.Scalar();
+  YAML::Emitter out;
+  out << YAML::Flow << node;
+  return out.c_str();
+}
+
+// A dotted key as the scenario document spells it (segments of letters, digits, _ and -).
+bool is_valid_key(const std::string& key) {
+  if (key.empty() || key.front() == '.' || key.back() == '.' || key.find("..") != std::string::npos) return false;
+  return std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '.';
+  });
+}
+
+// `set:` accepts dotted keys and nested maps alike; leaves become settings.
+void flatten_settings(const SweepReader& reader, const YAML::Node& node, const std::string& prefix,
+                      std::vector<SweepSetting>& out) {
+  for (const auto& item : node) {
+    const std::string key = prefix.empty() ? item.first.Scalar() : prefix + "." + item.first.Scalar();
+    if (!is_valid_key(key)) reader.fail(item.first, key, "not a scenario key (expected a dotted path like economy.firms)");
+    const YAML::Node& value = item.second;
+    if (value.IsMap()) {
+      flatten_settings(reader, value, key, out);
+      continue;
+    }
+    if (value.IsSequence()) {
+      for (const auto& element : value) {
+        if (!element.IsScalar()) reader.fail(element, key, "lists may only hold plain values");
+      }
+    } else if (!value.IsScalar()) {
+      reader.fail(item.second, key, "found " + describe(value) + ", expected a value");
+    }
+    for (const auto& existing : out) {
+      if (existing.key == key) reader.fail(item.first, key, "set twice (also on line " + std::to_string(existing.where.line) + ")");
+    }
+    out.push_back({key, value_text(value), {reader.file(), line_of(item.first)}});
+  }
+}
+
+//---- designs -------------------------------------------------------------------------------
+
+// One design parameter: its key and how its values are produced.
+struct ParameterSpec {
+  std::string key;
+  YAML::Node node;
+  int line = 0;
+};
+
+std::vector<ParameterSpec> read_parameters(const SweepReader& reader, const YAML::Node& design) {
+  const YAML::Node parameters = design["parameters"];
+  if (!parameters) reader.fail(design, "design.parameters", "missing; expected a map of scenario keys to values");
+  if (!parameters.IsMap() || parameters.size() == 0) {
+    reader.fail(parameters, "design.parameters", "found " + describe(parameters) + ", expected a map of scenario keys");
+  }
+  std::vector<ParameterSpec> out;
+  for (const auto& item : parameters) {
+    const std::string key = item.first.Scalar();
+    if (!is_valid_key(key)) {
+      reader.fail(item.first, "design.parameters." + key, "not a scenario key (expected a dotted path like adoption.peer_effect)");
+    }
+    for (const auto& other : out) {
+      if (other.key == key) reader.fail(item.first, key, "design parameter written twice (also on line " + std::to_string(other.line) + ")");
+    }
+    out.push_back({key, item.second, line_of(item.first)});
+  }
+  return out;
+}
+
+// Values of one grid parameter: a list, a single value, {from, to, step} or {from, to, count}.
+std::vector<std::string> grid_values(const SweepReader& reader, const ParameterSpec& spec) {
+  const YAML::Node& node = spec.node;
+  std::vector<std::string> values;
+  if (node.IsScalar()) {
+    values.push_back(node.Scalar());
+  } else if (node.IsSequence()) {
+    for (const auto& element : node) {
+      if (element.IsMap()) reader.fail(element, spec.key, "grid values must be plain values or flat lists");
+      if (element.IsSequence()) {
+        for (const auto& inner : element) {
+          if (!inner.IsScalar()) reader.fail(inner, spec.key, "lists may only hold plain values");
+        }
+      }
+      values.push_back(value_text(element));
+    }
+    if (values.empty()) reader.fail(node, spec.key, "empty list; expected at least one value");
+  } else if (node.IsMap()) {
+    reader.only_keys(node, spec.key, {"from", "to", "step", "count", "integer"});
+    if (!node["from"] || !node["to"] || (!node["step"] == !node["count"])) {
+      reader.fail(node, spec.key, "a range needs from, to and either step or count");
+    }
+    const double from = reader.real(node["from"], spec.key + ".from");
+    const double to = reader.real(node["to"], spec.key + ".to");
+    const bool integer = node["integer"] && node["integer"].as<std::string>() == "true";
+    std::vector<double> numbers;
+    if (node["step"]) {
+      const double step = reader.real(node["step"], spec.key + ".step");
+      if (step == 0 || (to - from) * step < 0) {
+        reader.fail(node["step"], spec.key + ".step", "found " + format_value(step) + ", expected a step that goes from " +
+                                                          format_value(from) + " towards " + format_value(to));
+      }
+      const double steps = std::floor((to - from) / step + 1e-9);
+      if (steps > 1e6) reader.fail(node, spec.key, "range has more than a million values");
+      for (int i = 0; i <= static_cast<int>(steps); ++i) numbers.push_back(from + i * step);
+    } else {
+      const auto count = reader.integer(node["count"], spec.key + ".count", 1, 1000000);
+      for (std::int64_t i = 0; i < count; ++i) {
+        numbers.push_back(count == 1 ? from : from + (to - from) * static_cast<double>(i) / static_cast<double>(count - 1));
+      }
+    }
+    for (double x : numbers) values.push_back(integer ? format_integer(x) : format_value(x));
+  } else {
+    reader.fail(node, spec.key, "found " + describe(node) + ", expected a list of values or a range {from, to, step}");
+  }
+  return values;
+}
+
+// A distribution for random and Latin-hypercube designs, sampled through its quantile function.
+class Distribution {
+ public:
+  Distribution(const SweepReader& reader, const ParameterSpec& spec) : key_(spec.key) {
+    const YAML::Node& node = spec.node;
+    if (!node.IsMap()) {
+      reader.fail(node, spec.key, "found " + describe(node) + ", expected {distribution: uniform|normal|lognormal|choice, ...}");
+    }
+    const YAML::Node kind_node = node["distribution"];
+    kind_ = kind_node ? reader.text(kind_node, spec.key + ".distribution") : "uniform";
+    if (kind_ == "uniform") {
+      reader.only_keys(node, spec.key, {"distribution", "low", "high", "integer", "clip"});
+      require(reader, node, {"low", "high"});
+      a_ = reader.real(node["low"], spec.key + ".low");
+      b_ = reader.real(node["high"], spec.key + ".high");
+      if (!(b_ > a_)) reader.fail(node["high"], spec.key + ".high", "found " + format_value(b_) + ", expected high > low");
+    } else if (kind_ == "normal") {
+      reader.only_keys(node, spec.key, {"distribution", "mean", "sd", "integer", "clip"});
+      require(reader, node, {"mean", "sd"});
+      a_ = reader.real(node["mean"], spec.key + ".mean");
+      b_ = reader.real(node["sd"], spec.key + ".sd");
+      if (!(b_ > 0)) reader.fail(node["sd"], spec.key + ".sd", "found " + format_value(b_) + ", expected sd > 0");
+    } else if (kind_ == "lognormal") {
+      reader.only_keys(node, spec.key, {"distribution", "meanlog", "sdlog", "integer", "clip"});
+      require(reader, node, {"meanlog", "sdlog"});
+      a_ = reader.real(node["meanlog"], spec.key + ".meanlog");
+      b_ = reader.real(node["sdlog"], spec.key + ".sdlog");
+      if (!(b_ > 0)) reader.fail(node["sdlog"], spec.key + ".sdlog", "found " + format_value(b_) + ", expected sdlog > 0");
+    } else if (kind_ == "choice") {
+      reader.only_keys(node, spec.key, {"distribution", "values", "weights"});
+      require(reader, node, {"values"});
+      const YAML::Node values = node["values"];
+      if (!values.IsSequence() || values.size() == 0) {
+        reader.fail(values, spec.key + ".values", "found " + describe(values) + ", expected a non-empty list");
+      }
+      for (const auto& element : values) {
+        if (element.IsMap()) reader.fail(element, spec.key + ".values", "choices must be plain values or flat lists");
+        choices_.push_back(value_text(element));
+      }
+      double total = 0;
+      if (const YAML::Node weights = node["weights"]) {
+        if (!weights.IsSequence() || weights.size() != values.size()) {
+          reader.fail(weights, spec.key + ".weights", "found " + describe(weights) + ", expected one weight per value (" +
+                                                          std::to_string(values.size()) + ")");
+        }
+        for (const auto& w : weights) {
+          const double weight = reader.real(w, spec.key + ".weights");
+          if (weight < 0) reader.fail(w, spec.key + ".weights", "found " + format_value(weight) + ", expected a weight >= 0");
+          total += weight;
+          cumulative_.push_back(total);
+        }
+        if (!(total > 0)) reader.fail(weights, spec.key + ".weights", "weights sum to 0");
+      } else {
+        for (std::size_t i = 0; i < choices_.size(); ++i) cumulative_.push_back(total += 1);
+      }
+      for (double& c : cumulative_) c /= total;
+    } else {
+      reader.fail(kind_node, spec.key + ".distribution", "found '" + kind_ + "', expected uniform, normal, lognormal or choice");
+    }
+    integer_ = node["integer"] && reader.text(node["integer"], spec.key + ".integer") == "true";
+    if (const YAML::Node clip = node["clip"]) {
+      if (!clip.IsSequence() || clip.size() != 2) reader.fail(clip, spec.key + ".clip", "found " + describe(clip) + ", expected [low, high]");
+      clip_low_ = reader.real(clip[0], spec.key + ".clip");
+      clip_high_ = reader.real(clip[1], spec.key + ".clip");
+      if (!(clip_high_ >= clip_low_)) reader.fail(clip, spec.key + ".clip", "expected low <= high");
+    }
+  }
+
+  // The value at quantile u in (0, 1), as YAML text.
+  std::string value_at(double u) const {
+    if (kind_ == "choice") {
+      const auto found = std::upper_bound(cumulative_.begin(), cumulative_.end(), u);
+      const auto at = std::min<std::size_t>(static_cast<std::size_t>(found - cumulative_.begin()), choices_.size() - 1);
+      return choices_[at];
+    }
+    double x = 0;
+    if (kind_ == "uniform") {
+      x = a_ + u * (b_ - a_);
+    } else {
+      const boost::math::normal_distribution<double> standard(0.0, 1.0);
+      const double z = boost::math::quantile(standard, u);
+      x = kind_ == "normal" ? a_ + b_ * z : std::exp(a_ + b_ * z);
+    }
+    x = std::clamp(x, clip_low_, clip_high_);
+    return integer_ ? format_integer(x) : format_value(x);
+  }
+
+ private:
+  void require(const SweepReader& reader, const YAML::Node& node, const std::vector<std::string>& keys) const {
+    for (const auto& k : keys) {
+      if (!node[k]) reader.fail(node, key_ + "." + k, "missing; a " + kind_ + " distribution needs it");
+    }
+  }
+
+  std::string key_;
+  std::string kind_;
+  double a_ = 0, b_ = 0;
+  bool integer_ = false;
+  double clip_low_ = -INFINITY, clip_high_ = INFINITY;
+  std::vector<std::string> choices_;
+  std::vector<double> cumulative_;
+};
+
+// Purposes of the design's own draws (never shared with a run's draws: the design has its seed).
+constexpr auto kRandomDesign = static_cast<Purpose>(static_cast<std::uint32_t>(Purpose::user) + 1);
+constexpr auto kHypercubePermutation = static_cast<Purpose>(static_cast<std::uint32_t>(Purpose::user) + 2);
+constexpr auto kHypercubeJitter = static_cast<Purpose>(static_cast<std::uint32_t>(Purpose::user) + 3);
+
+void read_design(const SweepReader& reader, const YAML::Node& design, SweepPlan& plan) {
+  if (!design || design.IsNull()) {
+    plan.design = "none";
+    plan.points.assign(1, {});
+    return;
+  }
+  if (!design.IsMap()) reader.fail(design, "design", "found " + describe(design) + ", expected a map with type and parameters");
+  const YAML::Node type = design["type"];
+  if (!type) reader.fail(design, "design.type", "missing; expected grid, random or latin_hypercube");
+  plan.design = reader.text(type, "design.type");
+  const std::vector<ParameterSpec> specs = [&] {
+    if (plan.design == "grid") {
+      reader.only_keys(design, "design", {"type", "parameters"});
+    } else if (plan.design == "random" || plan.design == "latin_hypercube") {
+      reader.only_keys(design, "design", {"type", "parameters", "n", "seed"});
+    } else {
+      reader.fail(type, "design.type", "found '" + plan.design + "', expected grid, random or latin_hypercube");
+    }
+    return read_parameters(reader, design);
+  }();
+  for (const auto& spec : specs) {
+    plan.parameters.push_back(spec.key);
+    plan.parameter_locations.push_back({reader.file(), spec.line});
+  }
+
+  if (plan.design == "grid") {
+    std::vector<std::vector<std::string>> axes;
+    std::size_t count = 1;
+    for (const auto& spec : specs) {
+      axes.push_back(grid_values(reader, spec));
+      count *= axes.back().size();
+      if (count > 10000000) reader.fail(design["parameters"], "design.parameters", "the grid has more than 10 million points");
+    }
+    // The first parameter varies slowest (row-major over the axes).
+    for (std::size_t point = 0; point < count; ++point) {
+      std::vector<std::string> values(axes.size());
+      std::size_t rest = point;
+      for (std::size_t p = axes.size(); p-- > 0;) {
+        values[p] = axes[p][rest % axes[p].size()];
+        rest /= axes[p].size();
+      }
+      plan.points.push_back(std::move(values));
+    }
+    return;
+  }
+
+  if (!design["n"]) reader.fail(design, "design.n", "missing; a " + plan.design + " design needs the number of draws n");
+  const auto n = static_cast<std::size_t>(reader.integer(design["n"], "design.n", 1, 10000000));
+  const std::uint64_t design_seed = design["seed"] ? reader.seed(design["seed"], "design.seed") : 1;
+  std::vector<Distribution> distributions;
+  for (const auto& spec : specs) distributions.emplace_back(reader, spec);
+  plan.points.assign(n, std::vector<std::string>(specs.size()));
+  if (plan.design == "random") {
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t p = 0; p < specs.size(); ++p) {
+        plan.points[i][p] = distributions[p].value_at(RandomBlock(design_seed, i, kRandomDesign, p).uniform(0));
+      }
+    }
+    return;
+  }
+  // Latin hypercube: each parameter's n strata of (0, 1) are visited once, in a random order.
+  for (std::size_t p = 0; p < specs.size(); ++p) {
+    std::vector<std::size_t> stratum(n);
+    std::iota(stratum.begin(), stratum.end(), std::size_t{0});
+    for (std::size_t i = n; i-- > 1;) {  // Fisher-Yates
+      const std::uint64_t bits = (std::uint64_t{RandomBlock(design_seed, p, kHypercubePermutation, i).bits(0)} << 32) |
+                                 RandomBlock(design_seed, p, kHypercubePermutation, i).bits(1);
+      std::swap(stratum[i], stratum[bits % (i + 1)]);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const double jitter = RandomBlock(design_seed, i, kHypercubeJitter, p).uniform(0);
+      plan.points[i][p] = distributions[p].value_at((static_cast<double>(stratum[i]) + jitter) / static_cast<double>(n));
+    }
+  }
+}
+
+void read_scenarios(const SweepReader& reader, const YAML::Node& node, const fs::path& base, SweepPlan& plan) {
+  if (!node) reader.fail_at(1, "scenarios", "missing; expected a list (or map name: file) of scenario files");
+  auto add = [&](const std::string& name, const YAML::Node& file_node, const YAML::Node& key_node) {
+    const std::string key = node.IsMap() ? "scenarios." + name : "scenarios";
+    const std::string file = reader.text(file_node, key);
+    for (const auto& other : plan.scenarios) {
+      if (other.name == name) {
+        reader.fail(key_node, key, "two scenarios named '" + name + "' (also on line " + std::to_string(other.where.line) +
+                                       "); name them with a map, e.g. scenarios: {a: x.yaml, b: x.yaml}");
+      }
+    }
+    SweepScenario scenario;
+    scenario.name = name;
+    scenario.file = file;
+    scenario.path = fs::path(file).is_absolute() ? fs::path(file) : base / file;
+    scenario.where = {reader.file(), line_of(key_node)};
+    std::error_code ec;
+    if (!fs::is_regular_file(scenario.path, ec)) {
+      reader.fail(file_node, key, "cannot open scenario file '" + scenario.path.string() + "' (paths are relative to the sweep file)");
+    }
+    scenario.document = ScenarioDocument::load(scenario.path);
+    plan.scenarios.push_back(std::move(scenario));
+  };
+  if (node.IsSequence()) {
+    for (const auto& element : node) add(fs::path(reader.text(element, "scenarios")).stem().string(), element, element);
+  } else if (node.IsMap()) {
+    for (const auto& item : node) add(item.first.Scalar(), item.second, item.first);
+  } else {
+    reader.fail(node, "scenarios", "found " + describe(node) + ", expected a list (or map name: file) of scenario files");
+  }
+  if (plan.scenarios.empty()) reader.fail(node, "scenarios", "empty; expected at least one scenario file");
+}
+
+std::string fnv_digest(const std::string& text) {
+  auto fnv = [&](std::uint64_t hash) {
+    for (unsigned char c : text) {
+      hash ^= c;
+      hash *= 1099511628211ull;
+    }
+    return hash;
+  };
+  char buffer[33];
+  std::snprintf(buffer, sizeof buffer, "%016llx%016llx", static_cast<unsigned long long>(fnv(14695981039346656037ull)),
+                static_cast<unsigned long long>(fnv(0x9e3779b97f4a7c15ull)));
+  return buffer;
+}
+
+std::uint64_t splitmix64(std::uint64_t z) {
+  z += 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// The scenario document of a run: the scenario (with `set:`), the design point, the seed.
+ScenarioDocument run_document(const SweepPlan& plan, const SweepRun& run, const SourceLocation& seed_where) {
+  ScenarioDocument document = plan.scenarios[run.scenario].document;
+  for (std::size_t p = 0; p < plan.parameters.size(); ++p) {
+    const std::string& text = plan.value(run, p);
+    YAML::Node value;
+    try {
+      value = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+      const auto& at = plan.parameter_locations[p];
+      throw InputError(at.file, at.line, plan.parameters[p], "value '" + text + "' is not valid YAML: " + e.msg);
+    }
+    document.set(plan.parameters[p], value, plan.parameter_locations[p]);
+  }
+  document.set("seed", YAML::Node(std::to_string(run.seed)), seed_where);
+  return document;
+}
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buffer[8];
+          std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
+          out += buffer;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::vector<std::vector<std::string>> plan_rows(const SweepPlan& plan) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header = {"index", "scenario"};
+  header.insert(header.end(), plan.parameters.begin(), plan.parameters.end());
+  header.insert(header.end(), {"replicate", "seed", "identity"});
+  rows.push_back(std::move(header));
+  for (const auto& run : plan.runs) {
+    std::vector<std::string> row = {std::to_string(run.index), plan.scenarios[run.scenario].name};
+    for (std::size_t p = 0; p < plan.parameters.size(); ++p) row.push_back(plan.value(run, p));
+    row.insert(row.end(), {std::to_string(run.replicate), std::to_string(run.seed), run.identity});
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace
+
+//---- public ----------------------------------------------------------------------------------
+
+std::uint64_t replicate_seed(std::uint64_t base, int replicate) {
+  // Two rounds so that nearby bases and nearby replicates give unrelated seeds. 53 bits: every
+  // seed is exact as a double too, so no reader of the scenario can round two seeds into one.
+  return splitmix64(splitmix64(base) + static_cast<std::uint64_t>(replicate)) >> 11;
+}
+
+std::string SweepPlan::digest() const {
+  std::string text;
+  for (const auto& run : runs) text += run.identity + "\n";
+  return fnv_digest(text);
+}
+
+SweepPlan load_sweep(const fs::path& sweep_file) {
+  SweepPlan plan;
+  plan.file = sweep_file.string();
+  const SweepReader reader(plan.file);
+  std::error_code ec;
+  if (!fs::is_regular_file(sweep_file, ec)) throw InputError(plan.file, 0, "", "cannot open sweep file: no such readable file");
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(sweep_file.string());
+  } catch (const YAML::Exception& e) {
+    throw InputError(plan.file, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "invalid YAML: " + e.msg);
+  }
+  if (!root.IsMap()) reader.fail_at(1, "", "found " + describe(root) + ", expected a map with scenarios, design, replicates, seed");
+  reader.only_keys(root, "", {"name", "description", "scenarios", "set", "design", "replicates", "seed"});
+
+  plan.name = root["name"] ? reader.text(root["name"], "name") : sweep_file.stem().string();
+  plan.description = root["description"] ? reader.text(root["description"], "description") : "";
+  plan.replicates = root["replicates"] ? static_cast<int>(reader.integer(root["replicates"], "replicates", 1, 1000000)) : 1;
+  plan.base_seed = root["seed"] ? reader.seed(root["seed"], "seed") : 1;
+  plan.seed_where = {plan.file, root["seed"] ? line_of(root["seed"]) : 0};
+
+  if (const YAML::Node set = root["set"]) {
+    if (!set.IsMap()) reader.fail(set, "set", "found " + describe(set) + ", expected a map of scenario keys to values");
+    flatten_settings(reader, set, "", plan.fixed);
+  }
+  read_design(reader, root["design"], plan);
+  for (const auto& setting : plan.fixed) {
+    if (setting.key == "seed") reader.fail_at(setting.where.line, "set.seed", "seeds come from the sweep's own `seed` and `replicates`; remove it from set");
+  }
+  for (std::size_t p = 0; p < plan.parameters.size(); ++p) {
+    if (plan.parameters[p] == "seed") {
+      reader.fail_at(plan.parameter_locations[p].line, "design.parameters.seed", "seeds come from the sweep's `seed` and `replicates`, not from the design");
+    }
+  }
+  read_scenarios(reader, root["scenarios"], sweep_file.parent_path(), plan);
+  for (auto& scenario : plan.scenarios) {
+    for (const auto& setting : plan.fixed) {
+      YAML::Node value;
+      try {
+        value = YAML::Load(setting.value);
+      } catch (const YAML::Exception& e) {
+        reader.fail_at(setting.where.line, setting.key, "value is not valid YAML: " + e.msg);
+      }
+      scenario.document.set(setting.key, value, setting.where);
+    }
+  }
+
+  const std::size_t count = plan.scenarios.size() * plan.points.size() * static_cast<std::size_t>(plan.replicates);
+  if (count > 10000000) reader.fail_at(0, "", "the sweep has " + std::to_string(count) + " runs; at most 10 million are supported");
+  plan.runs.reserve(count);
+  std::vector<std::uint64_t> seeds(static_cast<std::size_t>(plan.replicates));
+  for (int r = 0; r < plan.replicates; ++r) seeds[static_cast<std::size_t>(r)] = replicate_seed(plan.base_seed, r);
+  for (std::size_t s = 0; s < plan.scenarios.size(); ++s) {
+    for (std::size_t point = 0; point < plan.points.size(); ++point) {
+      for (int r = 0; r < plan.replicates; ++r) {
+        SweepRun run;
+        run.index = plan.runs.size();
+        run.scenario = s;
+        run.point = point;
+        run.replicate = r;
+        run.seed = seeds[static_cast<std::size_t>(r)];
+        try {
+          run.identity = run_identity(build_scenario(run_document(plan, run, plan.seed_where)));
+        } catch (const InputError& e) {
+          std::string context = " (run " + std::to_string(run.index) + ": scenario " + plan.scenarios[s].name;
+          for (std::size_t p = 0; p < plan.parameters.size(); ++p) context += ", " + plan.parameters[p] + "=" + plan.points[point][p];
+          throw InputError(e.file(), e.line(), e.key(), e.detail() + context + ")");
+        }
+        plan.runs.push_back(std::move(run));
+      }
+    }
+  }
+  return plan;
+}
+
+Scenario resolve_run(const SweepPlan& plan, const SweepRun& run) {
+  return build_scenario(run_document(plan, run, plan.seed_where));
+}
+
+fs::path run_result_name(const SweepRun& run) {
+  return fs::path("runs") / (std::to_string(run.index) + "-" + run.identity + ".h5");
+}
+
+std::string plan_to_json(const SweepPlan& plan) {
+  std::ostringstream out;
+  out << "{\n";
+  out << "  \"format\": " << json_string(kSweepPlanFormat) << ",\n";
+  out << "  \"name\": " << json_string(plan.name) << ",\n";
+  out << "  \"description\": " << json_string(plan.description) << ",\n";
+  out << "  \"sweep_file\": " << json_string(plan.file) << ",\n";
+  out << "  \"design\": " << json_string(plan.design) << ",\n";
+  out << "  \"replicates\": " << plan.replicates << ",\n";
+  out << "  \"seed\": " << plan.base_seed << ",\n";
+  out << "  \"digest\": " << json_string(plan.digest()) << ",\n";
+  out << "  \"scenarios\": [";
+  for (std::size_t s = 0; s < plan.scenarios.size(); ++s) {
+    out << (s ? ", " : "") << "{\"name\": " << json_string(plan.scenarios[s].name)
+        << ", \"file\": " << json_string(plan.scenarios[s].file) << "}";
+  }
+  out << "],\n  \"set\": {";
+  for (std::size_t i = 0; i < plan.fixed.size(); ++i) {
+    out << (i ? ", " : "") << json_string(plan.fixed[i].key) << ": " << json_string(plan.fixed[i].value);
+  }
+  out << "},\n  \"parameters\": [";
+  for (std::size_t p = 0; p < plan.parameters.size(); ++p) out << (p ? ", " : "") << json_string(plan.parameters[p]);
+  out << "],\n  \"runs\": [";
+  for (const auto& run : plan.runs) {
+    out << (run.index ? ",\n" : "\n") << "    {\"index\": " << run.index
+        << ", \"scenario\": " << json_string(plan.scenarios[run.scenario].name) << ", \"parameters\": {";
+    for (std::size_t p = 0; p < plan.parameters.size(); ++p) {
+      out << (p ? ", " : "") << json_string(plan.parameters[p]) << ": " << json_string(plan.value(run, p));
+    }
+    out << "}, \"replicate\": " << run.replicate << ", \"seed\": " << run.seed
+        << ", \"identity\": " << json_string(run.identity)
+        << ", \"result\": " << json_string(run_result_name(run).generic_string()) << "}";
+  }
+  out << "\n  ]\n}\n";
+  return out.str();
+}
+
+std::string plan_to_csv(const SweepPlan& plan) {
+  std::string out;
+  for (const auto& row : plan_rows(plan)) {
+    for (std::size_t c = 0; c < row.size(); ++c) out += (c ? "," : "") + csv_field(row[c]);
+    out += "\n";
+  }
+  return out;
+}
+
+std::string plan_to_table(const SweepPlan& plan) {
+  const auto rows = plan_rows(plan);
+  std::vector<std::size_t> width(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      const bool left = c == 1;  // scenario names left-aligned, numbers right-aligned
+      const std::string pad(width[c] - row[c].size(), ' ');
+      line += (c ? "  " : "") + (left ? row[c] + pad : pad + row[c]);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
+PlanSummary read_plan_json(const fs::path& path) {
+  const std::string file = path.string();
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    throw InputError(file, 0, "", "no sweep plan here; expected the plan.json that `convsim sweep run` writes into its output folder");
+  }
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);  // JSON is YAML
+  } catch (const YAML::Exception& e) {
+    throw InputError(file, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "invalid JSON: " + e.msg);
+  }
+  const SweepReader reader(file);
+  if (!root.IsMap() || !root["format"] || root["format"].Scalar() != kSweepPlanFormat) {
+    reader.fail_at(1, "format", std::string("not a convsim sweep plan (expected format ") + kSweepPlanFormat + ")");
+  }
+  PlanSummary summary;
+  try {
+    summary.name = root["name"].as<std::string>();
+    summary.sweep_file = root["sweep_file"].as<std::string>();
+    summary.design = root["design"].as<std::string>();
+    summary.replicates = root["replicates"].as<int>();
+    summary.base_seed = root["seed"].as<std::uint64_t>();
+    for (const auto& p : root["parameters"]) summary.parameters.push_back(p.as<std::string>());
+    for (const auto& node : root["runs"]) {
+      PlannedRun run;
+      run.index = node["index"].as<std::size_t>();
+      run.scenario = node["scenario"].as<std::string>();
+      run.replicate = node["replicate"].as<int>();
+      run.seed = node["seed"].as<std::uint64_t>();
+      run.identity = node["identity"].as<std::string>();
+      run.result = node["result"].as<std::string>();
+      for (const auto& p : summary.parameters) run.values.push_back(node["parameters"][p].as<std::string>());
+      summary.runs.push_back(std::move(run));
+    }
+  } catch (const YAML::Exception& e) {
+    throw InputError(file, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "malformed sweep plan: " + e.msg);
+  }
+  return summary;
+}
+
+Shard parse_shard(const std::string& text, const std::string& option) {
+  const auto slash = text.find('/');
+  Shard shard;
+  try {
+    if (slash == std::string::npos) throw std::invalid_argument("no slash");
+    std::size_t used_index = 0, used_count = 0;
+    shard.index = std::stoi(text.substr(0, slash), &used_index);
+    shard.count = std::stoi(text.substr(slash + 1), &used_count);
+    if (used_index != slash || used_count != text.size() - slash - 1) throw std::invalid_argument("trailing text");
+  } catch (const std::exception&) {
+    throw InputError("<command line>", 0, option, "found '" + text + "', expected I/N (shard I of N, 0 <= I < N)");
+  }
+  if (shard.count < 1 || shard.index < 0 || shard.index >= shard.count) {
+    throw InputError("<command line>", 0, option, "found '" + text + "', expected I/N with 0 <= I < N");
+  }
+  return shard;
+}
+
+}  // namespace convsim
