@@ -57,6 +57,8 @@ void SectorSampler::build(std::vector<FirmId> members, const std::vector<double>
   // Vose's alias method: scaled weights split into small (< 1) and large columns, paired off.
   std::vector<double> scaled(n);
   std::vector<std::uint32_t> small, large;
+  small.reserve(n);
+  large.reserve(n);
   for (std::size_t k = 0; k < n; ++k) {
     scaled[k] = weights[k] * static_cast<double>(n) / total;
     alias[k] = static_cast<std::uint32_t>(k);

@@ -11,6 +11,10 @@
 namespace convsim::models {
 namespace {
 
+// Steps between refreshes of the size-weighted samplers for supplier and partner choice: an O(firms)
+// serial rebuild, so it is amortised; entrants become choosable at the next refresh.
+constexpr int kSamplerRefreshSteps = 4;
+
 // A converging firm's wish to partner with an ICT firm (resolved in structural change).
 struct PartnerProposal {
   FirmId partner;  // UINT32_MAX: converge without a partner (no ICT firm exists)
@@ -169,7 +173,6 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       const double log_k = std::log(capital);
       const double log_capital_term = log_a + alpha * log_k;
       const double desired = std::exp((log_beta + log_capital_term - log_w) / (1.0 - beta));
-      desired_total += desired;
       const double labour_next = labour + hiring * (desired - labour);
       const double output = labour_next > 0 ? std::exp(log_capital_term + beta * std::log(labour_next)) : 0.0;
       const double surplus = output - wage * labour_next;
@@ -185,6 +188,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
         if (is_converged) partial[kConvJobsDestroyed * S + s] += labour;
         continue;
       }
+      desired_total += desired;  // only survivors demand labour next step
       f.employment[i] = labour_next;
       f.output[i] = output;
       f.capital[i] = capital + (prod.investment_rate * std::max(0.0, surplus) - prod.depreciation * capital) * dt;
@@ -245,11 +249,22 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
     return a.partner != b.partner ? a.partner < b.partner : a.firm < b.firm;
   });
   std::vector<Link> new_links;
+  // A firm converging (or an ICT partner drawn into convergence) joins the end-of-step stocks.
+  auto count_new_convergence = [&](FirmId firm) {
+    const int s = f.sector[firm];
+    out.at(kConvergedFirms, s) += 1;
+    out.at(kPackageFirms, s) += 1;
+    out.at(kConvEmployment, s) += f.employment[firm];
+    out.at(kConvCapital, s) += f.capital[firm];
+  };
+  FirmId current_partner = UINT32_MAX - 1;  // no proposal names this id
   std::size_t accepted_for_partner = 0;
-  for (std::size_t k = 0; k < proposals.size(); ++k) {
-    const PartnerProposal& p = proposals[k];
-    accepted_for_partner = (k > 0 && proposals[k - 1].partner == p.partner) ? accepted_for_partner + 1 : 0;
-    if (!f.alive[p.firm]) continue;
+  for (const PartnerProposal& p : proposals) {
+    if (p.partner != current_partner) {
+      current_partner = p.partner;
+      accepted_for_partner = 0;
+    }
+    if (!f.alive[p.firm]) continue;  // exited in this step: its proposal takes no capacity
     const bool has_partner = p.partner != UINT32_MAX;
     if (has_partner && (accepted_for_partner >= static_cast<std::size_t>(sc.adoption.partner_capacity) || !f.alive[p.partner])) {
       ++out.partnerships_refused;
@@ -257,12 +272,14 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
     }
     f.level[p.firm] = 1;
     next[p.firm].level = 1;
-    const int s = f.sector[p.firm];
-    out.at(kAdoptions, s) += 1;
+    count_new_convergence(p.firm);
+    out.at(kAdoptions, f.sector[p.firm]) += 1;
     if (has_partner) {
+      ++accepted_for_partner;
       if (f.level[p.partner] == 0) {
         f.level[p.partner] = 1;
         next[p.partner].level = 1;
+        count_new_convergence(p.partner);
       }
       new_links.push_back({p.partner, p.firm, 1.0f});
     }
@@ -288,7 +305,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
 
   std::swap(economy.visible, economy.visible_next);
   economy.step += 1;
-  if (economy.step % sc.time.steps_per_year == 0) rebuild_samplers(sc, economy);
+  if (economy.step % kSamplerRefreshSteps == 0) rebuild_samplers(sc, economy);
 }
 
 }  // namespace convsim::models

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "convsim/parallel.hpp"
+
 namespace convsim {
 
 CsrLinks CsrLinks::from_links(std::size_t firms, const std::vector<Link>& links) {
@@ -44,25 +46,32 @@ void FirmNetwork::compact(const std::vector<std::uint8_t>& alive) {
   auto live = [&](FirmId f) { return f < alive.size() && alive[f] != 0; };
   CsrLinks merged;
   merged.offsets.assign(n + 1, 0);
-  for (std::size_t c = 0; c < n; ++c) {
-    std::uint64_t count = 0;
-    if (live(static_cast<FirmId>(c))) {
-      for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float) { count += live(s) ? 1 : 0; });
+  // Rows are independent: count in parallel, prefix-sum, fill in parallel (same result on any
+  // number of threads).
+  for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t c = begin; c < end; ++c) {
+      std::uint64_t count = 0;
+      if (live(static_cast<FirmId>(c))) {
+        for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float) { count += live(s) ? 1 : 0; });
+      }
+      merged.offsets[c + 1] = count;
     }
-    merged.offsets[c + 1] = merged.offsets[c] + count;
-  }
+  });
+  for (std::size_t c = 0; c < n; ++c) merged.offsets[c + 1] += merged.offsets[c];
   merged.suppliers.resize(merged.offsets[n]);
   merged.weights.resize(merged.offsets[n]);
-  for (std::size_t c = 0; c < n; ++c) {
-    if (!live(static_cast<FirmId>(c))) continue;
-    std::uint64_t at = merged.offsets[c];
-    for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float w) {
-      if (!live(s)) return;
-      merged.suppliers[at] = s;
-      merged.weights[at] = w;
-      ++at;
-    });
-  }
+  for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t c = begin; c < end; ++c) {
+      if (!live(static_cast<FirmId>(c))) continue;
+      std::uint64_t at = merged.offsets[c];
+      for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float w) {
+        if (!live(s)) return;
+        merged.suppliers[at] = s;
+        merged.weights[at] = w;
+        ++at;
+      });
+    }
+  });
   base_ = std::move(merged);
   overlay_ = CsrLinks{};
   overlay_.offsets.assign(n + 1, 0);
