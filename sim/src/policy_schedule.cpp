@@ -26,7 +26,8 @@ PolicyState policy_at(const Scenario& scenario, double year) {
 
   // A set-mode event moves the level from what it was towards `value`; add-mode adds value.
   auto apply = [](double& level, const PolicyEvent& e, double strength) {
-    level = e.additive ? level + strength * e.value : level + strength * (e.value - level);
+    // (1 - s) level + s value is exact at full strength (level + s (value - level) can miss by an ulp).
+    level = e.additive ? level + strength * e.value : (1.0 - strength) * level + strength * e.value;
   };
   for (const PolicyEvent& e : scenario.policies) {
     const double strength = event_strength(e, year);

@@ -503,6 +503,9 @@ Scenario build_scenario(const ScenarioDocument& doc) {
     }
     if (const auto* e = take(prefix + ".ramp_years")) event.ramp_years = read_real(*e, prefix + ".ramp_years", 0, 100, false);
     if (const auto* e = take(prefix + ".sectors")) {
+      if (event.lever == Lever::infrastructure || event.lever == Lever::accessibility || event.lever == Lever::smart_work) {
+        fail(*e, prefix + ".sectors", "lever " + lever + " acts on the whole economy; remove `sectors` (only barrier, selective_focus and rd_support target sectors)");
+      }
       for (const std::string& sector : read_text_list(*e, prefix + ".sectors")) {
         const int index = scenario.sector_index(sector);
         if (index < 0) fail(*e, prefix + ".sectors", "'" + sector + "' is not a sector of this scenario");

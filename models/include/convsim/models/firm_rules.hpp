@@ -10,7 +10,7 @@
 
 namespace convsim::models {
 
-// Log of the firm's efficiency ln A = theta + a + ln(z_s) + ln(1 + lift) + ln(demand) + ln(hours).
+// Log of the firm's efficiency ln A = theta + a + ln(z_s) + ln(1 + lift) + ln(demand) + beta ln(hours).
 inline double log_efficiency(double productivity, double technology, double log_sector_factor) {
   return productivity + technology + log_sector_factor;
 }
