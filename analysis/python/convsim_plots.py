@@ -33,6 +33,7 @@ import sys
 import numpy as np
 
 RESULT_FORMAT = "convsim-result-1"
+MERGED_FORMAT = "convsim-sweep-1"
 
 
 class InputError(Exception):
@@ -201,18 +202,40 @@ def _text(value):
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-def read_run(path):
-    """The series of one result file as a dict (no firm snapshots)."""
+def _events_from_yaml(text):
+    """Timed events of a stored scenario's `policies` section (merged sweeps keep no events table)."""
+    try:
+        import yaml
+        policies = (yaml.safe_load(text) or {}).get("policies") or {}
+    except Exception:
+        return []
+    events = []
+    for name, event in policies.items():
+        sectors = event.get("sectors", "")
+        events.append({"name": name, "lever": event.get("lever", ""),
+                       "sectors": ",".join(sectors) if isinstance(sectors, list) else str(sectors or ""),
+                       "mode": event.get("mode", "set"), "at": float(event.get("at", 0)),
+                       "until": float(event.get("until", float("nan"))), "ramp_years": float(event.get("ramp_years", 0)),
+                       "value": float(event.get("value", 0))})
+    return events
+
+
+def read_runs(path):
+    """The runs of a result file (one) or of a merged sweep (all), as dicts of series (no firm snapshots)."""
     import h5py
     try:
         handle = h5py.File(path, "r")
     except OSError as error:
         raise InputError(f"{path}: not an HDF5 file ({error})")
     with handle as f:
-        if _text(f.attrs.get("convsim_format", "")) != RESULT_FORMAT:
+        kind = _text(f.attrs.get("convsim_format", ""))
+        if kind == MERGED_FORMAT:
+            return _read_merged(path, f)
+        if kind != RESULT_FORMAT:
             raise InputError(f"{path}: not a convsim result (no convsim_format attribute '{RESULT_FORMAT}')")
-        run = {"file": path, "seed": int(f.attrs["seed"]), "name": _text(f.attrs.get("scenario_name", "")),
-               "scenario": _text(f.attrs.get("scenario", "")), "steps_per_year": int(f.attrs.get("steps_per_year", 1)),
+        run = {"file": path, "run_index": -1, "parameters": [], "seed": int(f.attrs["seed"]),
+               "name": _text(f.attrs.get("scenario_name", "")), "scenario": _text(f.attrs.get("scenario", "")),
+               "steps_per_year": int(f.attrs.get("steps_per_year", 1)),
                "time": f["time"][()], "sectors": [_text(s) for s in f["sector"][()]]}
         for group in ("aggregate", "by_sector", "convergence", "policy"):
             run[group] = {}
@@ -228,7 +251,41 @@ def read_run(path):
             for row in f["policy/events"][()]:
                 run["events"].append({k: (_text(row[k]) if k in ("name", "lever", "sectors", "mode") else float(row[k]))
                                       for k in ("name", "lever", "sectors", "mode", "at", "until", "ramp_years", "value")})
-    return run
+    return [run]
+
+
+def _read_merged(path, f):
+    """The runs of a merged sweep (layout of convsim merge: [run, time(, sector)] variables, /runs table)."""
+    table = f["runs"]
+    names = [_text(x) for x in table["scenario"][()]]
+    seeds = [int(x) for x in table["seed"][()]]
+    yaml_texts = [_text(x) for x in table["scenario_yaml"][()]]
+    indices = [int(x) for x in table["run"][()]] if "run" in table else list(range(len(names)))
+    keys = [k for k in _text(f.attrs.get("parameters", "")).split(",") if k and k in table]
+    columns = {}
+    for key in keys:
+        values = table[key][()]
+        columns[key] = [_text(v) if isinstance(v, bytes) else f"{float(v):.10g}" for v in values]
+    time = f["time"][()]
+    sectors = [_text(s) for s in f["sector"][()]]
+    spy = int(f.attrs.get("steps_per_year", 1))
+    runs = []
+    for r, name in enumerate(names):
+        runs.append({"file": path, "run_index": indices[r], "parameters": [(k, columns[k][r]) for k in keys],
+                     "seed": seeds[r], "name": name, "scenario": yaml_texts[r], "steps_per_year": spy, "time": time,
+                     "sectors": sectors, "events": _events_from_yaml(yaml_texts[r]),
+                     "aggregate": {}, "by_sector": {}, "convergence": {}, "policy": {}})
+    for group in ("aggregate", "by_sector", "convergence", "policy"):
+        if group not in f:
+            continue
+        for name, dataset in f[group].items():
+            if name in ("run", "time", "sector") or not hasattr(dataset, "shape") or dataset.ndim < 2:
+                continue
+            values = dataset[()]
+            units, long_name = _text(dataset.attrs.get("units", "")), _text(dataset.attrs.get("long_name", ""))
+            for r, run in enumerate(runs):
+                run[group][name] = (values[r], units, long_name)
+    return runs
 
 
 def _scenario_field(text, key):
@@ -281,32 +338,80 @@ def _difference_label(group, reference):
     return ", ".join(parts)
 
 
-def load_scenarios(arguments):
-    """Runs grouped into scenarios (per argument, by scenario name and scenario without the seed)."""
+def _same_value(a, b):
+    if a == b:
+        return True
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return False
+
+
+def _matches(run, filters, used):
+    leaves = None
+    passed = True
+    for i, (key, value) in enumerate(filters):
+        found = dict(run["parameters"]).get(key)
+        if found is None:
+            leaves = _leaves(run["scenario"]) if leaves is None else leaves
+            found = leaves.get(key)
+        if found is not None:
+            used[i] = True
+        passed = passed and found is not None and _same_value(found, value)
+    return passed
+
+
+def load_scenarios(arguments, baseline_scenario="", where=()):
+    """Runs grouped into scenarios (per argument, by scenario name, parameters and scenario without the seed)."""
+    filters = []
+    for text in where:
+        if "=" not in text or text.startswith("="):
+            raise InputError(f"--where '{text}' is not KEY=VALUE")
+        filters.append(tuple(text.split("=", 1)))
+    used = [False] * len(filters)
     scenarios = []
     for position, argument in enumerate(arguments):
         groups = {}
         for path in expand_argument(argument):
-            run = read_run(path)
-            key = (run["name"], re.sub(r"^seed:.*$", "", run["scenario"], flags=re.MULTILINE))
-            group = groups.setdefault(key, {"name": run["name"], "argument": argument, "runs": [],
-                                            "leaves": _leaves(run["scenario"])})
-            for other in group["runs"]:
-                if other["seed"] == run["seed"]:
-                    raise InputError(f"{path}: '{other['file']}' and '{path}' are two runs of scenario "
-                                     f"'{run['name']}' with the same seed {run['seed']}")
-            group["runs"].append(run)
-        if position == 0 and len(groups) > 1:
-            raise InputError(f"{argument}: the baseline argument holds {len(groups)} different scenarios")
-        for group in groups.values():
+            for run in read_runs(path):
+                if filters and not _matches(run, filters, used):
+                    continue
+                parameters = ", ".join(f"{k}={v}" for k, v in run["parameters"])
+                key = (run["name"], parameters, re.sub(r"^seed:.*$", "", run["scenario"], flags=re.MULTILINE))
+                group = groups.setdefault(key, {"name": run["name"], "parameters": parameters, "argument": argument,
+                                                "runs": [], "leaves": _leaves(run["scenario"])})
+                for other in group["runs"]:
+                    if other["seed"] == run["seed"]:
+                        raise InputError(f"{path}: two runs of scenario '{run['name']}' with the same seed {run['seed']}")
+                group["runs"].append(run)
+        if not groups:
+            raise InputError(f"{argument}: no run matches --where {' and '.join(where)}")
+        ordered = list(groups.values())
+        if position == 0:
+            if baseline_scenario:
+                chosen = [g for g in ordered if g["name"] == baseline_scenario]
+                if len(chosen) != 1:
+                    raise InputError(f"{argument}: {len(chosen)} groups of runs named '{baseline_scenario}'; "
+                                     "pick one with --baseline-scenario and --where KEY=VALUE")
+                ordered.remove(chosen[0])
+                ordered.insert(0, chosen[0])
+            elif len(ordered) > 1:
+                raise InputError(f"{argument}: the baseline argument holds {len(ordered)} different scenarios; "
+                                 "name the baseline with --baseline-scenario")
+        for group in ordered:
             group["runs"].sort(key=lambda r: r["seed"])
             scenarios.append(group)
+    for i, flag in enumerate(used):
+        if not flag:
+            raise InputError(f"--where: no run has '{filters[i][0]}'")
     if len(scenarios) < 2:
         raise InputError("only one scenario to compare; give the baseline and at least one other scenario")
     # Labels as convsim compare gives them: the name, qualified when it is taken.
     taken = set()
     for g, group in enumerate(scenarios):
         label = group["name"] or "unnamed"
+        if group["parameters"]:
+            label += f" [{group['parameters']}]"
         if label in taken:
             first = next(h for h in scenarios[:g] if h["name"] == group["name"])
             differs = _difference_label(group["leaves"], first["leaves"])
@@ -357,9 +462,10 @@ def _cumulative_units(units):
     return "year" if units in ("", "1") else units + "*year"
 
 
-def compute_comparison(arguments, variables, scope="total", horizon=None, confidence=0.95, band=0.90):
+def compute_comparison(arguments, variables, scope="total", horizon=None, confidence=0.95, band=0.90,
+                       baseline_scenario="", where=()):
     """The comparison of result files as a dict in the format of convsim compare --format json."""
-    scenarios, notes = load_scenarios(arguments)
+    scenarios, notes = load_scenarios(arguments, baseline_scenario, where)
     reference = scenarios[0]["runs"][0]
     time = np.asarray(reference["time"], dtype=float)
     sectors = reference["sectors"]
@@ -388,7 +494,7 @@ def compute_comparison(arguments, variables, scope="total", horizon=None, confid
         text = group["runs"][0]["scenario"]
         out["scenarios"].append({"label": group["label"], "name": group["name"],
                                  "description": _scenario_field(text, "description"), "calibration": _calibration(text),
-                                 "parameters": "", "argument": group["argument"],
+                                 "parameters": group["parameters"], "argument": group["argument"],
                                  "seeds": [r["seed"] for r in group["runs"]],
                                  "files": sorted({r["file"] for r in group["runs"]}, key=[r["file"] for r in group["runs"]].index),
                                  "events": group["runs"][0]["events"]})
@@ -665,6 +771,8 @@ def main(argv=None):
     parser.add_argument("--scope", default="total", help="total, convergence or sector:NAME (default: total)")
     parser.add_argument("--horizon", type=float, help="year of the horizon (default: the last year)")
     parser.add_argument("--confidence", type=float, default=0.95, help="confidence level (default: 0.95)")
+    parser.add_argument("--baseline-scenario", default="", help="baseline's scenario name when BASELINE holds several")
+    parser.add_argument("--where", action="append", default=[], help="keep only runs with KEY=VALUE (repeatable)")
     parser.add_argument("--formats", default="png,svg", help="image formats (default: png,svg)")
     parser.add_argument("--dpi", type=int, default=100, help="PNG resolution (default: 100)")
     parser.add_argument("--write-data", help="also save the comparison computed from result files as JSON")
@@ -682,7 +790,8 @@ def main(argv=None):
             if len(args.results) < 1:
                 raise InputError("give result files (BASELINE RESULT...) or --data COMPARISON.json")
             variables = [v.strip() for v in args.vars.split(",") if v.strip()]
-            data = compute_comparison(args.results, variables, args.scope, args.horizon, args.confidence)
+            data = compute_comparison(args.results, variables, args.scope, args.horizon, args.confidence,
+                                      baseline_scenario=args.baseline_scenario, where=args.where)
             if args.write_data:
                 with open(args.write_data, "w", encoding="utf-8") as handle:
                     json.dump(_finite(data), handle, indent=1, allow_nan=False)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <numeric>
@@ -230,6 +231,59 @@ bool is_result_name(const std::filesystem::path& path) {
   return (extension == ".h5" || extension == ".hdf5") && name.find(".tmp.") == std::string::npos;
 }
 
+// One --where KEY=VALUE.
+struct Filter {
+  std::string key;
+  std::string value;
+};
+
+std::vector<Filter> parse_filters(const std::vector<std::string>& where) {
+  std::vector<Filter> filters;
+  for (const auto& text : where) {
+    const auto equals = text.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      throw InputError(kCommandLine, 0, "--where",
+                       "'" + text + "' is not KEY=VALUE; e.g. --where adoption.peer_effect=0.5");
+    }
+    filters.push_back({text.substr(0, equals), text.substr(equals + 1)});
+  }
+  return filters;
+}
+
+bool same_value(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  char* end_a = nullptr;
+  char* end_b = nullptr;
+  const double x = std::strtod(a.c_str(), &end_a);
+  const double y = std::strtod(b.c_str(), &end_b);
+  return !a.empty() && !b.empty() && *end_a == '\0' && *end_b == '\0' && x == y;
+}
+
+// Whether a run passes every filter; marks the filters whose key the run has.
+bool matches(const std::vector<Filter>& filters, const RunResult& run, const RunSource& source,
+             std::vector<bool>& used) {
+  std::map<std::string, std::string> leaves;
+  bool have_leaves = false;
+  bool pass = true;
+  for (std::size_t f = 0; f < filters.size(); ++f) {
+    std::optional<std::string> value;
+    for (const auto& [key, text] : source.parameter_values) {
+      if (key == filters[f].key) value = text;
+    }
+    if (!value) {
+      if (!have_leaves) {
+        leaves = read_scenario_text(run.scenario_yaml).leaves;
+        have_leaves = true;
+      }
+      const auto it = leaves.find(filters[f].key);
+      if (it != leaves.end()) value = it->second;
+    }
+    if (value) used[f] = true;
+    pass = pass && value && same_value(*value, filters[f].value);
+  }
+  return pass;
+}
+
 }  // namespace
 
 //---- scope ----
@@ -308,7 +362,7 @@ std::vector<std::filesystem::path> expand_result_paths(const std::string& argume
   return paths;
 }
 
-ComparisonInput load_comparison(const std::vector<std::string>& arguments, const std::string& baseline_scenario) {
+ComparisonInput load_comparison(const std::vector<std::string>& arguments, const LoadOptions& options) {
   if (arguments.empty()) throw InputError(kCommandLine, 0, "BASELINE", "no results to compare");
   std::vector<ArgumentRuns> loaded;
   std::set<std::string> seen_files;
@@ -331,11 +385,14 @@ ComparisonInput load_comparison(const std::vector<std::string>& arguments, const
     }
     loaded.push_back(std::move(item));
   }
-  return group_runs(std::move(loaded), baseline_scenario);
+  return group_runs(std::move(loaded), options);
 }
 
-ComparisonInput group_runs(std::vector<ArgumentRuns> arguments, const std::string& baseline_scenario) {
+ComparisonInput group_runs(std::vector<ArgumentRuns> arguments, const LoadOptions& options) {
   if (arguments.empty()) throw InputError(kCommandLine, 0, "BASELINE", "no results to compare");
+  const std::string& baseline_scenario = options.baseline_scenario;
+  const std::vector<Filter> filters = parse_filters(options.where);
+  std::vector<bool> filter_used(filters.size(), false);
   std::vector<Group> groups;
   std::size_t baseline_groups = 0;
   for (std::size_t a = 0; a < arguments.size(); ++a) {
@@ -344,6 +401,22 @@ ComparisonInput group_runs(std::vector<ArgumentRuns> arguments, const std::strin
       throw std::invalid_argument("group_runs: runs and sources differ in length");
     }
     if (argument.runs.empty()) throw InputError(argument.argument, 0, "", "holds no runs");
+    if (!filters.empty()) {
+      std::vector<RunResult> kept_runs;
+      std::vector<RunSource> kept_sources;
+      for (std::size_t r = 0; r < argument.runs.size(); ++r) {
+        if (matches(filters, argument.runs[r], argument.sources[r], filter_used)) {
+          kept_runs.push_back(std::move(argument.runs[r]));
+          kept_sources.push_back(std::move(argument.sources[r]));
+        }
+      }
+      if (kept_runs.empty()) {
+        throw InputError(argument.argument, 0, "--where",
+                         "no run of this argument matches " + join(options.where, " and "));
+      }
+      argument.runs = std::move(kept_runs);
+      argument.sources = std::move(kept_sources);
+    }
     std::vector<Group> local;
     std::map<std::string, std::size_t> index;
     for (std::size_t r = 0; r < argument.runs.size(); ++r) {
@@ -387,9 +460,14 @@ ComparisonInput group_runs(std::vector<ArgumentRuns> arguments, const std::strin
                            "no scenario named '" + baseline_scenario + "'; it holds: " + join(names, ", "));
         }
         if (std::count_if(local.begin(), local.end(), [&](const Group& g) { return g.runs.name == baseline_scenario; }) > 1) {
+          std::vector<std::string> points;
+          for (const auto& g : local) {
+            if (g.runs.name == baseline_scenario) points.push_back(g.runs.parameters.empty() ? "?" : g.runs.parameters);
+          }
           throw InputError(argument.argument, 0, "--baseline-scenario",
-                           "several groups of runs are named '" + baseline_scenario +
-                               "' (different parameters); split the baseline into its own file");
+                           "scenario '" + baseline_scenario + "' was run at " + std::to_string(points.size()) +
+                               " design points (" + join(points, "; ") +
+                               "); pick one with --where KEY=VALUE, e.g. --where " + points.front().substr(0, points.front().find(", ")));
         }
         std::rotate(local.begin(), chosen, chosen + 1);
       } else if (local.size() > 1) {
@@ -405,6 +483,12 @@ ComparisonInput group_runs(std::vector<ArgumentRuns> arguments, const std::strin
       baseline_groups = local.size();
     }
     for (auto& group : local) groups.push_back(std::move(group));
+  }
+  for (std::size_t f = 0; f < filters.size(); ++f) {
+    if (!filter_used[f]) {
+      throw InputError(kCommandLine, 0, "--where",
+                       "no run has '" + filters[f].key + "' (neither a swept parameter nor a scenario key)");
+    }
   }
   if (groups.size() < 2) {
     throw InputError(kCommandLine, 0, "RESULT",

@@ -237,6 +237,7 @@ void read_merged_sweep(const std::filesystem::path& path, std::vector<RunResult>
     }
     // The swept parameters, as "key=value" per run.
     std::vector<std::string> parameters(R);
+    std::vector<std::vector<std::pair<std::string, std::string>>> parameter_values(R);
     std::stringstream keys(read_string_attribute(root, "parameters"));
     std::string key;
     while (std::getline(keys, key, ',')) {
@@ -251,7 +252,10 @@ void read_merged_sweep(const std::filesystem::path& path, std::vector<RunResult>
         const auto numbers = read_doubles(table.get(), key);
         for (std::size_t r = 0; r < R && r < numbers.size(); ++r) values[r] = format_parameter(numbers[r]);
       }
-      for (std::size_t r = 0; r < R; ++r) parameters[r] += (parameters[r].empty() ? "" : ", ") + key + "=" + values[r];
+      for (std::size_t r = 0; r < R; ++r) {
+        parameters[r] += (parameters[r].empty() ? "" : ", ") + key + "=" + values[r];
+        parameter_values[r].emplace_back(key, values[r]);
+      }
     }
 
     const std::size_t first = runs.size();
@@ -270,6 +274,7 @@ void read_merged_sweep(const std::filesystem::path& path, std::vector<RunResult>
       source.seed = seed[r];
       source.scenario_hash = identity[r];
       source.parameters = parameters[r];
+      source.parameter_values = parameter_values[r];
       sources.push_back(std::move(source));
     }
     for (const char* group_name : {"aggregate", "by_sector", "convergence", "policy"}) {

@@ -36,6 +36,7 @@ struct CompareArgs {
   std::string plot_dir;
   std::string report;
   std::string baseline_scenario;
+  std::vector<std::string> where;
   double confidence = 0.95;
 };
 
@@ -183,7 +184,10 @@ int run(const CompareArgs& args) {
   options.confidence_level = args.confidence;
   if (!args.horizon.empty()) options.horizon_year = parse_horizon(args.horizon);
 
-  const analysis::ComparisonInput input = analysis::load_comparison(args.inputs, args.baseline_scenario);
+  analysis::LoadOptions load;
+  load.baseline_scenario = args.baseline_scenario;
+  load.where = args.where;
+  const analysis::ComparisonInput input = analysis::load_comparison(args.inputs, load);
   const analysis::Comparison comparison = analysis::compare(input, options);
 
   if (args.format == "table") {
@@ -228,6 +232,8 @@ void add_compare_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--report", args->report, "Write a self-contained HTML report to this file");
   cmd->add_option("--baseline-scenario", args->baseline_scenario,
                   "Name of the baseline scenario when BASELINE holds several (e.g. a merged sweep)");
+  cmd->add_option("--where", args->where,
+                  "Keep only runs where KEY=VALUE: a swept parameter of a merged sweep or a scenario key (repeatable)");
   cmd->add_option("--confidence", args->confidence, "Confidence level of the effect intervals (default: 0.95)");
   cmd->callback([args, &exit_code] { exit_code = run(*args); });
 }

@@ -246,10 +246,37 @@ TEST(CompareGrouping, RefusesABaselineArgumentWithSeveralScenariosUnlessNamed) {
   for (auto& run : replicates(other, 2)) mixed.push_back(run);
   const InputError error = input_error_of([&] { group_runs({argument_of("sweep", mixed)}); });
   EXPECT_THAT(error.detail(), HasSubstr("--baseline-scenario"));
-  const ComparisonInput input = group_runs({argument_of("sweep", mixed)}, "other");
+  const ComparisonInput input = group_runs({argument_of("sweep", mixed)}, LoadOptions{"other", {}});
   ASSERT_EQ(input.scenarios.size(), 2u);
   EXPECT_EQ(input.scenarios[0].name, "other");
   EXPECT_EQ(input.scenarios[1].name, "base");
+}
+
+TEST(CompareGrouping, WhereKeepsTheRunsOfOneDesignPoint) {
+  Synthetic low;
+  low.extra_yaml = "adoption:\n  peer_effect: 0.2\n";
+  Synthetic high = low;
+  high.extra_yaml = "adoption:\n  peer_effect: 0.5\n";
+  Synthetic policy = high;
+  policy.name = "policy";
+  std::vector<RunResult> both = replicates(low, 2);
+  for (auto& run : replicates(high, 2)) both.push_back(run);
+  const InputError ambiguous =
+      input_error_of([&] { group_runs({argument_of("base", both), argument_of("p", replicates(policy, 2))}); });
+  EXPECT_THAT(ambiguous.detail(), HasSubstr("2 different scenarios"));
+  const ComparisonInput input = group_runs({argument_of("base", both), argument_of("p", replicates(policy, 2))},
+                                           LoadOptions{"", {"adoption.peer_effect=.5"}});
+  ASSERT_EQ(input.scenarios.size(), 2u);
+  EXPECT_EQ(input.scenarios[0].runs.size(), 2u);
+  EXPECT_THAT(input.scenarios[0].runs[0].scenario_yaml, HasSubstr("peer_effect: 0.5"));
+  const InputError unknown = input_error_of([&] {
+    group_runs({argument_of("base", both), argument_of("p", replicates(policy, 2))}, LoadOptions{"", {"nothing.here=1"}});
+  });
+  EXPECT_EQ(unknown.key(), "--where");
+  const InputError malformed = input_error_of([&] {
+    group_runs({argument_of("base", both), argument_of("p", replicates(policy, 2))}, LoadOptions{"", {"peer"}});
+  });
+  EXPECT_THAT(malformed.detail(), HasSubstr("KEY=VALUE"));
 }
 
 //---- the comparison ----

@@ -19,6 +19,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "convsim/result.hpp"
@@ -52,6 +53,7 @@ struct RunSource {
   std::uint64_t seed = 0;
   std::string scenario_hash;
   std::string parameters;  // a merged sweep's design parameters of the run, "key=value, ..." ("" otherwise)
+  std::vector<std::pair<std::string, std::string>> parameter_values;  // the same as (key, value) pairs
 
   // "file" or "file[run 12]", for messages.
   std::string describe() const;
@@ -84,27 +86,35 @@ struct ComparisonInput {
 // nothing.
 std::vector<std::filesystem::path> expand_result_paths(const std::string& argument);
 
+// How runs are selected and grouped when loading.
+struct LoadOptions {
+  // Picks the baseline by scenario name when the first argument holds several scenarios (e.g. a
+  // merged sweep); the other scenarios of that argument are then compared too.
+  std::string baseline_scenario;
+  // Keeps only runs where KEY equals VALUE ("KEY=VALUE"; numbers compare as numbers). KEY is a swept
+  // parameter of a merged sweep or a dotted key of the stored scenario (e.g. adoption.peer_effect).
+  std::vector<std::string> where;
+};
+
 // Loads the results named by `arguments` (the first one holds the baseline; see
 // expand_result_paths for the syntax). Single-run files and merged sweeps are both accepted; the
 // runs of each argument are grouped into scenarios by scenario name (and, in a merged sweep, by
-// design parameters), replicates within a scenario identified by seed. `baseline_scenario` picks
-// the baseline by name when the first argument holds several scenarios (e.g. a merged sweep);
-// the other scenarios of that argument are then compared too. Throws InputError for a file that
-// is not a convsim result, two runs of one scenario with the same seed, and runs whose time axes,
-// steps per year or sectors differ (sectors listed in another order are aligned, and said so).
-ComparisonInput load_comparison(const std::vector<std::string>& arguments,
-                                const std::string& baseline_scenario = "");
+// design parameters), replicates within a scenario identified by seed. Throws InputError for a
+// file that is not a convsim result, two runs of one scenario with the same seed, an ambiguous
+// baseline, a filter that matches nothing, and runs whose time axes, steps per year or sectors
+// differ (sectors listed in another order are aligned, and said so).
+ComparisonInput load_comparison(const std::vector<std::string>& arguments, const LoadOptions& options = {});
 
-// Groups already-loaded runs into one comparison input: each element of `groups` is one
-// command-line argument (label, its runs and their sources), the first one the baseline. Used by
-// load_comparison; public for tests that build results in memory.
+// Runs already loaded from one command-line argument, with where each came from.
 struct ArgumentRuns {
   std::string argument;
   std::vector<RunResult> runs;
   std::vector<RunSource> sources;
 };
-// Groups and aligns the runs of each argument (see load_comparison for the rules).
-ComparisonInput group_runs(std::vector<ArgumentRuns> arguments, const std::string& baseline_scenario = "");
+
+// Filters, groups and aligns the runs of each argument, the first one the baseline (the rules of
+// load_comparison). Public for tests that build results in memory.
+ComparisonInput group_runs(std::vector<ArgumentRuns> arguments, const LoadOptions& options = {});
 
 //---- statistics ----
 
