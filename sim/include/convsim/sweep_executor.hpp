@@ -1,0 +1,122 @@
+// Sweep executors: run the runs of a SweepPlan and write one result file per run into an output
+// folder, locally on threads, as one shard of a Slurm job array, or over MPI (a manager rank hands
+// run indices to worker ranks as they free up). Every executor gives the same files, bit for bit
+// in their data, whatever the order in which runs finish.
+//
+// Output folder:
+//   DIR/plan.json                     the plan (read by `convsim merge`)
+//   DIR/runs/<index>-<identity>.h5    one result per run, written atomically (tmp + rename)
+//   DIR/failures/<index>-<identity>.txt   the error of a run's last failed attempt
+//   DIR/failures.log                  one line per failed run (absent when none failed)
+//
+// Resume: a run whose file is a complete result carrying its identity is skipped; temporary
+// files left by killed runs are removed before the run is tried again.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "convsim/result.hpp"
+#include "convsim/scenario.hpp"
+#include "convsim/sweep.hpp"
+
+namespace convsim {
+
+// Runs one resolved scenario to its result (the CLI passes models::simulate).
+using RunSimulator = std::function<RunResult(const Scenario&)>;
+
+// What became of one run.
+enum class RunStatus { completed, skipped, failed };
+
+// The outcome of one run of a sweep.
+struct RunOutcome {
+  std::size_t index = 0;         // the run's index in the plan
+  RunStatus status = RunStatus::failed;
+  double seconds = 0;            // wall time of the whole attempt (resolve, simulate, write)
+  double simulate_seconds = 0;   // wall time spent inside the simulator
+  std::string error;             // why it failed ("" unless failed)
+  int worker = 0;                // who ran it: the MPI rank, or the thread (0..jobs-1) locally
+};
+
+// The outcomes of one executor invocation, by run index.
+struct SweepReport {
+  std::vector<RunOutcome> outcomes;  // sorted by index
+  double seconds = 0;                // wall time of the invocation
+  bool manager = true;               // false on MPI worker ranks (which report nothing)
+
+  // Runs that ran and wrote their result.
+  std::size_t completed() const;
+  // Runs skipped because a complete result was already there.
+  std::size_t skipped() const;
+  // Runs that failed.
+  std::size_t failed() const;
+  // True when no run failed.
+  bool ok() const { return failed() == 0; }
+};
+
+// Called on the reporting thread after each run: (outcome, runs finished so far, runs to do).
+using RunFinishedCallback = std::function<void(const RunOutcome&, std::size_t, std::size_t)>;
+
+// How a sweep is executed (none of these change results).
+struct SweepExecutionOptions {
+  std::filesystem::path output_dir;   // DIR
+  int jobs = 1;                       // concurrent runs in this process
+  int threads_per_run = 1;            // TBB threads inside each run
+  Shard shard;                        // the share of the plan this invocation runs
+  bool sync = true;                   // fsync each result before renaming it into place
+  RunFinishedCallback on_run_finished;
+};
+
+// Creates DIR, DIR/runs and DIR/failures and writes DIR/plan.json (atomically; concurrent shards
+// write the same text). Throws InputError when DIR cannot be created.
+void prepare_sweep_output(const SweepPlan& plan, const std::filesystem::path& output_dir);
+
+// The runs of `shard` that still need to run (no complete result with their identity), in index
+// order; the others are appended to `skipped` when given. Removes the temporary files that killed
+// attempts of this shard's runs left behind.
+std::vector<std::size_t> pending_runs(const SweepPlan& plan, const std::filesystem::path& output_dir, Shard shard,
+                                      std::vector<RunOutcome>* skipped = nullptr);
+
+// Resolves, simulates and writes one run; records a failure file when it fails. Never throws.
+RunOutcome execute_run(const SweepPlan& plan, const SweepRun& run, const RunSimulator& simulator,
+                       const SweepExecutionOptions& options);
+
+// Runs this shard's pending runs on `options.jobs` threads in this process.
+SweepReport run_sweep_local(const SweepPlan& plan, const RunSimulator& simulator, const SweepExecutionOptions& options);
+
+// Rewrites DIR/failures.log from DIR/failures/ (removes it when no run of the plan has failed).
+// Returns the failed runs as "index scenario identity: error" lines.
+std::vector<std::string> write_failures_log(const SweepPlan& plan, const std::filesystem::path& output_dir);
+
+// Whether this build has the MPI executor (OpenMPI found at configure time).
+bool sweep_mpi_available();
+
+// MPI for the lifetime of the object: MPI_Init_thread on construction, MPI_Finalize on
+// destruction. Throws std::runtime_error when this build has no MPI.
+class MpiSession {
+ public:
+  MpiSession(int* argc, char*** argv);
+  ~MpiSession();
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
+  // This process's rank in MPI_COMM_WORLD.
+  int rank() const { return rank_; }
+  // The number of ranks.
+  int size() const { return size_; }
+
+ private:
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+// Runs the plan over MPI_COMM_WORLD (an MpiSession must be alive): rank 0 writes plan.json, skips
+// complete runs and hands the others to ranks 1..K-1 as they free up; a failing run is recorded
+// and the others go on. With one rank, rank 0 runs them itself on `options.jobs` threads. Every
+// rank must call it with the same plan (checked by digest). Throws std::runtime_error when this
+// build has no MPI.
+SweepReport run_sweep_mpi(const SweepPlan& plan, const RunSimulator& simulator, const SweepExecutionOptions& options);
+
+}  // namespace convsim

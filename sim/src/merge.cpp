@@ -1,0 +1,453 @@
+// Merging a sweep's per-run results into one HDF5 file (layout in merge.hpp and docs/clusters.md).
+// Runs are read one at a time and written as one row of each [run, ...] dataset, so memory stays at
+// one run whatever the sweep's size. Object modification times are not recorded, so merging the
+// same results twice gives byte-identical files.
+#include "convsim/merge.hpp"
+
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+
+#include "convsim/detail/hdf5_handle.hpp"
+#include "convsim/errors.hpp"
+#include "convsim/result.hpp"
+#include "convsim/result_file.hpp"
+#include "convsim/sweep.hpp"
+
+#ifndef CONVSIM_VERSION
+#define CONVSIM_VERSION "unknown"
+#endif
+#ifndef CONVSIM_GIT_REVISION
+#define CONVSIM_GIT_REVISION "unknown"
+#endif
+
+namespace convsim {
+namespace {
+
+namespace fs = std::filesystem;
+using detail::AttributeHandle;
+using detail::DatasetHandle;
+using detail::DataspaceHandle;
+using detail::DatatypeHandle;
+using detail::FileHandle;
+using detail::GroupHandle;
+using detail::h5_check;
+using detail::PropertyListHandle;
+
+//---- HDF5 helpers ------------------------------------------------------------------------------
+
+DatatypeHandle utf8_string_type() {
+  auto type = DatatypeHandle::checked(H5Tcopy(H5T_C_S1), "H5Tcopy", "string type");
+  h5_check(H5Tset_size(type.get(), H5T_VARIABLE), "H5Tset_size", "string type");
+  h5_check(H5Tset_cset(type.get(), H5T_CSET_UTF8), "H5Tset_cset", "string type");
+  return type;
+}
+
+DataspaceHandle simple_space(const std::vector<hsize_t>& dims) {
+  return DataspaceHandle::checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                                  "H5Screate_simple");
+}
+
+// Creation order is tracked (readers list variables in the order written); modification times are
+// not (they would make two merges of the same runs differ).
+PropertyListHandle group_plist() {
+  auto plist = PropertyListHandle::checked(H5Pcreate(H5P_GROUP_CREATE), "H5Pcreate", "group");
+  h5_check(H5Pset_link_creation_order(plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+           "H5Pset_link_creation_order");
+  h5_check(H5Pset_attr_creation_order(plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+           "H5Pset_attr_creation_order");
+  h5_check(H5Pset_obj_track_times(plist.get(), false), "H5Pset_obj_track_times");
+  return plist;
+}
+
+PropertyListHandle dataset_plist() {
+  auto plist = PropertyListHandle::checked(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", "dataset");
+  h5_check(H5Pset_attr_creation_order(plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+           "H5Pset_attr_creation_order");
+  h5_check(H5Pset_obj_track_times(plist.get(), false), "H5Pset_obj_track_times");
+  return plist;
+}
+
+GroupHandle create_group(hid_t parent, const std::string& name) {
+  auto plist = group_plist();
+  return GroupHandle::checked(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, plist.get(), H5P_DEFAULT), "H5Gcreate2",
+                              name);
+}
+
+void write_string_attribute(hid_t object, const char* name, const std::string& value) {
+  auto type = utf8_string_type();
+  auto space = DataspaceHandle::checked(H5Screate(H5S_SCALAR), "H5Screate");
+  auto attribute = AttributeHandle::checked(H5Acreate2(object, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                                            "H5Acreate2", name);
+  const char* text = value.c_str();
+  h5_check(H5Awrite(attribute.get(), type.get(), &text), "H5Awrite", name);
+}
+
+void write_number_attribute(hid_t object, const char* name, hid_t file_type, hid_t memory_type, const void* value) {
+  auto space = DataspaceHandle::checked(H5Screate(H5S_SCALAR), "H5Screate");
+  auto attribute = AttributeHandle::checked(H5Acreate2(object, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                                            "H5Acreate2", name);
+  h5_check(H5Awrite(attribute.get(), memory_type, value), "H5Awrite", name);
+}
+
+DatasetHandle create_dataset(hid_t parent, const std::string& name, hid_t file_type, const std::vector<hsize_t>& dims) {
+  auto plist = dataset_plist();
+  auto space = simple_space(dims);
+  return DatasetHandle::checked(
+      H5Dcreate2(parent, name.c_str(), file_type, space.get(), H5P_DEFAULT, plist.get(), H5P_DEFAULT), "H5Dcreate2",
+      name);
+}
+
+template <typename Number>
+DatasetHandle write_numbers(hid_t parent, const std::string& name, hid_t file_type, hid_t memory_type,
+                            const std::vector<Number>& values) {
+  auto dataset = create_dataset(parent, name, file_type, {values.size()});
+  if (!values.empty()) {
+    h5_check(H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "H5Dwrite", name);
+  }
+  return dataset;
+}
+
+DatasetHandle write_strings(hid_t parent, const std::string& name, const std::vector<std::string>& values) {
+  auto type = utf8_string_type();
+  auto dataset = create_dataset(parent, name, type.get(), {values.size()});
+  std::vector<const char*> pointers;
+  for (const auto& value : values) pointers.push_back(value.c_str());
+  if (!values.empty()) {
+    h5_check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), "H5Dwrite", name);
+  }
+  return dataset;
+}
+
+void units(hid_t dataset, const std::string& unit, const std::string& long_name) {
+  write_string_attribute(dataset, "units", unit);
+  write_string_attribute(dataset, "long_name", long_name);
+}
+
+void attach(hid_t dataset, hid_t scale, unsigned dimension, const std::string& name) {
+  h5_check(H5DSattach_scale(dataset, scale, dimension), "H5DSattach_scale", name);
+}
+
+//---- the merged layout -----------------------------------------------------------------------
+
+// The scales of one group (each group repeats them, as result files do, for xarray).
+struct Scales {
+  DatasetHandle run;
+  DatasetHandle time;
+  DatasetHandle sector;
+};
+
+Scales write_scales(hid_t group, const std::vector<std::int64_t>& runs, const RunResult& first, bool with_sector) {
+  Scales scales;
+  scales.run = write_numbers(group, "run", H5T_STD_I64LE, H5T_NATIVE_INT64, runs);
+  h5_check(H5DSset_scale(scales.run.get(), "run"), "H5DSset_scale", "run");
+  units(scales.run.get(), "1", "run index in the sweep plan (row of /runs)");
+  scales.time = write_numbers(group, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, first.time);
+  h5_check(H5DSset_scale(scales.time.get(), "time"), "H5DSset_scale", "time");
+  units(scales.time.get(), "year", "time (decimal year at the start of the step)");
+  write_string_attribute(scales.time.get(), "axis", "T");
+  if (with_sector) {
+    scales.sector = write_strings(group, "sector", first.sectors);
+    h5_check(H5DSset_scale(scales.sector.get(), "sector"), "H5DSset_scale", "sector");
+    write_string_attribute(scales.sector.get(), "long_name", "sector");
+  }
+  return scales;
+}
+
+// One [run, time] or [run, time, sector] variable being filled row by row.
+struct MergedVariable {
+  std::string name;
+  std::size_t values_per_run = 0;
+  DatasetHandle dataset;
+};
+
+struct MergedGroup {
+  std::string name;
+  GroupHandle group;
+  Scales scales;
+  std::vector<MergedVariable> variables;
+};
+
+MergedVariable create_variable(MergedGroup& group, const std::string& name, const std::string& unit,
+                               const std::string& long_name, std::size_t run_count, std::size_t time_count,
+                               std::size_t sector_count, bool by_sector) {
+  MergedVariable variable;
+  variable.name = name;
+  std::vector<hsize_t> dims = {run_count, time_count};
+  if (by_sector) dims.push_back(sector_count);
+  variable.values_per_run = time_count * (by_sector ? sector_count : 1);
+  variable.dataset = create_dataset(group.group.get(), name, H5T_IEEE_F64LE, dims);
+  units(variable.dataset.get(), unit, long_name);
+  attach(variable.dataset.get(), group.scales.run.get(), 0, name);
+  attach(variable.dataset.get(), group.scales.time.get(), 1, name);
+  if (by_sector) attach(variable.dataset.get(), group.scales.sector.get(), 2, name);
+  return variable;
+}
+
+void write_row(const MergedVariable& variable, std::size_t row, const std::vector<double>& values) {
+  auto file_space = DataspaceHandle::checked(H5Dget_space(variable.dataset.get()), "H5Dget_space");
+  const int rank = H5Sget_simple_extent_ndims(file_space.get());
+  std::vector<hsize_t> start(static_cast<std::size_t>(rank), 0), count(static_cast<std::size_t>(rank));
+  h5_check(H5Sget_simple_extent_dims(file_space.get(), count.data(), nullptr), "H5Sget_simple_extent_dims");
+  start[0] = row;
+  count[0] = 1;
+  h5_check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
+           "H5Sselect_hyperslab", variable.name);
+  auto memory_space = simple_space({values.size()});
+  h5_check(H5Dwrite(variable.dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(), H5P_DEFAULT,
+                    values.data()),
+           "H5Dwrite", variable.name);
+}
+
+// Names of a result's variables in one group, with their [T] or [T*S] values.
+struct GroupContent {
+  std::string group;
+  bool by_sector = false;
+  std::vector<const Series*> series;
+  std::vector<const SectorSeries*> sector_series;
+};
+
+std::vector<GroupContent> contents_of(const RunResult& r) {
+  std::vector<GroupContent> out;
+  auto series_group = [&](const char* name, const std::vector<Series>& series) {
+    GroupContent g{name, false, {}, {}};
+    for (const auto& s : series) g.series.push_back(&s);
+    return g;
+  };
+  out.push_back(series_group("aggregate", r.aggregate));
+  GroupContent by_sector{"by_sector", true, {}, {}};
+  for (const auto& s : r.by_sector) by_sector.sector_series.push_back(&s);
+  out.push_back(by_sector);
+  out.push_back(series_group("convergence", r.convergence));
+  GroupContent policy = series_group("policy", r.policy);
+  policy.by_sector = !r.policy_by_sector.empty();
+  for (const auto& s : r.policy_by_sector) policy.sector_series.push_back(&s);
+  out.push_back(policy);
+  return out;
+}
+
+// The layout signature of a result: group/variable names in order (to refuse mismatched runs).
+std::vector<std::string> variable_names(const RunResult& r) {
+  std::vector<std::string> names;
+  for (const auto& g : contents_of(r)) {
+    for (const auto* s : g.series) names.push_back(g.group + "/" + s->name);
+    for (const auto* s : g.sector_series) names.push_back(g.group + "/" + s->name + "[sector]");
+  }
+  return names;
+}
+
+std::string describe_axis(const std::vector<double>& time) {
+  if (time.empty()) return "no steps";
+  char text[96];
+  std::snprintf(text, sizeof text, "%zu steps %g..%g", time.size(), time.front(), time.back());
+  return text;
+}
+
+void check_compatible(const fs::path& file, const RunResult& r, const RunResult& first, const fs::path& first_file) {
+  if (r.time != first.time) {
+    throw InputError(file.string(), 0, "/time",
+                     "time axis (" + describe_axis(r.time) + ") differs from that of " + first_file.filename().string() +
+                         " (" + describe_axis(first.time) + "); merge only runs with the same time settings");
+  }
+  if (r.sectors != first.sectors) {
+    throw InputError(file.string(), 0, "/sector",
+                     "sectors (" + std::to_string(r.sectors.size()) + ") differ from those of " +
+                         first_file.filename().string() + " (" + std::to_string(first.sectors.size()) +
+                         "); merge only runs of scenarios with the same sectors");
+  }
+  if (variable_names(r) != variable_names(first)) {
+    throw InputError(file.string(), 0, "",
+                     "holds different variables than " + first_file.filename().string() +
+                         " (written by another convsim version?)");
+  }
+}
+
+bool all_numbers(const std::vector<std::string>& values, std::vector<double>& numbers) {
+  numbers.clear();
+  for (const auto& text : values) {
+    try {
+      std::size_t used = 0;
+      const double value = std::stod(text, &used);
+      if (used != text.size()) return false;
+      numbers.push_back(value);
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void write_run_table(hid_t file, const PlanSummary& plan, const std::vector<const PlannedRun*>& runs,
+                     const std::vector<std::string>& scenario_yaml, const std::vector<std::int64_t>& run_index) {
+  auto group = create_group(file, "runs");
+  Scales scales;
+  scales.run = write_numbers(group.get(), "run", H5T_STD_I64LE, H5T_NATIVE_INT64, run_index);
+  h5_check(H5DSset_scale(scales.run.get(), "run"), "H5DSset_scale", "run");
+  units(scales.run.get(), "1", "run index in the sweep plan");
+  auto column_strings = [&](const std::string& name, const std::vector<std::string>& values, const std::string& long_name) {
+    auto dataset = write_strings(group.get(), name, values);
+    write_string_attribute(dataset.get(), "long_name", long_name);
+    attach(dataset.get(), scales.run.get(), 0, name);
+  };
+  std::vector<std::string> scenario, identity;
+  std::vector<std::int64_t> replicate;
+  std::vector<std::uint64_t> seed;
+  for (const auto* run : runs) {
+    scenario.push_back(run->scenario);
+    identity.push_back(run->identity);
+    replicate.push_back(run->replicate);
+    seed.push_back(run->seed);
+  }
+  column_strings("scenario", scenario, "scenario of the run (its name in the sweep file)");
+  {
+    auto dataset = write_numbers(group.get(), "replicate", H5T_STD_I64LE, H5T_NATIVE_INT64, replicate);
+    units(dataset.get(), "1", "replicate (runs with the same replicate share their seed: common random numbers)");
+    attach(dataset.get(), scales.run.get(), 0, "replicate");
+  }
+  {
+    auto dataset = write_numbers(group.get(), "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, seed);
+    units(dataset.get(), "1", "seed of the run");
+    attach(dataset.get(), scales.run.get(), 0, "seed");
+  }
+  column_strings("identity", identity, "run identity: digest of the resolved scenario and seed");
+  for (std::size_t p = 0; p < plan.parameters.size(); ++p) {
+    std::vector<std::string> values;
+    for (const auto* run : runs) values.push_back(run->values[p]);
+    std::vector<double> numbers;
+    const std::string& key = plan.parameters[p];
+    if (key == "run" || key == "scenario" || key == "replicate" || key == "seed" || key == "identity" ||
+        key == "scenario_yaml") {
+      continue;  // cannot happen for scenario keys, but never overwrite a column
+    }
+    if (all_numbers(values, numbers)) {
+      auto dataset = write_numbers(group.get(), key, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, numbers);
+      units(dataset.get(), "as in the scenario reference", "swept scenario key " + key);
+      attach(dataset.get(), scales.run.get(), 0, key);
+    } else {
+      column_strings(key, values, "swept scenario key " + key + " (YAML text)");
+    }
+  }
+  column_strings("scenario_yaml", scenario_yaml, "resolved scenario of the run (re-runnable with convsim run)");
+}
+
+}  // namespace
+
+MergeReport merge_sweep(const fs::path& sweep_dir, const fs::path& output, const MergeOptions& options) {
+  const PlanSummary plan = read_plan_json(sweep_dir / "plan.json");
+  MergeReport report;
+  report.runs_planned = plan.runs.size();
+  std::vector<const PlannedRun*> present;
+  for (const auto& run : plan.runs) {
+    if (is_complete_result(sweep_dir / run.result, run.identity)) {
+      present.push_back(&run);
+    } else {
+      report.missing.push_back(run.index);
+    }
+  }
+  if ((!report.missing.empty() && !options.allow_missing) || present.empty()) return report;
+
+  const fs::path folder = output.has_parent_path() ? output.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) {
+    throw InputError(output.string(), 0, "", "cannot write the merged file: folder '" + folder.string() + "' does not exist");
+  }
+  fs::path temporary = output;
+  temporary += ".tmp." + std::to_string(::getpid());
+  std::vector<std::int64_t> run_index;
+  for (const auto* run : present) run_index.push_back(static_cast<std::int64_t>(run->index));
+  const std::size_t run_count = present.size();
+
+  detail::Hdf5Session session;
+  try {
+    const fs::path first_file = sweep_dir / present.front()->result;
+    const RunResult first = read_result(first_file);
+    const std::size_t T = first.time.size(), S = first.sectors.size();
+    std::vector<std::string> scenario_yaml;
+    scenario_yaml.reserve(run_count);
+    {
+      auto create_plist = PropertyListHandle::checked(H5Pcreate(H5P_FILE_CREATE), "H5Pcreate", "file");
+      h5_check(H5Pset_link_creation_order(create_plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+               "H5Pset_link_creation_order");
+      h5_check(H5Pset_attr_creation_order(create_plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+               "H5Pset_attr_creation_order");
+      h5_check(H5Pset_obj_track_times(create_plist.get(), false), "H5Pset_obj_track_times", "root group");
+      auto file = FileHandle::checked(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, create_plist.get(), H5P_DEFAULT),
+                                      "H5Fcreate", temporary.string());
+      const hid_t root = file.get();
+      write_string_attribute(root, "title", "convsim sweep " + plan.name);
+      write_string_attribute(root, "Conventions", "CF-1.8");
+      write_string_attribute(root, "convsim_version", CONVSIM_VERSION);
+      write_string_attribute(root, "git_revision", CONVSIM_GIT_REVISION);
+      write_string_attribute(root, "sweep_name", plan.name);
+      write_string_attribute(root, "sweep_file", plan.sweep_file);
+      write_string_attribute(root, "design", plan.design);
+      std::string parameters;
+      for (const auto& p : plan.parameters) parameters += (parameters.empty() ? "" : ",") + p;
+      write_string_attribute(root, "parameters", parameters);
+      write_number_attribute(root, "replicates", H5T_STD_I32LE, H5T_NATIVE_INT, &plan.replicates);
+      write_number_attribute(root, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &plan.base_seed);
+      write_number_attribute(root, "steps_per_year", H5T_STD_I32LE, H5T_NATIVE_INT, &first.steps_per_year);
+      const auto planned = static_cast<std::int64_t>(plan.runs.size());
+      write_number_attribute(root, "runs_planned", H5T_STD_I64LE, H5T_NATIVE_INT64, &planned);
+
+      Scales root_scales = write_scales(root, run_index, first, true);
+      if (!first.sector_roles.empty()) {
+        auto roles = write_strings(root, "sector_role", first.sector_roles);
+        write_string_attribute(roles.get(), "long_name", "role of the sector: contents, platform, network, device or converging");
+        attach(roles.get(), root_scales.sector.get(), 0, "sector_role");
+      }
+
+      std::vector<MergedGroup> groups;
+      const auto layout = contents_of(first);
+      for (const auto& content : layout) {
+        MergedGroup group;
+        group.name = content.group;
+        group.group = create_group(root, content.group);
+        group.scales = write_scales(group.group.get(), run_index, first, content.by_sector || !content.sector_series.empty());
+        for (const auto* s : content.series) {
+          group.variables.push_back(create_variable(group, s->name, s->units, s->long_name, run_count, T, S, false));
+        }
+        for (const auto* s : content.sector_series) {
+          group.variables.push_back(create_variable(group, s->name, s->units, s->long_name, run_count, T, S, true));
+        }
+        groups.push_back(std::move(group));
+      }
+
+      for (std::size_t row = 0; row < run_count; ++row) {
+        const fs::path path = sweep_dir / present[row]->result;
+        const RunResult r = row == 0 ? first : read_result(path);
+        check_compatible(path, r, first, first_file);
+        if (r.scenario_hash != present[row]->identity) {
+          throw InputError(path.string(), 0, "scenario_hash", "is " + r.scenario_hash + ", the plan says " + present[row]->identity);
+        }
+        scenario_yaml.push_back(r.scenario_yaml);
+        const auto content = contents_of(r);
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+          std::size_t v = 0;
+          for (const auto* s : content[g].series) write_row(groups[g].variables[v++], row, s->values);
+          for (const auto* s : content[g].sector_series) write_row(groups[g].variables[v++], row, s->values);
+        }
+      }
+      groups.clear();
+      write_run_table(root, plan, present, scenario_yaml, run_index);
+      // Written last: a file that carries it was written to the end.
+      write_string_attribute(root, "convsim_format", kMergedSweepFormat);
+      root_scales = Scales{};
+      file.close("H5Fclose", temporary.string());
+    }
+    fs::rename(temporary, output);
+  } catch (...) {
+    fs::remove(temporary, ec);
+    throw;
+  }
+  report.runs_merged = run_count;
+  report.written = true;
+  return report;
+}
+
+}  // namespace convsim

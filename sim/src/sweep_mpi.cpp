@@ -1,0 +1,207 @@
+// The MPI sweep executor: rank 0 manages, ranks 1..K-1 run. Runs differ in length, so the manager
+// hands out one run index at a time to whichever worker asks next (dynamic scheduling); workers
+// write their results into the shared output folder themselves and report only the outcome.
+//
+// Messages (all on MPI_COMM_WORLD):
+//   worker -> manager  kReady   text "" (first request) or "index\nstatus\nseconds\nsimulate\nerror"
+//   manager -> worker  kAssign  one int64: the run index
+//   manager -> worker  kStop    empty: no more runs
+#include "convsim/sweep_executor.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#ifdef CONVSIM_HAVE_MPI
+// The C API only: OpenMPI's and MPICH's deprecated C++ bindings need libraries we do not link.
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
+#include <mpi.h>
+#endif
+
+namespace convsim {
+
+bool sweep_mpi_available() {
+#ifdef CONVSIM_HAVE_MPI
+  return true;
+#else
+  return false;
+#endif
+}
+
+#ifdef CONVSIM_HAVE_MPI
+namespace {
+
+constexpr int kReady = 1;
+constexpr int kAssign = 2;
+constexpr int kStop = 3;
+constexpr int kManager = 0;
+
+std::string encode(const RunOutcome& outcome) {
+  std::ostringstream out;
+  out.precision(17);
+  out << outcome.index << "\n" << static_cast<int>(outcome.status) << "\n" << outcome.seconds << "\n"
+      << outcome.simulate_seconds << "\n" << outcome.error;
+  return out.str();
+}
+
+RunOutcome decode(const std::string& text) {
+  std::istringstream in(text);
+  RunOutcome outcome;
+  int status = 0;
+  in >> outcome.index >> status >> outcome.seconds >> outcome.simulate_seconds;
+  outcome.status = static_cast<RunStatus>(status);
+  in.get();  // the newline before the error text
+  std::getline(in, outcome.error, '\0');
+  return outcome;
+}
+
+[[noreturn]] void abort_all(const std::string& message) {
+  std::fprintf(stderr, "convsim: sweep over MPI failed: %s\n", message.c_str());
+  std::fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, 1);
+  std::abort();  // MPI_Abort does not return
+}
+
+// Every rank loaded the plan itself; they must agree run for run.
+void check_same_plan(const SweepPlan& plan, int rank) {
+  std::string digest = plan.digest();
+  digest.resize(32, ' ');
+  std::string managers = digest;
+  MPI_Bcast(managers.data(), 32, MPI_CHAR, kManager, MPI_COMM_WORLD);
+  int differs = managers != digest ? 1 : 0;
+  int any_differs = 0;
+  MPI_Allreduce(&differs, &any_differs, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  if (any_differs) {
+    if (rank == kManager) {
+      abort_all("the ranks planned different sweeps (do they all see the same sweep and scenario files?)");
+    }
+    MPI_Barrier(MPI_COMM_WORLD);  // rank 0 aborts everyone
+  }
+}
+
+void manage(const SweepPlan& plan, const SweepExecutionOptions& options, int size, SweepReport& report) {
+  prepare_sweep_output(plan, options.output_dir);
+  const std::vector<std::size_t> pending_list = pending_runs(plan, options.output_dir, options.shard, &report.outcomes);
+  std::deque<std::size_t> pending(pending_list.begin(), pending_list.end());
+  const std::size_t total = pending.size();
+  std::size_t finished = 0;
+  int active_workers = size - 1;
+  std::string buffer;
+  while (active_workers > 0) {
+    // Poll with a short sleep: a blocking receive would spin a core the workers need.
+    int arrived = 0;
+    MPI_Status status;
+    MPI_Iprobe(MPI_ANY_SOURCE, kReady, MPI_COMM_WORLD, &arrived, &status);
+    if (!arrived) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
+    int length = 0;
+    MPI_Get_count(&status, MPI_CHAR, &length);
+    buffer.assign(static_cast<std::size_t>(length), '\0');
+    MPI_Recv(buffer.data(), length, MPI_CHAR, status.MPI_SOURCE, kReady, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    if (length > 0) {
+      report.outcomes.push_back(decode(buffer));
+      report.outcomes.back().worker = status.MPI_SOURCE;
+      ++finished;
+      if (options.on_run_finished) options.on_run_finished(report.outcomes.back(), finished, total);
+    }
+    if (!pending.empty()) {
+      const auto index = static_cast<std::int64_t>(pending.front());
+      pending.pop_front();
+      MPI_Send(&index, 1, MPI_INT64_T, status.MPI_SOURCE, kAssign, MPI_COMM_WORLD);
+    } else {
+      MPI_Send(nullptr, 0, MPI_CHAR, status.MPI_SOURCE, kStop, MPI_COMM_WORLD);
+      --active_workers;
+    }
+  }
+}
+
+void work(const SweepPlan& plan, const RunSimulator& simulator, const SweepExecutionOptions& options) {
+  std::string message;  // empty: the first request
+  for (;;) {
+    MPI_Send(message.data(), static_cast<int>(message.size()), MPI_CHAR, kManager, kReady, MPI_COMM_WORLD);
+    MPI_Status status;
+    MPI_Probe(kManager, MPI_ANY_TAG, MPI_COMM_WORLD, &status);
+    if (status.MPI_TAG == kStop) {
+      MPI_Recv(nullptr, 0, MPI_CHAR, kManager, kStop, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      return;
+    }
+    std::int64_t index = 0;
+    MPI_Recv(&index, 1, MPI_INT64_T, kManager, kAssign, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    if (index < 0 || static_cast<std::size_t>(index) >= plan.runs.size()) {
+      abort_all("worker received run index " + std::to_string(index) + " outside the plan");
+    }
+    message = encode(execute_run(plan, plan.runs[static_cast<std::size_t>(index)], simulator, options));
+  }
+}
+
+}  // namespace
+
+MpiSession::MpiSession(int* argc, char*** argv) {
+  int initialised = 0;
+  MPI_Initialized(&initialised);
+  if (!initialised) {
+    int provided = 0;
+    // Only the main thread calls MPI; runs use TBB threads of their own.
+    MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+  }
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+}
+
+MpiSession::~MpiSession() {
+  int finalised = 0;
+  MPI_Finalized(&finalised);
+  if (!finalised) MPI_Finalize();
+}
+
+SweepReport run_sweep_mpi(const SweepPlan& plan, const RunSimulator& simulator, const SweepExecutionOptions& options) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (size == 1) {
+    SweepReport report = run_sweep_local(plan, simulator, options);
+    for (auto& outcome : report.outcomes) outcome.worker = 0;  // all on rank 0
+    return report;
+  }
+  check_same_plan(plan, rank);
+  SweepReport report;
+  const auto start = std::chrono::steady_clock::now();
+  if (rank == kManager) {
+    try {
+      manage(plan, options, size, report);
+      std::sort(report.outcomes.begin(), report.outcomes.end(),
+                [](const RunOutcome& a, const RunOutcome& b) { return a.index < b.index; });
+      write_failures_log(plan, options.output_dir);
+    } catch (const std::exception& e) {
+      abort_all(e.what());  // workers wait for assignments: end them too
+    }
+  } else {
+    report.manager = false;
+    work(plan, simulator, options);
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+#else  // no MPI in this build
+
+MpiSession::MpiSession(int*, char***) {
+  throw std::runtime_error("this convsim was built without MPI (install libopenmpi-dev and rebuild)");
+}
+
+MpiSession::~MpiSession() = default;
+
+SweepReport run_sweep_mpi(const SweepPlan&, const RunSimulator&, const SweepExecutionOptions&) {
+  throw std::runtime_error("this convsim was built without MPI (install libopenmpi-dev and rebuild)");
+}
+
+#endif
+
+}  // namespace convsim
