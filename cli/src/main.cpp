@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   convsim::cli::add_bench_command(app, exit_code);
   convsim::cli::add_compare_command(app, exit_code);
   convsim::cli::add_schema_command(app, exit_code);
+  convsim::cli::add_sweep_command(app, exit_code);
+  convsim::cli::add_merge_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

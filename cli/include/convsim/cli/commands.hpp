@@ -15,5 +15,7 @@ void add_solow_command(CLI::App& app, int& exit_code);     // convsim solow DATA
 void add_bench_command(CLI::App& app, int& exit_code);     // convsim bench
 void add_compare_command(CLI::App& app, int& exit_code);   // convsim compare BASELINE RESULT...
 void add_schema_command(CLI::App& app, int& exit_code);    // convsim schema
+void add_sweep_command(CLI::App& app, int& exit_code);    // convsim sweep plan|run|slurm SWEEP
+void add_merge_command(CLI::App& app, int& exit_code);    // convsim merge SWEEP_DIR
 
 }  // namespace convsim::cli

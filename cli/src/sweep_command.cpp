@@ -1,0 +1,390 @@
+// convsim sweep plan|run|slurm: list a sweep's runs, run them (locally, as a shard, or over MPI),
+// or write (and submit) a Slurm job array that runs them. File format and usage: docs/clusters.md.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <thread>
+
+#include "convsim/cli/commands.hpp"
+#include "convsim/errors.hpp"
+#include "convsim/models/simulation.hpp"
+#include "convsim/scenario.hpp"
+#include "convsim/sweep.hpp"
+#include "convsim/sweep_executor.hpp"
+
+namespace convsim::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kCommandLine = "<command line>";
+
+//---- sweep plan ------------------------------------------------------------------------------
+
+struct PlanArgs {
+  std::string sweep;
+  std::string format = "table";
+};
+
+int plan_command(const PlanArgs& args) {
+  const SweepPlan plan = load_sweep(args.sweep);
+  if (args.format == "json") {
+    std::cout << plan_to_json(plan);
+  } else if (args.format == "csv") {
+    std::cout << plan_to_csv(plan);
+  } else {
+    std::printf("sweep %s: %zu runs = %zu scenarios x %zu design points (%s) x %d replicates, base seed %llu\n",
+                plan.name.c_str(), plan.runs.size(), plan.scenarios.size(), plan.points.size(), plan.design.c_str(),
+                plan.replicates, static_cast<unsigned long long>(plan.base_seed));
+    std::cout << plan_to_table(plan);
+  }
+  return kExitOk;
+}
+
+//---- sweep run -------------------------------------------------------------------------------
+
+struct RunArgs {
+  std::string sweep;
+  std::string output;
+  int jobs = 0;
+  int threads_per_run = 1;
+  std::string shard;
+  bool mpi = false;
+  bool snapshots = false;
+  bool no_sync = false;
+  bool quiet = false;
+};
+
+// Ranks of an MPI launch (OpenMPI, MPICH/PMI, Slurm's srun), 1 outside one.
+int launched_ranks() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"}) {
+    if (const char* value = std::getenv(name)) return std::max(1, std::atoi(value));
+  }
+  return 1;
+}
+
+// Shows progress over runs: a line redrawn in place on a terminal, a log line every 5 s otherwise.
+class RunProgress {
+ public:
+  RunProgress(std::string label, bool quiet)
+      : label_(std::move(label)), quiet_(quiet), terminal_(::isatty(STDERR_FILENO) != 0) {}
+
+  void update(const RunOutcome& outcome, std::size_t done, std::size_t total) {
+    if (outcome.status == RunStatus::failed) {
+      ++failed_;
+      if (!quiet_) std::fprintf(stderr, "%srun %zu failed: %s\n", terminal_ ? "\r" : "", outcome.index, outcome.error.c_str());
+    }
+    if (quiet_) return;
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    if (terminal_) {
+      std::fprintf(stderr, "\r%s: %zu/%zu runs, %zu failed, %.1f s", label_.c_str(), done, total, failed_, elapsed);
+      std::fflush(stderr);
+    } else if (done == total || now - last_ > std::chrono::seconds(5)) {
+      std::fprintf(stderr, "%s: %zu/%zu runs, %zu failed, %.1f s\n", label_.c_str(), done, total, failed_, elapsed);
+      last_ = now;
+    }
+  }
+
+  void finish() {
+    if (!quiet_ && terminal_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  std::string label_;
+  bool quiet_;
+  bool terminal_;
+  std::size_t failed_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_ = start_;
+};
+
+int report_sweep(const SweepPlan& plan, const SweepReport& report, const RunArgs& args) {
+  const auto failures = write_failures_log(plan, args.output);
+  double simulate = 0, total = 0;
+  for (const auto& o : report.outcomes) {
+    if (o.status == RunStatus::completed) {
+      simulate += o.simulate_seconds;
+      total += o.seconds;
+    }
+  }
+  if (!args.quiet) {
+    std::printf("sweep %s: %zu runs here: %zu completed, %zu skipped (already complete), %zu failed; %.2f s\n",
+                plan.name.c_str(), report.outcomes.size(), report.completed(), report.skipped(), report.failed(),
+                report.seconds);
+    if (report.completed() > 0) {
+      const double n = static_cast<double>(report.completed());
+      std::printf("per run: %.3f s simulating, %.1f ms resolving and writing\n", simulate / n,
+                  1000.0 * (total - simulate) / n);
+    }
+    if (args.mpi && report.completed() + report.failed() > 0) {
+      std::map<int, std::size_t> per_rank;
+      for (const auto& o : report.outcomes) {
+        if (o.status != RunStatus::skipped) ++per_rank[o.worker];
+      }
+      std::printf("runs per rank:");
+      for (const auto& [rank, count] : per_rank) std::printf(" %d:%zu", rank, count);
+      std::printf("\n");
+    }
+    std::printf("results: %s (merge with: convsim merge %s -o sweep.h5)\n", (fs::path(args.output) / "runs").c_str(),
+                args.output.c_str());
+  }
+  if (report.failed() == 0) return kExitOk;
+  std::fprintf(stderr, "convsim: %zu runs failed:\n", report.failed());
+  std::size_t shown = 0;
+  for (const auto& o : report.outcomes) {
+    if (o.status != RunStatus::failed) continue;
+    if (++shown > 20) {
+      std::fprintf(stderr, "  ... and %zu more\n", report.failed() - 20);
+      break;
+    }
+    std::fprintf(stderr, "  run %zu (%s): %s\n", o.index, plan.scenarios[plan.runs[o.index].scenario].name.c_str(),
+                 o.error.c_str());
+  }
+  std::fprintf(stderr, "every failed run of the sweep: %s (%zu); rerun the same command to retry them\n",
+               (fs::path(args.output) / "failures.log").c_str(), failures.size());
+  return kExitFailure;
+}
+
+RunSimulator make_simulator(bool snapshots) {
+  return [snapshots](const Scenario& scenario) {
+    models::RunOptions options;
+    options.firm_snapshots = snapshots;
+    return models::simulate(scenario, options);
+  };
+}
+
+SweepExecutionOptions execution_options(const RunArgs& args) {
+  SweepExecutionOptions options;
+  options.output_dir = args.output;
+  options.jobs = args.jobs > 0 ? args.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.threads_per_run = args.threads_per_run;
+  if (!args.shard.empty()) options.shard = parse_shard(args.shard);
+  options.sync = !args.no_sync;
+  return options;
+}
+
+int run_command(const RunArgs& args) {
+  if (!args.mpi && launched_ranks() > 1) {
+    throw InputError(kCommandLine, 0, "--mpi",
+                     "started by an MPI launcher with " + std::to_string(launched_ranks()) +
+                         " ranks but without --mpi: every rank would run the whole sweep; add --mpi");
+  }
+  if (!args.mpi) {
+    const SweepPlan plan = load_sweep(args.sweep);
+    SweepExecutionOptions options = execution_options(args);
+    RunProgress progress("sweep " + plan.name, args.quiet);
+    options.on_run_finished = [&](const RunOutcome& o, std::size_t done, std::size_t total) { progress.update(o, done, total); };
+    const SweepReport report = run_sweep_local(plan, make_simulator(args.snapshots), options);
+    progress.finish();
+    return report_sweep(plan, report, args);
+  }
+
+  if (!sweep_mpi_available()) {
+    throw InputError(kCommandLine, 0, "--mpi", "this convsim was built without MPI; install libopenmpi-dev and rebuild");
+  }
+  MpiSession mpi(nullptr, nullptr);
+  // Every rank reads the same files; only rank 0 speaks.
+  const bool speaks = mpi.rank() == 0;
+  SweepPlan plan;
+  try {
+    plan = load_sweep(args.sweep);
+  } catch (const InputError&) {
+    if (speaks) throw;
+    return kExitBadInput;
+  }
+  SweepExecutionOptions options = execution_options(args);
+  RunArgs quiet_args = args;
+  quiet_args.quiet = args.quiet || !speaks;
+  RunProgress progress("sweep " + plan.name + " (" + std::to_string(mpi.size()) + " ranks)", quiet_args.quiet);
+  options.on_run_finished = [&](const RunOutcome& o, std::size_t done, std::size_t total) { progress.update(o, done, total); };
+  const SweepReport report = run_sweep_mpi(plan, make_simulator(args.snapshots), options);
+  progress.finish();
+  if (!report.manager) return kExitOk;
+  return report_sweep(plan, report, quiet_args);
+}
+
+//---- sweep slurm -----------------------------------------------------------------------------
+
+struct SlurmArgs {
+  std::string sweep;
+  std::string output;
+  int array_parallel = 0;
+  int runs_per_task = 0;
+  int cpus_per_task = 1;
+  std::string partition;
+  std::string account;
+  std::string time = "01:00:00";
+  std::string script;
+  std::string convsim;
+  std::vector<std::string> sbatch_options;
+  bool submit = false;
+  bool wait = false;
+};
+
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string this_executable() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("convsim") : self.string();
+}
+
+// Runs a command line through /bin/sh, returning its exit status (stdout and stderr pass through).
+int run_program(const std::string& command) {
+  std::fflush(stdout);
+  const int status = std::system(command.c_str());
+  if (status == -1) return 127;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int slurm_command(const SlurmArgs& args) {
+  const SweepPlan plan = load_sweep(args.sweep);
+  if (!std::regex_match(args.time, std::regex(R"((\d+-)?\d{1,3}:\d{2}:\d{2})"))) {
+    throw InputError(kCommandLine, 0, "--time", "found '" + args.time + "', expected HH:MM:SS or D-HH:MM:SS");
+  }
+  const std::size_t runs = plan.runs.size();
+  // Slurm's default MaxArraySize is 1001: pack runs so the array stays within 1000 tasks.
+  const std::size_t per_task = args.runs_per_task > 0 ? static_cast<std::size_t>(args.runs_per_task)
+                                                      : std::max<std::size_t>(1, (runs + 999) / 1000);
+  const std::size_t tasks = (runs + per_task - 1) / per_task;
+
+  const fs::path output = fs::absolute(args.output).lexically_normal();
+  prepare_sweep_output(plan, output);
+  std::error_code ec;
+  fs::create_directories(output / "slurm", ec);
+  const fs::path script = args.script.empty() ? output / "sweep.sbatch" : fs::absolute(args.script);
+
+  // Memory: the largest run's estimate for each concurrent run, plus the process itself.
+  std::uint64_t run_bytes = 0;
+  for (std::size_t s = 0; s < plan.scenarios.size(); ++s) {
+    for (const auto& run : plan.runs) {
+      if (run.scenario != s) continue;
+      run_bytes = std::max(run_bytes, estimated_run_bytes(resolve_run(plan, run)));
+      break;  // design points rarely change the size; the first run of each scenario stands for it
+    }
+  }
+  for (const auto& key : plan.parameters) {
+    if (key.rfind("economy.firms", 0) == 0 || key.rfind("time.", 0) == 0) {  // sizes do vary: look at every run
+      for (const auto& run : plan.runs) run_bytes = std::max(run_bytes, estimated_run_bytes(resolve_run(plan, run)));
+      break;
+    }
+  }
+  const std::uint64_t megabytes =
+      (run_bytes * static_cast<std::uint64_t>(args.cpus_per_task) + (256ull << 20) + (1ull << 20) - 1) >> 20;
+
+  std::string text;
+  text += "#!/bin/bash\n";
+  text += "# convsim sweep " + plan.name + ": " + std::to_string(runs) + " runs as a Slurm job array of " +
+          std::to_string(tasks) + " tasks, " + std::to_string(per_task) + " run(s) per task.\n";
+  text += "# Written by `convsim sweep slurm`. Resubmitting it resumes the sweep: complete runs are skipped.\n";
+  text += "# When it has finished: convsim merge " + shell_quote(output.string()) + " -o sweep.h5\n";
+  text += "#SBATCH --job-name=convsim-" + plan.name + "\n";
+  text += "#SBATCH --array=0-" + std::to_string(tasks - 1) +
+          (args.array_parallel > 0 ? "%" + std::to_string(args.array_parallel) : std::string()) + "\n";
+  text += "#SBATCH --ntasks=1\n";
+  text += "#SBATCH --cpus-per-task=" + std::to_string(args.cpus_per_task) + "\n";
+  text += "#SBATCH --mem=" + std::to_string(megabytes) + "M\n";
+  text += "#SBATCH --time=" + args.time + "\n";
+  text += "#SBATCH --output=" + (output / "slurm" / "%A_%a.out").string() + "\n";
+  if (!args.partition.empty()) text += "#SBATCH --partition=" + args.partition + "\n";
+  if (!args.account.empty()) text += "#SBATCH --account=" + args.account + "\n";
+  for (const auto& option : args.sbatch_options) text += "#SBATCH " + option + "\n";
+  text += "set -euo pipefail\n";
+  text += "COUNT=" + std::to_string(tasks) + "\n";
+  text += "# Task I runs the plan's runs I, I+COUNT, I+2*COUNT, ... on SLURM_CPUS_PER_TASK threads.\n";
+  text += "exec " + shell_quote(args.convsim.empty() ? this_executable() : args.convsim) + " sweep run " +
+          shell_quote(fs::absolute(args.sweep).lexically_normal().string()) + " --output " + shell_quote(output.string()) +
+          " --shard \"${SLURM_ARRAY_TASK_ID}/${COUNT}\" --jobs \"${SLURM_CPUS_PER_TASK:-1}\"\n";
+  {
+    std::ofstream out(script, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) throw InputError(kCommandLine, 0, "--script", "cannot write '" + script.string() + "'");
+  }
+  fs::permissions(script, fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add, ec);
+
+  std::printf("wrote %s: %zu runs in %zu array tasks (%zu per task%s), %d CPU(s) and %llu MB per task, time limit %s\n",
+              script.c_str(), runs, tasks, per_task,
+              args.array_parallel > 0 ? (", at most " + std::to_string(args.array_parallel) + " at a time").c_str() : "",
+              args.cpus_per_task, static_cast<unsigned long long>(megabytes), args.time.c_str());
+  if (!args.submit) {
+    std::printf("submit with: sbatch %s\n", script.c_str());
+    return kExitOk;
+  }
+  const std::string command = std::string("sbatch ") + (args.wait ? "--wait " : "") + shell_quote(script.string());
+  std::printf("%s\n", command.c_str());
+  const int status = run_program(command);
+  if (status != 0) {
+    std::fprintf(stderr, "convsim: sbatch exited with %d%s\n", status,
+                 args.wait ? " (a task failed: see the failures log and slurm/*.out in the output folder)" : "");
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_sweep_command(CLI::App& app, int& exit_code) {
+  CLI::App* sweep = app.add_subcommand("sweep", "Plan and run batch sweeps (local, MPI, Slurm); see docs/clusters.md");
+  sweep->require_subcommand(1);
+
+  auto plan_args = std::make_shared<PlanArgs>();
+  CLI::App* plan = sweep->add_subcommand("plan", "List a sweep's runs (index, scenario, parameters, seed, identity)");
+  plan->add_option("sweep", plan_args->sweep, "Sweep YAML file")->required();
+  plan->add_option("--format", plan_args->format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  plan->callback([plan_args, &exit_code] { exit_code = plan_command(*plan_args); });
+
+  auto run_args = std::make_shared<RunArgs>();
+  CLI::App* run = sweep->add_subcommand("run", "Run a sweep's runs (skipping complete ones) into an output folder");
+  run->add_option("sweep", run_args->sweep, "Sweep YAML file")->required();
+  run->add_option("-o,--output", run_args->output, "Output folder (plan.json, runs/, failures.log)")->required();
+  run->add_option("--jobs", run_args->jobs, "Concurrent runs (default: all cores; ignored by MPI workers)")
+      ->check(CLI::Range(0, 4096));
+  run->add_option("--threads-per-run", run_args->threads_per_run, "TBB threads inside each run (default 1)")
+      ->check(CLI::Range(1, 4096));
+  run->add_option("--shard", run_args->shard, "Run only shard I of N: the runs whose index % N == I");
+  run->add_flag("--mpi", run_args->mpi, "Run over MPI: start with mpirun -np K; rank 0 hands runs to the others");
+  run->add_flag("--snapshots", run_args->snapshots, "Keep the firm snapshots the scenarios ask for (large)");
+  run->add_flag("--no-sync", run_args->no_sync, "Do not fsync each result before renaming it into place");
+  run->add_flag("-q,--quiet", run_args->quiet, "No progress and no summary");
+  run->callback([run_args, &exit_code] { exit_code = run_command(*run_args); });
+
+  auto slurm_args = std::make_shared<SlurmArgs>();
+  CLI::App* slurm = sweep->add_subcommand("slurm", "Write (and optionally submit) an sbatch job array for a sweep");
+  slurm->add_option("sweep", slurm_args->sweep, "Sweep YAML file")->required();
+  slurm->add_option("-o,--output", slurm_args->output, "Output folder on a file system every node sees")->required();
+  slurm->add_option("--array-parallel", slurm_args->array_parallel, "At most K array tasks at a time (default: no limit)")
+      ->check(CLI::Range(1, 1000000));
+  slurm->add_option("--runs-per-task", slurm_args->runs_per_task,
+                    "Runs per array task (default: 1, or enough to keep the array within 1000 tasks)")
+      ->check(CLI::Range(1, 10000000));
+  slurm->add_option("--cpus-per-task", slurm_args->cpus_per_task, "CPUs per task = concurrent runs per task (default 1)")
+      ->check(CLI::Range(1, 4096));
+  slurm->add_option("--partition", slurm_args->partition, "Slurm partition");
+  slurm->add_option("--account", slurm_args->account, "Slurm account");
+  slurm->add_option("--time", slurm_args->time, "Time limit per task, HH:MM:SS (default 01:00:00)");
+  slurm->add_option("--script", slurm_args->script, "Where to write the script (default: OUTPUT/sweep.sbatch)");
+  slurm->add_option("--convsim", slurm_args->convsim, "convsim executable the tasks run (default: this one)");
+  slurm->add_option("--sbatch-option", slurm_args->sbatch_options, "Extra #SBATCH line, e.g. --sbatch-option=--qos=short");
+  slurm->add_flag("--submit", slurm_args->submit, "Submit the script with sbatch");
+  slurm->add_flag("--wait", slurm_args->wait, "With --submit: wait until every task has ended (sbatch --wait)");
+  slurm->callback([slurm_args, &exit_code] { exit_code = slurm_command(*slurm_args); });
+}
+
+}  // namespace convsim::cli
