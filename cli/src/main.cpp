@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   convsim::cli::add_version_command(app, exit_code);
   convsim::cli::add_solow_command(app, exit_code);
   convsim::cli::add_bench_command(app, exit_code);
+  convsim::cli::add_calibrate_command(app, exit_code);
   convsim::cli::add_compare_command(app, exit_code);
   convsim::cli::add_schema_command(app, exit_code);
   convsim::cli::add_sweep_command(app, exit_code);

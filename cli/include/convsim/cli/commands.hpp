@@ -13,6 +13,7 @@ void add_info_command(CLI::App& app, int& exit_code);      // convsim info RESUL
 void add_version_command(CLI::App& app, int& exit_code);   // convsim version
 void add_solow_command(CLI::App& app, int& exit_code);     // convsim solow DATA
 void add_bench_command(CLI::App& app, int& exit_code);     // convsim bench
+void add_calibrate_command(CLI::App& app, int& exit_code); // convsim calibrate SCENARIO --targets FILE
 void add_compare_command(CLI::App& app, int& exit_code);   // convsim compare BASELINE RESULT...
 void add_schema_command(CLI::App& app, int& exit_code);    // convsim schema
 void add_sweep_command(CLI::App& app, int& exit_code);    // convsim sweep plan|run|slurm SWEEP
