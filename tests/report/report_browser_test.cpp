@@ -1,0 +1,118 @@
+// Renders the HTML report of `convsim compare` in headless Chromium (Debian `chromium`): the page
+// must load from the single file with no network, show the horizon table and every plot, and
+// make a non-trivial screenshot in which the plots' colours appear. Skipped where Chromium is
+// absent (install it with scripts/install-deps.sh).
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+namespace convsim::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::string shell_quoted(const std::string& text) { return "'" + text + "'"; }
+std::string shell_quoted(const fs::path& path) { return shell_quoted(path.string()); }
+
+std::size_t count_of(const std::string& text, const std::string& part) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
+  return count;
+}
+
+// The Chromium executable, or "" when none is installed.
+std::string chromium() {
+  for (const char* candidate : {"/usr/bin/chromium", "/usr/bin/chromium-browser"}) {
+    if (fs::exists(candidate)) return candidate;
+  }
+  return "";
+}
+
+// Chromium started as the issue says: headless, no sandbox (root in a container), no GPU, no
+// network services, a fresh profile.
+std::string chromium_command(const std::string& browser, const fs::path& profile) {
+  return "timeout 180 " + shell_quoted(browser) +
+         " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking"
+         " --disable-component-update --disable-sync --user-data-dir=" +
+         shell_quoted(profile);
+}
+
+TEST(ReportBrowser, ChromiumShowsThePlotsAndTheTable) {
+  const std::string browser = chromium();
+  if (browser.empty()) GTEST_SKIP() << "chromium is not installed (bash scripts/install-deps.sh)";
+  TempDir dir;
+  const std::string scenario = shell_quoted(source_path("scenarios/korea_baseline.yaml"));
+  const std::string small = " --set economy.firms=2000 --set time.end_year=2000 --no-snapshots -q";
+  for (int seed = 1; seed <= 3; ++seed) {
+    const std::string s = std::to_string(seed);
+    auto run = run_convsim("run " + scenario + " -o " + shell_quoted(dir / ("base_s" + s + ".h5")) + small +
+                           " --set seed=" + s);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    run = run_convsim("run " + scenario + " -o " + shell_quoted(dir / ("policy_s" + s + ".h5")) + small +
+                      " --set sectors.health_care.barrier=0.0 --set seed=" + s);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+  }
+  const fs::path report = dir / "report.html";
+  const auto compare = run_convsim("compare " + shell_quoted(dir / "base_s*.h5") + " " +
+                                   shell_quoted(dir / "policy_s*.h5") + " --report " + shell_quoted(report));
+  ASSERT_EQ(compare.exit_code, 0) << compare.err;
+  ASSERT_TRUE(fs::exists(report));
+  const std::string url = "file://" + report.string();
+
+  // The DOM after loading: seven plots as embedded PNG data, the table, the scenario labels.
+  const auto dom = run_shell(chromium_command(browser, dir / "profile-dom") + " --dump-dom " + shell_quoted(url));
+  ASSERT_EQ(dom.exit_code, 0) << dom.err;
+  EXPECT_EQ(count_of(dom.out, "<img "), 7u) << dom.out.substr(0, 2000);
+  EXPECT_EQ(count_of(dom.out, "src=\"data:image/png;base64,iVBORw0KGgo"), 7u);  // base64 of the PNG signature
+  EXPECT_TRUE(contains(dom.out, "id=\"horizon-table\""));
+  EXPECT_TRUE(contains(dom.out, "korea_baseline (sectors.health_care.barrier=0.0)"));
+  EXPECT_TRUE(contains(dom.out, "Key findings"));
+  EXPECT_TRUE(contains(dom.out, "Calibration status of the baseline"));
+  EXPECT_GE(count_of(dom.out, "<tr"), 5u);
+
+  // The screenshot: 1280 x 2000, not blank, and the plots' red (#d1495b) is on it.
+  const fs::path screenshot = dir / "report.png";
+  const auto shot = run_shell(chromium_command(browser, dir / "profile-shot") + " --screenshot=" +
+                              shell_quoted(screenshot) + " --window-size=1280,2000 " + shell_quoted(url));
+  ASSERT_EQ(shot.exit_code, 0) << shot.err;
+  ASSERT_TRUE(fs::exists(screenshot));
+  EXPECT_GT(fs::file_size(screenshot), 50'000u);
+  write_text(dir / "screenshot_pixels.py", R"py(
+import sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.image as image
+import numpy as np
+pixels = image.imread(sys.argv[1])[:, :, :3]
+height, width = pixels.shape[:2]
+not_white = float((pixels.sum(axis=2) < 2.9).mean())
+red = np.abs(pixels - np.array([0xd1, 0x49, 0x5b]) / 255.0).max(axis=2) < 0.08
+print(width, height, round(not_white, 4), int(red.sum()))
+)py");
+  const auto inspect = run_shell(std::string(CONVSIM_SYSTEM_PYTHON) + " " + shell_quoted(dir / "screenshot_pixels.py") + " " +
+                                 shell_quoted(screenshot));
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  int width = 0;
+  int height = 0;
+  double not_white = 0;
+  long red = 0;
+  ASSERT_EQ(std::sscanf(inspect.out.c_str(), "%d %d %lf %ld", &width, &height, &not_white, &red), 4) << inspect.out;
+  EXPECT_EQ(width, 1280);
+  EXPECT_EQ(height, 2000);
+  EXPECT_GT(not_white, 0.03) << "the screenshot is almost blank";
+  EXPECT_GT(red, 200) << "no plot colours on the screenshot: the embedded images did not render";
+  if (const char* keep = std::getenv("CONVSIM_KEEP_SCREENSHOT"); keep != nullptr && *keep != '\0') {
+    fs::copy_file(screenshot, keep, fs::copy_options::overwrite_existing);
+  }
+}
+
+}  // namespace
+}  // namespace convsim::testing
