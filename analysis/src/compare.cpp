@@ -1050,22 +1050,6 @@ std::string pad(const std::string& text, std::size_t width, bool right) {
   return right ? fill + text : text + fill;
 }
 
-std::string seed_range(const std::vector<std::uint64_t>& seeds) {
-  if (seeds.empty()) return "no seeds";
-  std::vector<std::uint64_t> sorted = seeds;
-  std::sort(sorted.begin(), sorted.end());
-  bool contiguous = true;
-  for (std::size_t i = 1; i < sorted.size(); ++i) contiguous = contiguous && sorted[i] == sorted[i - 1] + 1;
-  if (sorted.size() == 1) return "seed " + std::to_string(sorted.front());
-  if (contiguous) return "seeds " + std::to_string(sorted.front()) + "-" + std::to_string(sorted.back());
-  if (sorted.size() <= 6) {
-    std::vector<std::string> items;
-    for (auto s : sorted) items.push_back(std::to_string(s));
-    return "seeds " + join(items, ", ");
-  }
-  return std::to_string(sorted.size()) + " seeds " + std::to_string(sorted.front()) + ".." + std::to_string(sorted.back());
-}
-
 std::string period_text(const Comparison& comparison) {
   return format_year(std::floor(comparison.time.front())) + "-" + format_year(comparison.horizon_year);
 }
@@ -1117,6 +1101,22 @@ std::string csv_number(double value) { return std::isfinite(value) ? JsonWriter:
 
 }  // namespace
 
+std::string seed_summary(const std::vector<std::uint64_t>& seeds) {
+  if (seeds.empty()) return "no seeds";
+  std::vector<std::uint64_t> sorted = seeds;
+  std::sort(sorted.begin(), sorted.end());
+  bool contiguous = true;
+  for (std::size_t i = 1; i < sorted.size(); ++i) contiguous = contiguous && sorted[i] == sorted[i - 1] + 1;
+  if (sorted.size() == 1) return "seed " + std::to_string(sorted.front());
+  if (contiguous) return "seeds " + std::to_string(sorted.front()) + "-" + std::to_string(sorted.back());
+  if (sorted.size() <= 6) {
+    std::vector<std::string> items;
+    for (auto s : sorted) items.push_back(std::to_string(s));
+    return "seeds " + join(items, ", ");
+  }
+  return std::to_string(sorted.size()) + " seeds " + std::to_string(sorted.front()) + ".." + std::to_string(sorted.back());
+}
+
 std::string describe_effect(const Comparison& comparison, const VariableComparison& variable,
                             const ScenarioVariable& scenario) {
   const Effect& effect = scenario.horizon_effect;
@@ -1148,7 +1148,7 @@ void write_comparison_table(const Comparison& comparison, std::ostream& out) {
   out << "Scenario comparison: " << comparison.scope.description() << ", value in " << year << " and cumulative "
       << period_text(comparison) << "\n";
   out << "Baseline: " << baseline.label << " (" << baseline.seeds.size() << " replicate"
-      << (baseline.seeds.size() == 1 ? "" : "s") << ", " << seed_range(baseline.seeds) << ")\n";
+      << (baseline.seeds.size() == 1 ? "" : "s") << ", " << seed_summary(baseline.seeds) << ")\n";
   out << "Effect = scenario - baseline, paired by seed (common random numbers): mean ± half-width of its " << level
       << " CI (Student t).\n";
   out << "Unpaired = half-width of the Welch " << level
@@ -1187,10 +1187,12 @@ void write_comparison_table(const Comparison& comparison, std::ostream& out) {
         }
         cumulative_effect = effect_text(row.cumulative_effect, false);
       }
-      out << "  " << pad(row.scenario, name_width, false) << "  " << pad(std::to_string(row.replicates), 4, true) << "  "
-          << pad(format_number(row.horizon_mean), 12, true) << "  " << pad(effect, 30, false) << "  "
-          << pad(unpaired, 17, false) << "  " << pad(format_number(row.cumulative_mean), 14, true) << "  "
-          << cumulative_effect << "\n";
+      std::string line = "  " + pad(row.scenario, name_width, false) + "  " + pad(std::to_string(row.replicates), 4, true) +
+                         "  " + pad(format_number(row.horizon_mean), 12, true) + "  " + pad(effect, 30, false) + "  " +
+                         pad(unpaired, 17, false) + "  " + pad(format_number(row.cumulative_mean), 14, true) + "  " +
+                         cumulative_effect;
+      line.erase(line.find_last_not_of(' ') + 1);
+      out << line << "\n";
     }
   }
   bool any_single = false;

@@ -110,15 +110,12 @@ void write_scenarios(const Comparison& comparison, std::ostream& out) {
          "<th>source</th></tr>\n";
   for (std::size_t k = 0; k < comparison.scenarios.size(); ++k) {
     const ScenarioInfo& info = comparison.scenarios[k];
-    std::string seeds;
-    for (std::size_t i = 0; i < info.seeds.size() && i < 30; ++i) seeds += (i ? ", " : "") + std::to_string(info.seeds[i]);
-    if (info.seeds.size() > 30) seeds += ", ...";
     out << "<tr><td><b>" << html_escape(info.label) << "</b>";
     if (info.label != info.name) out << "<br><span class=\"meta\">scenario name " << html_escape(info.name) << "</span>";
     if (!info.parameters.empty()) out << "<br><span class=\"meta\">" << html_escape(info.parameters) << "</span>";
     out << "</td><td>" << (k == 0 ? "baseline" : "compared") << "</td><td>"
         << (info.description.empty() ? std::string("<i>no description in the scenario</i>") : html_escape(info.description))
-        << "</td><td class=\"num\">" << info.seeds.size() << "<br><span class=\"meta\">seeds " << html_escape(seeds)
+        << "</td><td class=\"num\">" << info.seeds.size() << "<br><span class=\"meta\">" << html_escape(seed_summary(info.seeds))
         << "</span></td><td>" << html_escape(info.argument) << "<br><span class=\"meta\">" << info.files.size()
         << " file" << (info.files.size() == 1 ? "" : "s") << "</span></td></tr>\n";
   }

@@ -266,6 +266,9 @@ void write_comparison_json(const Comparison& comparison, std::ostream& out);
 // A number as the table shows it: grouped thousands, a few significant digits.
 std::string format_number(double value);
 
+// The seeds of a scenario in few words: "seeds 1-20", "seeds 3, 8, 11" or "40 seeds 1..977".
+std::string seed_summary(const std::vector<std::uint64_t>& seeds);
+
 // A one-sentence reading of a scenario's effect on a variable at the horizon, e.g.
 // "raises employment in 2020 by 15,400 person (+1.2 %; 95 % CI +14,900 to +15,900, 20 paired seeds)".
 std::string describe_effect(const Comparison& comparison, const VariableComparison& variable,
