@@ -17,6 +17,7 @@
 
 #include "convsim/detail/hdf5_handle.hpp"
 #include "convsim/errors.hpp"
+#include "convsim/merge.hpp"
 
 namespace convsim::analysis::detail {
 namespace {
@@ -29,8 +30,8 @@ using convsim::detail::FileHandle;
 using convsim::detail::GroupHandle;
 using convsim::detail::h5_check;
 
-// The root attribute `convsim_format` of a merged sweep (kMergedSweepFormat in merge.hpp).
-constexpr const char* kMergedFormat = "convsim-sweep-1";
+// The root attribute `convsim_format` of a merged sweep.
+constexpr const char* kMergedFormat = kMergedSweepFormat;
 
 std::string read_string_attribute(hid_t object, const char* name) {
   if (H5Aexists(object, name) <= 0) return "";
