@@ -39,6 +39,7 @@ struct CalibrateArgs {
   std::string output = "calibrated.yaml";
   std::string report;
   std::vector<std::string> overrides;
+  std::vector<std::string> apply;  // parameter files whose keys override the scenario's
   int budget = 0;             // 0: from the settings file
   int replicates = 0;         // 0: from the settings file (4 for --check)
   int report_replicates = 0;  // 0: from the settings file
@@ -99,8 +100,17 @@ void apply_flags(const CalibrateArgs& args, analysis::CalibrationSettings& setti
   if (args.firms > 0) settings.overrides.push_back("economy.firms=" + std::to_string(args.firms));
 }
 
+// The scenario with --apply files (every key, e.g. a calibrated parameter file the scenario would
+// otherwise override) and then --set overrides applied on top.
 ScenarioDocument load_document(const CalibrateArgs& args) {
   ScenarioDocument document = ScenarioDocument::load(args.scenario);
+  for (const std::string& path : args.apply) {
+    const ScenarioDocument values = ScenarioDocument::load(path);
+    for (const std::string& key : values.keys()) {
+      const DocumentEntry* entry = values.find(key);
+      if (entry != nullptr) document.set(key, entry->value, entry->where);
+    }
+  }
   for (const std::string& assignment : args.overrides) document.apply_override(assignment);
   return document;
 }
@@ -115,7 +125,7 @@ int check(const CalibrateArgs& args) {
   const analysis::CalibrationTargets targets = analysis::load_calibration_targets(args.targets);
   analysis::CalibrationSettings settings;
   settings.source = "<command line>";
-  settings.replicates = args.replicates > 0 ? args.replicates : 4;
+  settings.replicates = args.replicates > 0 ? args.replicates : 10;
   if (args.firms > 0) settings.overrides.push_back("economy.firms=" + std::to_string(args.firms));
   const analysis::CalibrationProblem problem(load_document(args), targets, settings);
   const Scenario scenario = problem.scenario_at({}, 0);
@@ -240,12 +250,15 @@ void add_calibrate_command(CLI::App& app, int& exit_code) {
                   "Free parameters, weights and optimiser settings (default: calibration/free_parameters.yaml "
                   "next to the scenario)");
   cmd->add_option("--budget", args->budget, "Model evaluations (default: from the --free file)")->check(CLI::Range(1, 1000000));
-  cmd->add_option("--replicates", args->replicates, "Runs per evaluation, seeds seed..seed+R-1 (default: from the --free file; 4 with --check)")
+  cmd->add_option("--replicates", args->replicates, "Runs per evaluation, seeds seed..seed+R-1 (default: from the --free file; 10 with --check)")
       ->check(CLI::Range(1, 10000));
   cmd->add_option("--report-replicates", args->report_replicates, "Runs behind the final report (default: from the --free file)")
       ->check(CLI::Range(1, 10000));
   cmd->add_option("--firms", args->firms, "Economy size while calibrating or checking (economy.firms)")
       ->check(CLI::Range(1LL, 2000000000LL));
+  cmd->add_option("--apply", args->apply,
+                  "Apply every key of a parameter file over the scenario (e.g. a calibrated file whose keys the "
+                  "scenario also sets); repeatable");
   cmd->add_option("--set", args->overrides, "Override a scenario key: --set key.path=value (repeatable)");
   cmd->add_option("-o,--output", args->output, "Calibrated parameter file to write")->capture_default_str();
   cmd->add_option("--report", args->report, "Also write the report (Markdown) to this file");
