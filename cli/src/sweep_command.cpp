@@ -1,7 +1,10 @@
 // convsim sweep plan|run|slurm: list a sweep's runs, run them (locally, as a shard, or over MPI),
 // or write (and submit) a Slurm job array that runs them. File format and usage: docs/clusters.md.
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <algorithm>
 #include <chrono>
@@ -50,6 +53,13 @@ int plan_command(const PlanArgs& args) {
     std::cout << plan_to_table(plan);
   }
   return kExitOk;
+}
+
+// The absolute path of the running convsim (worker processes and Slurm tasks start it again).
+std::string this_executable() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("convsim") : self.string();
 }
 
 //---- sweep run -------------------------------------------------------------------------------
@@ -186,7 +196,18 @@ int run_command(const RunArgs& args) {
     SweepExecutionOptions options = execution_options(args);
     RunProgress progress("sweep " + plan.name, args.quiet);
     options.on_run_finished = [&](const RunOutcome& o, std::size_t done, std::size_t total) { progress.update(o, done, total); };
-    const SweepReport report = run_sweep_local(plan, make_simulator(args.snapshots), options);
+    SweepReport report;
+    if (options.jobs <= 1) {
+      report = run_sweep_local(plan, make_simulator(args.snapshots), options);
+    } else {
+      // Concurrent runs in worker processes: nothing shared between runs, not even HDF5's lock.
+      std::vector<std::string> worker = {this_executable(), "sweep", "worker", args.sweep, "-o", args.output,
+                                         "--digest", plan.digest(), "--parent", std::to_string(::getpid()),
+                                         "--threads-per-run", std::to_string(args.threads_per_run)};
+      if (args.snapshots) worker.push_back("--snapshots");
+      if (args.no_sync) worker.push_back("--no-sync");
+      report = run_sweep_processes(plan, worker, options);
+    }
     progress.finish();
     return report_sweep(plan, report, args);
   }
@@ -215,6 +236,37 @@ int run_command(const RunArgs& args) {
   return report_sweep(plan, report, quiet_args);
 }
 
+//---- sweep worker (started by sweep run --jobs N > 1) -----------------------------------------
+
+struct WorkerArgs {
+  std::string sweep;
+  std::string output;
+  std::string digest;
+  long long parent = 0;
+  int threads_per_run = 1;
+  bool snapshots = false;
+  bool no_sync = false;
+};
+
+int worker_command(const WorkerArgs& args) {
+  // End with the manager, even when it is killed with SIGKILL.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != static_cast<pid_t>(args.parent)) return kExitFailure;
+  // Outcome lines go to the manager on the original stdout; anything else printed goes to stderr.
+  const int protocol = ::dup(STDOUT_FILENO);
+  ::dup2(STDERR_FILENO, STDOUT_FILENO);
+  const SweepPlan plan = load_sweep(args.sweep);
+  if (plan.digest() != args.digest) {
+    std::fprintf(stderr, "convsim: sweep worker: %s changed since the sweep started; rerun the sweep\n", args.sweep.c_str());
+    return kExitBadInput;
+  }
+  SweepExecutionOptions options;
+  options.output_dir = args.output;
+  options.threads_per_run = args.threads_per_run;
+  options.sync = !args.no_sync;
+  return serve_sweep_worker(plan, make_simulator(args.snapshots), options, STDIN_FILENO, protocol);
+}
+
 //---- sweep slurm -----------------------------------------------------------------------------
 
 struct SlurmArgs {
@@ -237,12 +289,6 @@ std::string shell_quote(const std::string& text) {
   std::string out = "'";
   for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
-}
-
-std::string this_executable() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string("convsim") : self.string();
 }
 
 // Runs a command line through /bin/sh, returning its exit status (stdout and stderr pass through).
@@ -354,7 +400,7 @@ void add_sweep_command(CLI::App& app, int& exit_code) {
   CLI::App* run = sweep->add_subcommand("run", "Run a sweep's runs (skipping complete ones) into an output folder");
   run->add_option("sweep", run_args->sweep, "Sweep YAML file")->required();
   run->add_option("-o,--output", run_args->output, "Output folder (plan.json, runs/, failures.log)")->required();
-  run->add_option("--jobs", run_args->jobs, "Concurrent runs (default: all cores; ignored by MPI workers)")
+  run->add_option("--jobs", run_args->jobs, "Concurrent runs, each in its own worker process (default: all cores)")
       ->check(CLI::Range(0, 4096));
   run->add_option("--threads-per-run", run_args->threads_per_run, "TBB threads inside each run (default 1)")
       ->check(CLI::Range(1, 4096));
@@ -364,6 +410,18 @@ void add_sweep_command(CLI::App& app, int& exit_code) {
   run->add_flag("--no-sync", run_args->no_sync, "Do not fsync each result before renaming it into place");
   run->add_flag("-q,--quiet", run_args->quiet, "No progress and no summary");
   run->callback([run_args, &exit_code] { exit_code = run_command(*run_args); });
+
+  auto worker_args = std::make_shared<WorkerArgs>();
+  CLI::App* worker = sweep->add_subcommand("worker", "Worker process of `sweep run --jobs N` (reads run indices on stdin)");
+  worker->group("");  // internal: not listed in --help
+  worker->add_option("sweep", worker_args->sweep)->required();
+  worker->add_option("-o,--output", worker_args->output)->required();
+  worker->add_option("--digest", worker_args->digest)->required();
+  worker->add_option("--parent", worker_args->parent)->required();
+  worker->add_option("--threads-per-run", worker_args->threads_per_run);
+  worker->add_flag("--snapshots", worker_args->snapshots);
+  worker->add_flag("--no-sync", worker_args->no_sync);
+  worker->callback([worker_args, &exit_code] { exit_code = worker_command(*worker_args); });
 
   auto slurm_args = std::make_shared<SlurmArgs>();
   CLI::App* slurm = sweep->add_subcommand("slurm", "Write (and optionally submit) an sbatch job array for a sweep");

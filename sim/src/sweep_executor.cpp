@@ -1,14 +1,21 @@
-// The local and shard executors and the output folder they share with the MPI executor
-// (sweep_mpi.cpp).
+// The local and shard executors (threads, or worker processes fed run indices through pipes) and
+// the output folder they share with the MPI executor (sweep_mpi.cpp).
 #include "convsim/sweep_executor.hpp"
 
 #include <fcntl.h>
 #include <hdf5.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -19,8 +26,11 @@
 #include <tbb/task_arena.h>
 
 #include "convsim/detail/hdf5_handle.hpp"
+#include "convsim/detail/sweep_messages.hpp"
 #include "convsim/errors.hpp"
 #include "convsim/result_file.hpp"
+
+extern char** environ;
 
 namespace convsim {
 namespace {
@@ -100,6 +110,98 @@ void keep_hdf5_free_lists() {
   });
 }
 
+// Writes DIR/failures/<run>.txt with the error of the run's last attempt.
+void record_failure(const SweepPlan& plan, const SweepRun& run, const fs::path& output_dir, const std::string& error) {
+  try {
+    write_text_atomically(failure_path(output_dir, run),
+                          "run " + std::to_string(run.index) + " scenario " + plan.scenarios[run.scenario].name +
+                              " identity " + run.identity + "\n" + error + "\n",
+                          false);
+  } catch (const std::exception&) {
+    // The failure is reported to the caller either way; the folder may be gone.
+  }
+}
+
+//---- worker processes ------------------------------------------------------------------------
+
+// Writes all of `text`; false when the reader has gone (EPIPE) or on another error.
+bool write_all(int fd, const std::string& text) {
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// One worker process and the pipes to it.
+struct WorkerProcess {
+  pid_t pid = -1;
+  int to_worker = -1;    // the worker's stdin: run indices
+  int from_worker = -1;  // the worker's stdout: outcome lines
+  std::string received;  // bytes read that do not end a line yet
+  long long current = -1;  // the run index it is working on
+  int slot = 0;
+};
+
+WorkerProcess spawn_worker(const std::vector<std::string>& command, int slot) {
+  int to_worker[2], from_worker[2];
+  if (::pipe2(to_worker, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  if (::pipe2(from_worker, O_CLOEXEC) != 0) {
+    ::close(to_worker[0]);
+    ::close(to_worker[1]);
+    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  // dup2 onto 0 and 1 clears close-on-exec there; every other pipe end closes in the worker.
+  posix_spawn_file_actions_adddup2(&actions, to_worker[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, from_worker[1], 1);
+  std::vector<char*> argv;
+  for (const auto& arg : command) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int status = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(to_worker[0]);
+  ::close(from_worker[1]);
+  if (status != 0) {
+    ::close(to_worker[1]);
+    ::close(from_worker[0]);
+    throw std::runtime_error("cannot start sweep worker '" + command.front() + "': " + std::strerror(status));
+  }
+  WorkerProcess worker;
+  worker.pid = pid;
+  worker.to_worker = to_worker[1];
+  worker.from_worker = from_worker[0];
+  worker.slot = slot;
+  return worker;
+}
+
+std::string describe_exit(int status) {
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  return "ended";
+}
+
+// Ignores SIGPIPE while it lives: writing to a worker that died must fail, not end the manager.
+class IgnoreSigpipe {
+ public:
+  IgnoreSigpipe() {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ignore, &previous_);
+  }
+  ~IgnoreSigpipe() { ::sigaction(SIGPIPE, &previous_, nullptr); }
+  IgnoreSigpipe(const IgnoreSigpipe&) = delete;
+  IgnoreSigpipe& operator=(const IgnoreSigpipe&) = delete;
+
+ private:
+  struct sigaction previous_ {};
+};
+
 }  // namespace
 
 std::size_t SweepReport::completed() const {
@@ -173,7 +275,6 @@ RunOutcome execute_run(const SweepPlan& plan, const SweepRun& run, const RunSimu
   RunOutcome outcome;
   outcome.index = run.index;
   const fs::path path = options.output_dir / run_result_name(run);
-  const fs::path failure = failure_path(options.output_dir, run);
   try {
     const Scenario scenario = resolve_run(plan, run);
     if (run_identity(scenario) != run.identity) {
@@ -199,7 +300,7 @@ RunOutcome execute_run(const SweepPlan& plan, const SweepRun& run, const RunSimu
     write_options.sync = options.sync;
     write_result(result, path, write_options);
     std::error_code ec;
-    fs::remove(failure, ec);
+    fs::remove(failure_path(options.output_dir, run), ec);
     outcome.status = RunStatus::completed;
   } catch (const std::exception& e) {
     outcome.status = RunStatus::failed;
@@ -208,15 +309,7 @@ RunOutcome execute_run(const SweepPlan& plan, const SweepRun& run, const RunSimu
     outcome.status = RunStatus::failed;
     outcome.error = "unknown exception";
   }
-  if (outcome.status == RunStatus::failed) {
-    try {
-      write_text_atomically(failure, "run " + std::to_string(run.index) + " scenario " + plan.scenarios[run.scenario].name +
-                                         " identity " + run.identity + "\n" + outcome.error + "\n",
-                            false);
-    } catch (const std::exception&) {
-      // The failure is reported to the caller either way; the folder may be gone.
-    }
-  }
+  if (outcome.status == RunStatus::failed) record_failure(plan, run, options.output_dir, outcome.error);
   outcome.seconds = seconds_since(start);
   return outcome;
 }
@@ -253,6 +346,148 @@ SweepReport run_sweep_local(const SweepPlan& plan, const RunSimulator& simulator
   write_failures_log(plan, options.output_dir);
   report.seconds = seconds_since(start);
   return report;
+}
+
+SweepReport run_sweep_processes(const SweepPlan& plan, const std::vector<std::string>& worker_command,
+                                const SweepExecutionOptions& options) {
+  if (worker_command.empty()) throw std::invalid_argument("run_sweep_processes: empty worker command");
+  const auto start = std::chrono::steady_clock::now();
+  SweepReport report;
+  prepare_sweep_output(plan, options.output_dir);
+  const std::vector<std::size_t> pending_list = pending_runs(plan, options.output_dir, options.shard, &report.outcomes);
+  std::deque<std::size_t> pending(pending_list.begin(), pending_list.end());
+  const std::size_t total = pending.size();
+  std::size_t finished = 0;
+  const IgnoreSigpipe ignore_sigpipe;
+
+  auto finish = [&](RunOutcome outcome, int slot) {
+    outcome.worker = slot;
+    ++finished;
+    if (options.on_run_finished) options.on_run_finished(outcome, finished, total);
+    report.outcomes.push_back(std::move(outcome));
+  };
+  // Hands the worker its next run, or closes its input when there is none (it then exits).
+  auto assign = [&](WorkerProcess& worker) {
+    if (pending.empty()) {
+      if (worker.to_worker >= 0) ::close(worker.to_worker);
+      worker.to_worker = -1;
+      return;
+    }
+    worker.current = static_cast<long long>(pending.front());
+    pending.pop_front();
+    write_all(worker.to_worker, std::to_string(worker.current) + "\n");  // a dead worker shows as EOF below
+  };
+
+  std::vector<WorkerProcess> workers;
+  const std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, options.jobs)), pending.size());
+  try {
+    for (std::size_t w = 0; w < count; ++w) {
+      workers.push_back(spawn_worker(worker_command, static_cast<int>(w)));
+      assign(workers.back());
+    }
+    std::vector<pollfd> polled;
+    std::vector<std::size_t> polled_worker;  // which worker each pollfd belongs to
+    char chunk[65536];
+    for (;;) {
+      polled.clear();
+      polled_worker.clear();
+      for (std::size_t w = 0; w < workers.size(); ++w) {
+        if (workers[w].from_worker < 0) continue;
+        polled.push_back({workers[w].from_worker, POLLIN, 0});
+        polled_worker.push_back(w);
+      }
+      if (polled.empty()) break;
+      if (::poll(polled.data(), polled.size(), -1) < 0) {
+        if (errno == EINTR) continue;
+        throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+      }
+      for (std::size_t p = 0; p < polled.size(); ++p) {
+        WorkerProcess& worker = workers[polled_worker[p]];
+        if (polled[p].revents == 0 || worker.from_worker != polled[p].fd) continue;
+        const ssize_t n = ::read(worker.from_worker, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n > 0) {
+          worker.received.append(chunk, static_cast<std::size_t>(n));
+          for (auto end = worker.received.find('\n'); end != std::string::npos; end = worker.received.find('\n')) {
+            const std::string line = worker.received.substr(0, end);
+            worker.received.erase(0, end + 1);
+            RunOutcome outcome;
+            if (!detail::decode_outcome(line, outcome) || static_cast<long long>(outcome.index) != worker.current) {
+              throw std::runtime_error("sweep worker " + std::to_string(worker.pid) + " sent '" + line + "'");
+            }
+            worker.current = -1;
+            finish(std::move(outcome), worker.slot);
+            assign(worker);
+          }
+          continue;
+        }
+        // End of file: the worker has exited, by itself (no more runs) or not.
+        ::close(worker.from_worker);
+        worker.from_worker = -1;
+        if (worker.to_worker >= 0) ::close(worker.to_worker);
+        worker.to_worker = -1;
+        int status = 0;
+        while (::waitpid(worker.pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        if (worker.current >= 0) {
+          // It died with a run in hand: that run fails, a new worker takes the slot.
+          RunOutcome outcome;
+          outcome.index = static_cast<std::size_t>(worker.current);
+          outcome.status = RunStatus::failed;
+          outcome.error = "the worker process running it " + describe_exit(status);
+          record_failure(plan, plan.runs[outcome.index], options.output_dir, outcome.error);
+          worker.current = -1;
+          finish(std::move(outcome), worker.slot);
+          if (!pending.empty()) {
+            worker = spawn_worker(worker_command, worker.slot);
+            assign(worker);
+          }
+        }
+      }
+    }
+  } catch (...) {
+    for (auto& worker : workers) {
+      if (worker.pid > 0 && worker.from_worker >= 0) {
+        ::kill(worker.pid, SIGKILL);
+        ::waitpid(worker.pid, nullptr, 0);
+      }
+      if (worker.to_worker >= 0) ::close(worker.to_worker);
+      if (worker.from_worker >= 0) ::close(worker.from_worker);
+    }
+    throw;
+  }
+  std::sort(report.outcomes.begin(), report.outcomes.end(),
+            [](const RunOutcome& a, const RunOutcome& b) { return a.index < b.index; });
+  write_failures_log(plan, options.output_dir);
+  report.seconds = seconds_since(start);
+  return report;
+}
+
+int serve_sweep_worker(const SweepPlan& plan, const RunSimulator& simulator, const SweepExecutionOptions& options,
+                       int input_fd, int output_fd) {
+  std::string received;
+  char chunk[4096];
+  for (;;) {
+    const ssize_t n = ::read(input_fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return 0;  // the manager has no more runs (or has gone)
+    received.append(chunk, static_cast<std::size_t>(n));
+    for (auto end = received.find('\n'); end != std::string::npos; end = received.find('\n')) {
+      const std::string line = received.substr(0, end);
+      received.erase(0, end + 1);
+      std::size_t index = 0;
+      try {
+        std::size_t used = 0;
+        index = std::stoull(line, &used);
+        if (used != line.size()) return 1;
+      } catch (const std::exception&) {
+        return 1;
+      }
+      if (index >= plan.runs.size()) return 1;
+      const RunOutcome outcome = execute_run(plan, plan.runs[index], simulator, options);
+      if (!write_all(output_fd, detail::encode_outcome(outcome) + "\n")) return 0;
+    }
+  }
 }
 
 std::vector<std::string> write_failures_log(const SweepPlan& plan, const fs::path& output_dir) {

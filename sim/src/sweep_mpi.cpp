@@ -3,7 +3,7 @@
 // write their results into the shared output folder themselves and report only the outcome.
 //
 // Messages (all on MPI_COMM_WORLD):
-//   worker -> manager  kReady   text "" (first request) or "index\nstatus\nseconds\nsimulate\nerror"
+//   worker -> manager  kReady   "" (first request) or the last outcome (detail/sweep_messages.hpp)
 //   manager -> worker  kAssign  one int64: the run index
 //   manager -> worker  kStop    empty: no more runs
 #include "convsim/sweep_executor.hpp"
@@ -12,9 +12,10 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "convsim/detail/sweep_messages.hpp"
 
 #ifdef CONVSIM_HAVE_MPI
 // The C API only: OpenMPI's and MPICH's deprecated C++ bindings need libraries we do not link.
@@ -40,25 +41,6 @@ constexpr int kReady = 1;
 constexpr int kAssign = 2;
 constexpr int kStop = 3;
 constexpr int kManager = 0;
-
-std::string encode(const RunOutcome& outcome) {
-  std::ostringstream out;
-  out.precision(17);
-  out << outcome.index << "\n" << static_cast<int>(outcome.status) << "\n" << outcome.seconds << "\n"
-      << outcome.simulate_seconds << "\n" << outcome.error;
-  return out.str();
-}
-
-RunOutcome decode(const std::string& text) {
-  std::istringstream in(text);
-  RunOutcome outcome;
-  int status = 0;
-  in >> outcome.index >> status >> outcome.seconds >> outcome.simulate_seconds;
-  outcome.status = static_cast<RunStatus>(status);
-  in.get();  // the newline before the error text
-  std::getline(in, outcome.error, '\0');
-  return outcome;
-}
 
 [[noreturn]] void abort_all(const std::string& message) {
   std::fprintf(stderr, "convsim: sweep over MPI failed: %s\n", message.c_str());
@@ -106,7 +88,9 @@ void manage(const SweepPlan& plan, const SweepExecutionOptions& options, int siz
     buffer.assign(static_cast<std::size_t>(length), '\0');
     MPI_Recv(buffer.data(), length, MPI_CHAR, status.MPI_SOURCE, kReady, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     if (length > 0) {
-      report.outcomes.push_back(decode(buffer));
+      RunOutcome outcome;
+      if (!detail::decode_outcome(buffer, outcome)) abort_all("unreadable message from rank " + std::to_string(status.MPI_SOURCE));
+      report.outcomes.push_back(std::move(outcome));
       report.outcomes.back().worker = status.MPI_SOURCE;
       ++finished;
       if (options.on_run_finished) options.on_run_finished(report.outcomes.back(), finished, total);
@@ -137,7 +121,7 @@ void work(const SweepPlan& plan, const RunSimulator& simulator, const SweepExecu
     if (index < 0 || static_cast<std::size_t>(index) >= plan.runs.size()) {
       abort_all("worker received run index " + std::to_string(index) + " outside the plan");
     }
-    message = encode(execute_run(plan, plan.runs[static_cast<std::size_t>(index)], simulator, options));
+    message = detail::encode_outcome(execute_run(plan, plan.runs[static_cast<std::size_t>(index)], simulator, options));
   }
 }
 

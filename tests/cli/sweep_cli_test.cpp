@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -117,12 +118,12 @@ TEST_F(SweepCli, JobsOneAndTwoGiveTheSameMergedBytes) {
   EXPECT_EQ(run_shell("cmp '" + (dir_ / "one.h5").string() + "' '" + (dir_ / "two.h5").string() + "'").exit_code, 0);
 }
 
-// Starts convsim with `args` in the background (stdout and stderr to /dev/null).
-pid_t spawn_convsim(const std::vector<std::string>& args) {
+// Starts convsim with `args` in the background (stdout to /dev/null, stderr to `err`).
+pid_t spawn_convsim(const std::vector<std::string>& args, const fs::path& err = "/dev/null") {
   const pid_t pid = ::fork();
   if (pid == 0) {
     std::freopen("/dev/null", "w", stdout);
-    std::freopen("/dev/null", "w", stderr);
+    std::freopen(err.c_str(), "w", stderr);
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(CONVSIM_BINARY));
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -131,6 +132,25 @@ pid_t spawn_convsim(const std::vector<std::string>& args) {
     ::_exit(127);
   }
   return pid;
+}
+
+// The processes whose parent is `parent` (from /proc/<pid>/stat).
+std::vector<pid_t> child_processes(pid_t parent) {
+  std::vector<pid_t> children;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string stat = read_text(entry.path() / "stat");
+    const auto close = stat.rfind(')');  // the command name may hold spaces and parentheses
+    if (close == std::string::npos) continue;
+    char state = 0;
+    int ppid = 0;
+    if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == parent && state != 'Z') {
+      children.push_back(static_cast<pid_t>(std::stoi(name)));
+    }
+  }
+  return children;
 }
 
 std::size_t complete_results(const fs::path& runs) {
@@ -183,6 +203,35 @@ TEST_F(SweepCli, ResumeAfterSigkillEqualsAnUninterruptedSweep) {
   const auto merge = run_convsim("merge '" + out.string() + "' -o '" + (dir_ / "resumed.h5").string() + "'");
   ASSERT_EQ(merge.exit_code, 0) << merge.err;
   EXPECT_EQ(run_shell("cmp '" + (dir_ / "whole.h5").string() + "' '" + (dir_ / "resumed.h5").string() + "'").exit_code, 0);
+}
+
+TEST_F(SweepCli, AWorkerProcessKilledMidRunFailsOnlyItsRun) {
+  run_and_merge(dir_ / "whole", dir_ / "whole.h5", "--jobs 2 -q");
+  const fs::path out = dir_ / "crash";
+  const pid_t pid = spawn_convsim({"sweep", "run", sweep_.string(), "-o", out.string(), "--jobs", "2", "-q"}, dir_ / "err");
+  ASSERT_GT(pid, 0);
+  // Kill the first worker process seen: it holds a run, which must fail alone.
+  pid_t worker = -1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (worker < 0 && std::chrono::steady_clock::now() < deadline) {
+    const auto children = child_processes(pid);
+    if (!children.empty()) worker = children.front();
+  }
+  ASSERT_GT(worker, 0) << "no worker process appeared: " << read_text(dir_ / "err");
+  ::kill(worker, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  const std::string log = read_text(out / "failures.log");
+  EXPECT_TRUE(contains(log, "the worker process running it killed by signal 9")) << log;
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
+
+  const auto resume = run_convsim("sweep run '" + sweep_.string() + "' -o '" + out.string() + "' --jobs 2");
+  ASSERT_EQ(resume.exit_code, 0) << resume.out << resume.err;
+  EXPECT_TRUE(contains(resume.out, "1 completed, 11 skipped")) << resume.out;
+  ASSERT_EQ(run_convsim("merge '" + out.string() + "' -o '" + (dir_ / "crash.h5").string() + "'").exit_code, 0);
+  EXPECT_EQ(run_shell("cmp '" + (dir_ / "whole.h5").string() + "' '" + (dir_ / "crash.h5").string() + "'").exit_code, 0);
 }
 
 TEST_F(SweepCli, AFailedRunIsListedTheOthersCompleteAndExitIsOne) {

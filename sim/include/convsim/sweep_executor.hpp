@@ -87,6 +87,20 @@ RunOutcome execute_run(const SweepPlan& plan, const SweepRun& run, const RunSimu
 // Runs this shard's pending runs on `options.jobs` threads in this process.
 SweepReport run_sweep_local(const SweepPlan& plan, const RunSimulator& simulator, const SweepExecutionOptions& options);
 
+// Runs this shard's pending runs on `options.jobs` worker processes, each started as
+// `worker_command` (argv; the program must answer with serve_sweep_worker on its stdin and stdout,
+// e.g. `convsim sweep worker`). Processes rather than threads: runs then share nothing, not even
+// the HDF5 library's global lock, and a run that crashes its process fails alone (the worker is
+// replaced). Results are identical to run_sweep_local's.
+SweepReport run_sweep_processes(const SweepPlan& plan, const std::vector<std::string>& worker_command,
+                                const SweepExecutionOptions& options);
+
+// The worker side of run_sweep_processes: reads run indices (one per line) from `input_fd` until
+// end of file, runs each with execute_run and writes its outcome line to `output_fd`. Returns 0,
+// or 1 when an index is not in the plan.
+int serve_sweep_worker(const SweepPlan& plan, const RunSimulator& simulator, const SweepExecutionOptions& options,
+                       int input_fd, int output_fd);
+
 // Rewrites DIR/failures.log from DIR/failures/ (removes it when no run of the plan has failed).
 // Returns the failed runs as "index scenario identity: error" lines.
 std::vector<std::string> write_failures_log(const SweepPlan& plan, const std::filesystem::path& output_dir);
