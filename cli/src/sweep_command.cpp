@@ -353,7 +353,7 @@ int slurm_command(const SlurmArgs& args) {
   for (const auto& option : args.sbatch_options) text += "#SBATCH " + option + "\n";
   text += "set -euo pipefail\n";
   text += "COUNT=" + std::to_string(tasks) + "\n";
-  text += "# Task I runs the plan's runs I, I+COUNT, I+2*COUNT, ... on SLURM_CPUS_PER_TASK threads.\n";
+  text += "# Task I runs the plan's runs I, I+COUNT, I+2*COUNT, ..., SLURM_CPUS_PER_TASK at a time.\n";
   text += "exec " + shell_quote(args.convsim.empty() ? this_executable() : args.convsim) + " sweep run " +
           shell_quote(fs::absolute(args.sweep).lexically_normal().string()) + " --output " + shell_quote(output.string()) +
           " --shard \"${SLURM_ARRAY_TASK_ID}/${COUNT}\" --jobs \"${SLURM_CPUS_PER_TASK:-1}\"\n";

@@ -376,7 +376,12 @@ MergeReport merge_sweep(const fs::path& sweep_dir, const fs::path& output, const
       h5_check(H5Pset_attr_creation_order(create_plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
                "H5Pset_attr_creation_order");
       h5_check(H5Pset_obj_track_times(create_plist.get(), false), "H5Pset_obj_track_times", "root group");
-      auto file = FileHandle::checked(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, create_plist.get(), H5P_DEFAULT),
+      // Like result files: proceed without file locks where the file system has none (Lustre, NFS).
+      auto access = PropertyListHandle::checked(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate", "file access");
+#if H5_VERSION_GE(1, 10, 7)
+      h5_check(H5Pset_file_locking(access.get(), true, true), "H5Pset_file_locking");
+#endif
+      auto file = FileHandle::checked(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, create_plist.get(), access.get()),
                                       "H5Fcreate", temporary.string());
       const hid_t root = file.get();
       write_string_attribute(root, "title", "convsim sweep " + plan.name);
