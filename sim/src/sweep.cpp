@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <numeric>
 #include <set>
 #include <sstream>
@@ -639,6 +640,11 @@ SweepPlan load_sweep(const fs::path& sweep_file) {
 }
 
 Scenario resolve_run(const SweepPlan& plan, const SweepRun& run) {
+  // Copies of a ScenarioDocument share their YAML nodes, and replacing an existing key rebinds the
+  // shared node (yaml-cpp's assignment), so documents derived from the plan's are built one at a
+  // time; the Scenario that comes out shares nothing.
+  static std::mutex resolving;
+  const std::lock_guard lock(resolving);
   return build_scenario(run_document(plan, run, plan.seed_where));
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <set>
+#include <thread>
 
 #include "convsim/errors.hpp"
 #include "convsim/models/simulation.hpp"
@@ -224,6 +225,30 @@ replicates: 2
   for (std::size_t i = 0; i < a.runs.size(); ++i) EXPECT_EQ(a.runs[i].identity, b.runs[i].identity);
   EXPECT_EQ(a.digest(), b.digest());
   EXPECT_EQ(resolve_run(a, a.runs[0]).economy.firms, 250);
+}
+
+TEST(SweepPlan, ResolvingFromManyThreadsGivesThePlannedIdentities) {
+  // sectors.health_care.barrier and seed already exist in tiny.yaml: overriding them must not
+  // touch the plan's shared document while other threads resolve other runs.
+  SweepFolder folder(R"(scenarios: [tiny.yaml]
+design: {type: grid, parameters: {sectors.health_care.barrier: {from: 0, to: 0.9, step: 0.1}}}
+replicates: 4
+)");
+  const SweepPlan plan = load_sweep(folder.sweep());
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int pass = 0; pass < 3; ++pass) {
+        for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+          const SweepRun& run = plan.runs[(i * 7 + static_cast<std::size_t>(t)) % plan.runs.size()];
+          if (run_identity(resolve_run(plan, run)) != run.identity) ++mismatches;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 //---- errors ------------------------------------------------------------------------------------

@@ -79,6 +79,7 @@ struct SweepPlan {
 SweepPlan load_sweep(const std::filesystem::path& sweep_file);
 
 // The validated scenario of one run: its document, the design point's values and its seed.
+// Safe to call from several threads at once.
 Scenario resolve_run(const SweepPlan& plan, const SweepRun& run);
 
 // The seed of replicate `replicate` for base seed `base` (SplitMix64 of both; below 2^53).
