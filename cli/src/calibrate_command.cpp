@@ -1,6 +1,7 @@
 // convsim calibrate SCENARIO --targets FILE: indirect-inference calibration of a scenario's free
 // parameters to the published Solow regression, Table 2 moments, correlations and Table 3 path; with
 // --check, the scenario as it is scored against the same targets (Table 3 side by side).
+#include <algorithm>
 #include <chrono>
 #include <limits>
 #include <cstdio>
@@ -123,8 +124,15 @@ void print_and_save_report(const CalibrateArgs& args, const std::string& report)
 // --check: score the scenario as it is (its own economy size unless --firms) against the targets.
 int check(const CalibrateArgs& args) {
   const analysis::CalibrationTargets targets = analysis::load_calibration_targets(args.targets);
+  // Only the loss weights are taken from a --free file: the check moves no parameter.
   analysis::CalibrationSettings settings;
   settings.source = "<command line>";
+  if (!args.free.empty()) {
+    const analysis::CalibrationSettings file = analysis::load_calibration_settings(args.free);
+    settings.group_weights = file.group_weights;
+    settings.target_weights = file.target_weights;
+    settings.source = file.source;
+  }
   settings.replicates = args.replicates > 0 ? args.replicates : 10;
   if (args.firms > 0) settings.overrides.push_back("economy.firms=" + std::to_string(args.firms));
   const analysis::CalibrationProblem problem(load_document(args), targets, settings);
@@ -150,12 +158,13 @@ int check(const CalibrateArgs& args) {
   return kExitOk;
 }
 
-// Free parameters also set by a file of the scenario other than the calibrated file: those values
-// win over the calibrated ones when the scenario extends the calibrated file.
-void warn_about_conflicts(const CalibrateArgs& args, const analysis::CalibrationProblem& problem) {
+// Calibrated keys also set by a file of the scenario other than the calibrated file: those values
+// win over the calibrated ones when the scenario extends the calibrated file. One warning each.
+std::vector<std::string> conflicting_keys(const CalibrateArgs& args, const analysis::CalibrationProblem& problem) {
   const ScenarioDocument document = ScenarioDocument::load(args.scenario);
   std::error_code ec;
   const auto output = std::filesystem::weakly_canonical(args.output, ec);
+  std::vector<std::string> conflicts;
   for (const auto& [key, value] : problem.scenario_values(problem.start())) {
     const DocumentEntry* entry = document.find(key);
     if (entry == nullptr) continue;
@@ -163,8 +172,10 @@ void warn_about_conflicts(const CalibrateArgs& args, const analysis::Calibration
     if (file != output) {
       spdlog::warn("{} sets {} (line {}): that value wins over the calibrated one in a scenario extending {}",
                    entry->where.file, key, entry->where.line, args.output);
+      conflicts.push_back(key);
     }
   }
+  return conflicts;
 }
 
 int calibrate(const CalibrateArgs& args) {
@@ -222,6 +233,20 @@ int calibrate(const CalibrateArgs& args) {
     header.push_back(p.name + " = " + number(result.best.parameters[k], "%.6g") + (p.multiply ? ", multiplying " : ", setting ") +
                      keys + (p.multiply ? " of the scenario as it was calibrated." : "."));
   }
+  const std::vector<std::string> conflicts = conflicting_keys(args, problem);
+  if (!conflicts.empty()) {
+    // Sector keys summarised as sectors.*.<field>.
+    std::vector<std::string> patterns;
+    for (const std::string& key : conflicts) {
+      std::string pattern = key;
+      if (key.rfind("sectors.", 0) == 0 && key.find('.', 8) != std::string::npos) pattern = "sectors.*" + key.substr(key.find('.', 8));
+      if (std::find(patterns.begin(), patterns.end(), pattern) == patterns.end()) patterns.push_back(pattern);
+    }
+    std::string list;
+    for (const std::string& pattern : patterns) list += (list.empty() ? "" : ", ") + pattern;
+    header.push_back("NOTE: " + args.scenario + " itself sets " + std::to_string(conflicts.size()) +
+                     " of these keys (" + list + "); its values win over this file's until they are removed there.");
+  }
   write_atomically(args.output, analysis::calibrated_parameters_yaml(problem, result.best.parameters, header));
 
   std::ostringstream report;
@@ -234,7 +259,6 @@ int calibrate(const CalibrateArgs& args) {
   const std::string table = analysis::projection_table(problem, result.best, kProjectionTolerance);
   if (!table.empty()) report << "\n## Table 3 (2013-2020 projection, calibration economy)\n\n" << table;
   print_and_save_report(args, report.str());
-  warn_about_conflicts(args, problem);
   return kExitOk;
 }
 
