@@ -8,6 +8,7 @@
 #include <iterator>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
@@ -578,6 +579,7 @@ CalibrationProblem::CalibrationProblem(ScenarioDocument document, CalibrationTar
                          std::to_string(published_.projection->years.front()) + ", before the scenario starts");
   }
   if (base.time.end_year < last_needed) {
+    document_.erase_subtree("time.end_year");
     document_.set("time.end_year", YAML::Node(std::to_string(last_needed)), SourceLocation{"<calibration>", 0});
   }
 
@@ -633,8 +635,15 @@ std::vector<std::pair<std::string, double>> CalibrationProblem::scenario_values(
 }
 
 Scenario CalibrationProblem::scenario_at(const std::vector<double>& values, int replicate) const {
+  // Copies of a ScenarioDocument share their YAML nodes, and set() on an existing key rebinds the
+  // shared node (yaml-cpp assignment). So each key is erased from the copy and added afresh, which
+  // never touches document_, and documents are built one at a time (replicates call this from
+  // several threads; building is microseconds against a run's tenths of a second).
+  static std::mutex building;
+  const std::lock_guard lock(building);
   ScenarioDocument doc = document_;
   for (const auto& [key, value] : scenario_values(values)) {
+    doc.erase_subtree(key);
     doc.set(key, YAML::Node(format_number(value, "%.17g")), SourceLocation{settings_.source, 0});
   }
   Scenario scenario = build_scenario(doc);

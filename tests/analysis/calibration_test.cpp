@@ -193,7 +193,9 @@ TEST(CalibrationProblem, MultiplierGroupsExpandOverSectorsAndWriteConcreteKeys) 
   group.lower = 1;
   group.upper = 4;
   s.free = {group};
-  const CalibrationProblem problem(tiny_document(), paper_targets(), s);
+  // The problem's document shares YAML nodes with this copy: setting values must not write through.
+  const ScenarioDocument original = tiny_document();
+  const CalibrationProblem problem(original, paper_targets(), s);
   EXPECT_DOUBLE_EQ(problem.start()[0], 1.0);  // a multiplier starts at the scenario's own values
   const auto values = problem.scenario_values({2.5});
   ASSERT_EQ(values.size(), 4u);
@@ -202,6 +204,8 @@ TEST(CalibrationProblem, MultiplierGroupsExpandOverSectorsAndWriteConcreteKeys) 
   EXPECT_DOUBLE_EQ(values[3].second, 0.25);
   EXPECT_DOUBLE_EQ(problem.scenario_at({2.5}, 0).sectors[2].initial_converged, 0.25);
   EXPECT_EQ(problem.scenario_at({2.5}, 3).seed, 10u);  // replicate r: seed + r
+  EXPECT_EQ(original.find("sectors.platform.initial_converged")->value.Scalar(), "0.2");
+  EXPECT_DOUBLE_EQ(problem.scenario_at({1.0}, 0).sectors[0].initial_converged, 0.2);
 
   const std::string yaml = calibrated_parameters_yaml(problem, {2.5}, {"made by a test", "loss 0"});
   EXPECT_EQ(yaml.rfind("# made by a test\n# loss 0\n", 0), 0u) << yaml;
