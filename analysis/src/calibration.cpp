@@ -848,8 +848,9 @@ CalibrationResult calibrate(const CalibrationProblem& problem, const std::functi
         parse_algorithm(settings.optimizer.local_algorithm, settings.source, "calibration.optimizer.local", false);
     double step = settings.optimizer.initial_step;
     for (int restart = 0; restart < 4; ++restart) {
+      // A restart needs room for a simplex; the first local phase takes whatever budget is left.
       const int remaining = settings.budget - result.evaluations;
-      if (remaining < static_cast<int>(dimension) + 2) break;
+      if (remaining < (restart == 0 ? 1 : static_cast<int>(dimension) + 2)) break;
       const double before = best_loss;
       run_phase(local, settings.optimizer.local_algorithm, remaining, step);
       if (restart > 0 && !(best_loss < before - 1e-9 * std::abs(before))) break;
@@ -858,7 +859,7 @@ CalibrationResult calibrate(const CalibrationProblem& problem, const std::functi
   }
   result.algorithms.clear();
   for (const std::string& p : phases) result.algorithms += (result.algorithms.empty() ? "" : " + ") + p;
-  if (result.algorithms.empty()) result.algorithms = "none (no free parameters)";
+  if (result.algorithms.empty()) result.algorithms = dimension > 0 ? "none (budget of 1: the start only)" : "none (no free parameters)";
 
   const std::vector<double> best_values = values_of(best_unit);
   result.best_search_loss = dimension > 0 ? best_loss : kNaN;

@@ -16,6 +16,7 @@
 
 #include <unistd.h>
 
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "convsim/analysis/calibration.hpp"
@@ -31,6 +32,12 @@ namespace {
 constexpr const char* kCommandLine = "<command line>";
 // Table 3 tolerance of --check: relative error per year.
 constexpr double kProjectionTolerance = 0.05;
+
+// Progress and warnings go to stderr, so that stdout holds the report alone.
+spdlog::logger& log() {
+  static spdlog::logger logger("calibrate", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  return logger;
+}
 
 // What the user asked for on the command line.
 struct CalibrateArgs {
@@ -140,7 +147,7 @@ int check(const CalibrateArgs& args) {
   check_memory(scenario);
   const auto threads = limit_threads(args.threads);
   if (!args.quiet) {
-    spdlog::info("check {}: {} replicates of {} firms, {}-{}", scenario.name, settings.replicates,
+    log().info("check {}: {} replicates of {} firms, {}-{}", scenario.name, settings.replicates,
                  scenario.economy.firms, scenario.time.start_year, scenario.time.end_year);
   }
   const auto start = std::chrono::steady_clock::now();
@@ -170,7 +177,7 @@ std::vector<std::string> conflicting_keys(const CalibrateArgs& args, const analy
     if (entry == nullptr) continue;
     const auto file = std::filesystem::weakly_canonical(entry->where.file, ec);
     if (file != output) {
-      spdlog::warn("{} sets {} (line {}): that value wins over the calibrated one in a scenario extending {}",
+      log().warn("{} sets {} (line {}): that value wins over the calibrated one in a scenario extending {}",
                    entry->where.file, key, entry->where.line, args.output);
       conflicts.push_back(key);
     }
@@ -191,7 +198,7 @@ int calibrate(const CalibrateArgs& args) {
   check_memory(scenario);
   const auto threads = limit_threads(args.threads);
   if (!args.quiet) {
-    spdlog::info("calibrate {}: {} free parameters, {} targets, budget {} evaluations x {} replicates of {} firms",
+    log().info("calibrate {}: {} free parameters, {} targets, budget {} evaluations x {} replicates of {} firms",
                  scenario.name, settings.free.size(), problem.targets().size(), settings.budget, settings.replicates,
                  scenario.economy.firms);
   }
@@ -207,7 +214,7 @@ int calibrate(const CalibrateArgs& args) {
     for (std::size_t k = 0; k < record.parameters.size(); ++k) {
       values += (k ? ", " : "") + settings.free[k].name + "=" + number(record.parameters[k]);
     }
-    spdlog::info("evaluation {}/{} ({}) loss {} best {} ({:.0f} s){}{}", record.index, record.budget, record.phase,
+    log().info("evaluation {}/{} ({}) loss {} best {} ({:.0f} s){}{}", record.index, record.budget, record.phase,
                  number(record.loss), number(record.best_loss), elapsed, improved ? ": " : "", improved ? values : "");
   };
   const analysis::CalibrationResult result = analysis::calibrate(problem, on_evaluation);

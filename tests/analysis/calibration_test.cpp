@@ -288,3 +288,57 @@ TEST(Calibration, RecoversKnownParametersFromTheirOwnStatistics) {
 
 }  // namespace
 }  // namespace convsim::analysis
+
+namespace convsim::analysis {
+namespace {
+
+//---- the command ----
+
+TEST(CalibrateCommand, WritesTheCalibratedFileAndReportAndChecks) {
+  TempDir dir;
+  write_text(dir / "tiny.yaml", kTinyScenario);
+  write_text(dir / "free.yaml",
+             "calibration: {budget: 4, replicates: 2, report_replicates: 2, optimizer: {global: none}}\n"
+             "free:\n"
+             "  adoption.peer_effect: {lower: 0.05, upper: 2.0, start: 0.3, scale: log}\n"
+             "  initial_convergence: {keys: [\"sectors.*.initial_converged\"], mode: multiply, lower: 0.5, upper: 2}\n");
+  const std::string common = "'" + (dir / "tiny.yaml").string() + "' --targets '" +
+                             convsim::testing::source_path("data/paper_targets.yaml").string() + "'";
+  const auto run = convsim::testing::run_convsim("calibrate " + common + " --free '" + (dir / "free.yaml").string() +
+                                                 "' -o '" + (dir / "calibrated.yaml").string() + "' --report '" +
+                                                 (dir / "report.md").string() + "' -q");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string calibrated = convsim::testing::read_text(dir / "calibrated.yaml");
+  EXPECT_NE(calibrated.find("# Produced by: convsim calibrate"), std::string::npos) << calibrated;
+  EXPECT_NE(calibrated.find("adoption:\n  peer_effect: "), std::string::npos) << calibrated;
+  EXPECT_NE(calibrated.find("NOTE: "), std::string::npos) << "tiny.yaml sets initial_converged itself";
+  const std::string report = convsim::testing::read_text(dir / "report.md");
+  EXPECT_EQ(report, run.out);
+  EXPECT_NE(report.find("| b_L | 1.330 |"), std::string::npos) << report;
+  EXPECT_NE(report.find("## Table 3"), std::string::npos);
+
+  const auto check = convsim::testing::run_convsim("calibrate " + common + " --check --replicates 2 --apply '" +
+                                                   (dir / "calibrated.yaml").string() + "' -q");
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_NE(check.out.find("| 2020 | 1490 |"), std::string::npos) << check.out;
+}
+
+TEST(CalibrateCommand, BadInputExitsTwoNamingFileLineAndKey) {
+  TempDir dir;
+  write_text(dir / "tiny.yaml", kTinyScenario);
+  write_text(dir / "free.yaml", "free:\n  adoption.peer_effect: {lower: 1, upper: 0.5}\n");
+  const std::string targets = convsim::testing::source_path("data/paper_targets.yaml").string();
+  const auto bad_free = convsim::testing::run_convsim("calibrate '" + (dir / "tiny.yaml").string() + "' --targets '" +
+                                                      targets + "' --free '" + (dir / "free.yaml").string() + "'");
+  EXPECT_EQ(bad_free.exit_code, 2);
+  EXPECT_NE(bad_free.err.find("free.yaml:2"), std::string::npos) << bad_free.err;
+  EXPECT_NE(bad_free.err.find("free.adoption.peer_effect"), std::string::npos) << bad_free.err;
+  const auto no_free = convsim::testing::run_convsim("calibrate '" + (dir / "tiny.yaml").string() + "' --targets '" +
+                                                     targets + "'");
+  EXPECT_EQ(no_free.exit_code, 2);
+  EXPECT_NE(no_free.err.find("--free"), std::string::npos) << no_free.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "calibrated.yaml"));
+}
+
+}  // namespace
+}  // namespace convsim::analysis
