@@ -495,7 +495,7 @@ void add_solow_command(CLI::App& app, int& exit_code) {
   auto settings = std::make_shared<SolowSettings>();
   CLI::App* command = app.add_subcommand(
       "solow", "Estimate the Solow regression ln Y = c + b_K ln K + b_L ln L + b_A ln A by OLS");
-  command->add_option("DATA", settings->data_path, "CSV file of level series (a convsim .h5 result later)")
+  command->add_option("DATA", settings->data_path, "CSV file of level series, or a convsim result (.h5/.hdf5): annual Y, K, L, A of --scope")
       ->required();
   command->add_option("--y", settings->output_column, "column of output Y (levels, > 0)");
   command->add_option("--k", settings->capital_column, "column of capital K (levels, > 0)");
@@ -511,7 +511,7 @@ void add_solow_command(CLI::App& app, int& exit_code) {
                       "Newey-West lags for --cov hac (default floor(4 (n/100)^(2/9)))");
   command->add_option("--conf-level", settings->confidence_level, "confidence level of the intervals")
       ->capture_default_str();
-  command->add_option("--scope", settings->scope, "result group for .h5 input: aggregate or convergence")
+  command->add_option("--scope", settings->scope, "for a result: convergence (the smart convergence industry, /convergence) or aggregate (the whole economy)")
       ->capture_default_str();
   command->add_option("--format", settings->format, "output format: table, csv or json")->capture_default_str();
   command->callback([settings, command, &exit_code] {
