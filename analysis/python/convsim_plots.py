@@ -28,6 +28,7 @@ import json
 import math
 import os
 import re
+import textwrap
 import sys
 
 import numpy as np
@@ -294,8 +295,12 @@ def _scenario_field(text, key):
 
 
 def _calibration(text):
+    """The stored scenario's `calibration` map as YAML text, without its key line (as the CLI shows it)."""
     match = re.search(r"^calibration:.*?(?=^\S|\Z)", text, re.MULTILINE | re.DOTALL)
-    return match.group(0).strip() if match else ""
+    if not match:
+        return ""
+    body = match.group(0).split("\n", 1)
+    return textwrap.dedent(body[1]).strip() if len(body) > 1 else body[0][len("calibration:"):].strip()
 
 
 def _leaves(text):

@@ -254,7 +254,23 @@ int calibrate(const CalibrateArgs& args) {
     header.push_back("NOTE: " + args.scenario + " itself sets " + std::to_string(conflicts.size()) +
                      " of these keys (" + list + "); its values win over this file's until they are removed there.");
   }
-  write_atomically(args.output, analysis::calibrated_parameters_yaml(problem, result.best.parameters, header));
+  // A `calibration:` section travels with every scenario that extends the file, into its results
+  // and comparison reports.
+  auto quoted = [](const std::string& text) {
+    std::string out = "\"";
+    for (char c : text) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+    return out + "\"";
+  };
+  const std::string calibration_section =
+      "calibration:\n"
+      "  method: " + quoted("indirect inference to Kim & Kwak (2014): Solow regression, Table 2 log moments, regressor correlations, Table 3 path") + "\n" +
+      "  produced: " + quoted(utc_now()) + "\n" +
+      "  convsim: " + quoted(std::string(convsim_version()) + " (git " + convsim_git_revision() + ")") + "\n" +
+      "  loss: " + number(result.best.loss) + "\n" +
+      "  evaluations: " + std::to_string(result.evaluations) + "\n" +
+      "  model_runs: " + std::to_string(result.model_runs) + "\n" +
+      "  details: " + quoted("docs/calibration.md") + "\n";
+  write_atomically(args.output, analysis::calibrated_parameters_yaml(problem, result.best.parameters, header) + calibration_section);
 
   std::ostringstream report;
   report << "# Calibration: " << args.scenario << "\n\n"

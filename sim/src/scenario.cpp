@@ -535,6 +535,11 @@ Scenario build_scenario(const ScenarioDocument& doc) {
     }
   }
 
+  //---- calibration: free-form metadata written by `convsim calibrate`, kept in the result ----
+  for (const std::string& key : doc.keys()) {
+    if (key.rfind("calibration.", 0) == 0) consumed.insert(key);
+  }
+
   //---- anything not consumed is unknown ----
   const std::vector<std::string> known = known_static_keys();
   for (const std::string& key : doc.keys()) {
@@ -581,6 +586,7 @@ const std::vector<ParameterDoc>& scenario_schema() {
       Scenario copy = defaults;
       out.push_back({p.key, "real", p.unit, format_number(p.ref(copy)), range_text(p.lo, p.hi, p.lo_open), p.description});
     }
+    out.push_back({"calibration.<field>", "any", "", "none", "", "free-form record of how the parameters were calibrated (written by convsim calibrate; shown in reports)"});
     out.push_back({"network.link_intensity.<supplier>.<customer>", "real", "1", "from roles (see model.md)", "[0, 1e+06]",
                    "relative intensity of links from a supplier sector to a customer sector"});
     out.push_back({"output.snapshot_years", "list of year", "year", "[]", "within the run", "years at which every firm's state is written to /firms (years after the run are skipped)"});
