@@ -610,8 +610,11 @@ const std::vector<ParameterDoc>& scenario_schema() {
 }
 
 std::string run_identity(const Scenario& scenario) {
-  // Two independent 64-bit FNV-1a digests (different offsets) make a 128-bit identity.
-  const std::string text = scenario.resolved_yaml + "\n#seed=" + std::to_string(scenario.seed);
+  return content_digest(scenario.resolved_yaml + "\n#seed=" + std::to_string(scenario.seed));
+}
+
+std::string content_digest(const std::string& text) {
+  // Two independent 64-bit FNV-1a digests (different offsets) make a 128-bit digest.
   auto fnv = [&](std::uint64_t hash) {
     for (unsigned char c : text) {
       hash ^= c;

@@ -465,20 +465,6 @@ void read_scenarios(const SweepReader& reader, const YAML::Node& node, const fs:
   if (plan.scenarios.empty()) reader.fail(node, "scenarios", "empty; expected at least one scenario file");
 }
 
-std::string fnv_digest(const std::string& text) {
-  auto fnv = [&](std::uint64_t hash) {
-    for (unsigned char c : text) {
-      hash ^= c;
-      hash *= 1099511628211ull;
-    }
-    return hash;
-  };
-  char buffer[33];
-  std::snprintf(buffer, sizeof buffer, "%016llx%016llx", static_cast<unsigned long long>(fnv(14695981039346656037ull)),
-                static_cast<unsigned long long>(fnv(0x9e3779b97f4a7c15ull)));
-  return buffer;
-}
-
 std::uint64_t splitmix64(std::uint64_t z) {
   z += 0x9e3779b97f4a7c15ull;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -561,7 +547,7 @@ std::uint64_t replicate_seed(std::uint64_t base, int replicate) {
 std::string SweepPlan::digest() const {
   std::string text;
   for (const auto& run : runs) text += run.identity + "\n";
-  return fnv_digest(text);
+  return content_digest(text);
 }
 
 SweepPlan load_sweep(const fs::path& sweep_file) {

@@ -165,7 +165,9 @@ Scenario build_scenario(const ScenarioDocument& document);
 // Loads a scenario file, applies --set overrides ("key.path=value") and validates it.
 Scenario load_scenario(const std::filesystem::path& path, const std::vector<std::string>& overrides = {});
 
-// The run's identity: a hex digest of the resolved scenario text and the seed.
+// A 128-bit hex digest of text (two FNV-1a 64 with different offsets): stable across platforms.
+std::string content_digest(const std::string& text);
+// The run's identity: content_digest of the resolved scenario text and the seed.
 std::string run_identity(const Scenario& scenario);
 
 // What a scenario key is, for validation messages and the scenario reference (docs/scenarios.md).
