@@ -80,6 +80,20 @@ double read_real(const DocumentEntry& entry, const std::string& key, double lo, 
 }
 
 std::int64_t read_integer(const DocumentEntry& entry, const std::string& key, double lo, double hi) {
+  // Plain integer literals are read exactly (a seed above 2^53 must not be rounded through a
+  // double); forms like 1e6 go through the floating-point reader below.
+  if (entry.value.IsScalar()) {
+    const std::string& text = entry.value.Scalar();
+    std::int64_t exact = 0;
+    const char* begin = text.data() + (!text.empty() && text[0] == '+' ? 1 : 0);
+    const auto [ptr, ec] = std::from_chars(begin, text.data() + text.size(), exact);
+    if (ec == std::errc() && ptr == text.data() + text.size() && !text.empty()) {
+      if (static_cast<double>(exact) < lo || static_cast<double>(exact) > hi) {
+        fail(entry, key, "found " + text + ", expected a whole number in " + range_text(lo, hi, false));
+      }
+      return exact;
+    }
+  }
   double v = 0;
   const bool ok = entry.value.IsScalar() && parse_double(entry.value.Scalar(), v) && std::isfinite(v) &&
                   v == std::floor(v);

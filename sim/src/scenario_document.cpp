@@ -196,8 +196,10 @@ void ScenarioDocument::apply_override(const std::string& assignment) {
 void ScenarioDocument::set(const std::string& key, const YAML::Node& value,
                            const SourceLocation& where) {
   // Replacing a leaf keeps its place in document order (sector order is output order).
+  // yaml-cpp's Node::operator= writes through to every copy sharing the node; reset() rebinds.
   if (auto it = entries_.find(key); it != entries_.end()) {
-    it->second = DocumentEntry{YAML::Clone(value), where};
+    it->second.value.reset(YAML::Clone(value));
+    it->second.where = where;
     return;
   }
   // A leaf replaces any map below it and any leaf above it.
@@ -206,7 +208,7 @@ void ScenarioDocument::set(const std::string& key, const YAML::Node& value,
     const std::string parent = key.substr(0, dot);
     if (entries_.count(parent) != 0) erase_subtree(parent);
   }
-  entries_[key] = DocumentEntry{YAML::Clone(value), where};
+  entries_.emplace(key, DocumentEntry{YAML::Clone(value), where});
   order_.push_back(key);
 }
 

@@ -77,6 +77,23 @@ TEST(Scenario, ResolvedYamlReloadsToTheSameScenario) {
   EXPECT_TRUE(second.policies.at(0).additive);
 }
 
+TEST(Scenario, LargeSeedsAreReadExactly) {
+  // 2^53 + 1 is not representable as a double: reading through a double would give 2^53.
+  const Scenario a = build_scenario(ScenarioDocument::parse("seed: 9007199254740993\n", "<t>"));
+  const Scenario b = build_scenario(ScenarioDocument::parse("seed: 9007199254740992\n", "<t>"));
+  EXPECT_EQ(a.seed, 9007199254740993ull);
+  EXPECT_NE(run_identity(a), run_identity(b));
+  EXPECT_EQ(build_scenario(ScenarioDocument::parse("economy: {firms: 1e4}\n", "<t>")).economy.firms, 10000);
+}
+
+TEST(ScenarioDocument, SettingAKeyInACopyLeavesTheOriginalAlone) {
+  const ScenarioDocument original = ScenarioDocument::parse("economy: {firms: 10}\n", "<t>");
+  ScenarioDocument copy = original;
+  copy.apply_override("economy.firms=20");
+  EXPECT_EQ(original.find("economy.firms")->value.Scalar(), "10");
+  EXPECT_EQ(copy.find("economy.firms")->value.Scalar(), "20");
+}
+
 TEST(Scenario, IdentityChangesWithSeedAndParameters) {
   const Scenario a = build_scenario(ScenarioDocument::parse("seed: 1\n", "<t>"));
   const Scenario b = build_scenario(ScenarioDocument::parse("seed: 2\n", "<t>"));
