@@ -57,15 +57,6 @@ struct CalibrateArgs {
   bool quiet = false;
 };
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
-
 std::string number(double value, const char* format = "%.4g") {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, format, value);
@@ -224,7 +215,7 @@ int calibrate(const CalibrateArgs& args) {
           std::filesystem::path(args.output).filename().string() + "`).",
       "Produced by: convsim calibrate " + args.scenario + " --targets " + args.targets + " --free " + free_path +
           " --budget " + std::to_string(settings.budget) + " --replicates " + std::to_string(settings.replicates),
-      "on " + utc_now() + " with convsim " + convsim_version() + " (git " + convsim_git_revision() + "): indirect inference,",
+      "on " + utc_now_iso8601() + " with convsim " + convsim_version() + " (git " + convsim_git_revision() + "): indirect inference,",
       "NLopt " + result.algorithms + " evaluations x " + std::to_string(settings.replicates) + " replicates of " +
           std::to_string(scenario.economy.firms) + " firms, " + std::to_string(result.model_runs) + " runs, " +
           number(result.seconds, "%.0f") + " s.",
@@ -264,7 +255,7 @@ int calibrate(const CalibrateArgs& args) {
   const std::string calibration_section =
       "calibration:\n"
       "  method: " + quoted("indirect inference to Kim & Kwak (2014): Solow regression, Table 2 log moments, regressor correlations, Table 3 path") + "\n" +
-      "  produced: " + quoted(utc_now()) + "\n" +
+      "  produced: " + quoted(utc_now_iso8601()) + "\n" +
       "  convsim: " + quoted(std::string(convsim_version()) + " (git " + convsim_git_revision() + ")") + "\n" +
       "  loss: " + number(result.best.loss) + "\n" +
       "  evaluations: " + std::to_string(result.evaluations) + "\n" +

@@ -182,14 +182,6 @@ void attach(hid_t dataset, hid_t scale, unsigned dimension, const std::string& n
 
 //---- writing --------------------------------------------------------------------------------
 
-std::string utc_now_iso8601() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 // Variable names in one group: non-empty, usable as an HDF5 link name, not a coordinate's name,
 // not repeated.
@@ -940,6 +932,15 @@ void describe_group(hid_t group, const std::string& prefix, ResultSummary& summa
 }  // namespace
 
 //---- public ---------------------------------------------------------------------------------
+
+std::string utc_now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
 
 const char* convsim_version() noexcept { return CONVSIM_VERSION; }
 

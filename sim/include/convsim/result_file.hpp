@@ -70,6 +70,9 @@ struct ResultSummary {
 // Describes the result file at `path`. Throws convsim::InputError when it is not a convsim result.
 ResultSummary describe_result(const std::filesystem::path& path);
 
+// The current time in UTC as ISO 8601 ("2026-11-22T15:36:14Z"), as written in `created`.
+std::string utc_now_iso8601();
+
 // The convsim version written as the root attribute `convsim_version`, e.g. "0.1.0".
 const char* convsim_version() noexcept;
 
