@@ -112,6 +112,36 @@ PropertyListHandle file_access_plist() {
   return plist;
 }
 
+// Results up to this size are built in memory (HDF5's core driver) and written to the file with
+// one write when it closes, instead of the hundreds of small writes and seeks of the metadata
+// cache; larger ones (firm snapshots) go straight to the file so as not to hold them twice.
+constexpr std::size_t kInMemoryResultBytes = 64u << 20;
+
+std::size_t estimated_result_bytes(const RunResult& r) {
+  std::size_t values = r.time.size();
+  for (const auto& s : r.aggregate) values += s.values.size();
+  for (const auto& s : r.by_sector) values += s.values.size();
+  for (const auto& s : r.convergence) values += s.values.size();
+  for (const auto& s : r.policy) values += s.values.size();
+  for (const auto& s : r.policy_by_sector) values += s.values.size();
+  for (const auto& snapshot : r.snapshots) {
+    for (const auto& column : snapshot.columns) values += column.values.size();
+  }
+  return 8 * values + r.scenario_yaml.size() + 256 * r.events.size();
+}
+
+// File access for writing `r`: in memory when small (see kInMemoryResultBytes).
+PropertyListHandle file_write_plist(const RunResult& r) {
+  auto plist = file_access_plist();
+  const std::size_t bytes = estimated_result_bytes(r);
+  if (bytes <= kInMemoryResultBytes) {
+    // Grow the image in steps of about a quarter of the expected file, at least 64 KiB.
+    const std::size_t increment = std::max<std::size_t>(64u << 10, bytes / 4);
+    h5_check(H5Pset_fapl_core(plist.get(), increment, /*backing_store=*/true), "H5Pset_fapl_core");
+  }
+  return plist;
+}
+
 GroupHandle create_group(hid_t parent, const std::string& name) {
   auto plist = group_create_plist();
   return GroupHandle::checked(
@@ -159,6 +189,16 @@ DatasetHandle write_doubles(hid_t parent, const std::string& name, const std::ve
   return dataset;
 }
 
+// Transfer properties for writing `count` elements that need conversion (strings, compounds of
+// strings): HDF5's default conversion buffer is 1 MiB, allocated and zeroed at every such write,
+// which costs more than writing a few dozen names; a buffer the size of the data does the same.
+PropertyListHandle conversion_transfer_plist(std::size_t count, std::size_t element_bytes) {
+  auto plist = PropertyListHandle::checked(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate", "transfer");
+  const std::size_t bytes = std::clamp<std::size_t>(count * element_bytes, 4096, 1u << 20);
+  h5_check(H5Pset_buffer(plist.get(), bytes, nullptr, nullptr), "H5Pset_buffer");
+  return plist;
+}
+
 DatasetHandle write_strings(hid_t parent, const std::string& name,
                             const std::vector<std::string>& values) {
   auto type = utf8_string_type();
@@ -167,17 +207,88 @@ DatasetHandle write_strings(hid_t parent, const std::string& name,
   std::vector<const char*> pointers;
   pointers.reserve(values.size());
   for (const auto& value : values) pointers.push_back(value.c_str());
-  h5_check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
+  auto transfer = conversion_transfer_plist(values.size(), 2 * sizeof(hvl_t));
+  h5_check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, transfer.get(), pointers.data()),
            "H5Dwrite", name);
   return dataset;
 }
 
-void make_scale(hid_t dataset, const char* name) {
-  h5_check(H5DSset_scale(dataset, name), "H5DSset_scale", name);
+hobj_ref_t object_reference(hid_t object, const std::string& name) {
+  hobj_ref_t reference{};
+  h5_check(H5Rcreate(&reference, object, ".", H5R_OBJECT, -1), "H5Rcreate", name);
+  return reference;
 }
 
-void attach(hid_t dataset, hid_t scale, unsigned dimension, const std::string& name) {
-  h5_check(H5DSattach_scale(dataset, scale, dimension), "H5DSattach_scale", name);
+// One entry of a dimension scale's REFERENCE_LIST, laid out as HDF5's dimension-scale library
+// lays it out (its ds_list_t): a dataset attached to the scale and which of its dimensions.
+struct ReferenceListEntry {
+  hobj_ref_t dataset;
+  unsigned int dimension;
+};
+
+// A dimension scale being written and the datasets attached to it so far. Attachments are the
+// ones H5DSattach_scale makes (DIMENSION_LIST on the dataset, REFERENCE_LIST on the scale, with
+// its types and in its order), so every HDF5, netCDF-4, h5py and xarray reader sees them; but each
+// list is written once, where H5DSattach_scale reads, deletes and rewrites the scale's
+// REFERENCE_LIST at every call (a third of the time spent writing a small result file).
+// finish() writes the REFERENCE_LIST: call it when every dataset using the scale is attached.
+class DimensionScale {
+ public:
+  DimensionScale() = default;
+  // Makes `dataset` a dimension scale called `name` (H5DSset_scale: CLASS and NAME).
+  DimensionScale(DatasetHandle dataset, const char* name)
+      : dataset_(std::move(dataset)), name_(name) {
+    h5_check(H5DSset_scale(dataset_.get(), name), "H5DSset_scale", name);
+    self_ = object_reference(dataset_.get(), name_);
+  }
+  hid_t get() const { return dataset_.get(); }
+  explicit operator bool() const { return static_cast<bool>(dataset_); }
+  hobj_ref_t reference() const { return self_; }
+  void add(hobj_ref_t dataset, unsigned dimension) { attached_.push_back({dataset, dimension}); }
+
+  void finish() {
+    if (attached_.empty()) return;
+    auto type = DatatypeHandle::checked(H5Tcreate(H5T_COMPOUND, sizeof(ReferenceListEntry)),
+                                        "H5Tcreate", REFERENCE_LIST);
+    h5_check(H5Tinsert(type.get(), "dataset", offsetof(ReferenceListEntry, dataset),
+                       H5T_STD_REF_OBJ),
+             "H5Tinsert", REFERENCE_LIST);
+    h5_check(H5Tinsert(type.get(), "dimension", offsetof(ReferenceListEntry, dimension),
+                       H5T_NATIVE_INT),
+             "H5Tinsert", REFERENCE_LIST);
+    auto space = simple_space({attached_.size()});
+    auto attribute = AttributeHandle::checked(
+        H5Acreate2(dataset_.get(), REFERENCE_LIST, type.get(), space.get(), H5P_DEFAULT,
+                   H5P_DEFAULT),
+        "H5Acreate2", name_ + "/" + REFERENCE_LIST);
+    h5_check(H5Awrite(attribute.get(), type.get(), attached_.data()), "H5Awrite", REFERENCE_LIST);
+    attached_.clear();
+  }
+
+ private:
+  DatasetHandle dataset_;
+  std::string name_;
+  hobj_ref_t self_{};
+  std::vector<ReferenceListEntry> attached_;
+};
+
+// Attaches scales[d] to dimension d of `dataset` (rank = scales.size()): its DIMENSION_LIST.
+void attach(hid_t dataset, std::initializer_list<DimensionScale*> scales, const std::string& name) {
+  const hobj_ref_t self = object_reference(dataset, name);
+  std::vector<hobj_ref_t> references;
+  std::vector<hvl_t> lists;
+  references.reserve(scales.size());
+  for (const DimensionScale* scale : scales) references.push_back(scale->reference());
+  for (auto& reference : references) lists.push_back({1, &reference});
+  auto type = DatatypeHandle::checked(H5Tvlen_create(H5T_STD_REF_OBJ), "H5Tvlen_create",
+                                      DIMENSION_LIST);
+  auto space = simple_space({scales.size()});
+  auto attribute = AttributeHandle::checked(
+      H5Acreate2(dataset, DIMENSION_LIST, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+      "H5Acreate2", name + "/" + DIMENSION_LIST);
+  h5_check(H5Awrite(attribute.get(), type.get(), lists.data()), "H5Awrite", DIMENSION_LIST);
+  unsigned dimension = 0;
+  for (DimensionScale* scale : scales) scale->add(self, dimension++);
 }
 
 //---- writing --------------------------------------------------------------------------------
@@ -216,26 +327,28 @@ void check_length(const std::string& where, std::size_t found, std::size_t expec
 
 // The coordinates a group's variables refer to, repeated inside the group (see the file comment).
 struct GroupScales {
-  DatasetHandle time;
-  DatasetHandle sector;
+  DimensionScale time;
+  DimensionScale sector;
+  void finish() {
+    time.finish();
+    if (sector) sector.finish();
+  }
 };
 
-DatasetHandle write_time_scale(hid_t group, const std::vector<double>& time) {
-  auto dataset = write_doubles(group, kTime, {time.size()}, time.data());
-  make_scale(dataset.get(), kTime);
-  write_units(dataset.get(), "year", "time (decimal year at the start of the step)");
-  write_string_attribute(dataset.get(), "axis", "T");
-  return dataset;
+DimensionScale write_time_scale(hid_t group, const std::vector<double>& time) {
+  DimensionScale scale(write_doubles(group, kTime, {time.size()}, time.data()), kTime);
+  write_units(scale.get(), "year", "time (decimal year at the start of the step)");
+  write_string_attribute(scale.get(), "axis", "T");
+  return scale;
 }
 
-DatasetHandle write_sector_scale(hid_t group, const std::vector<std::string>& sectors) {
-  auto dataset = write_strings(group, kSector, sectors);
-  make_scale(dataset.get(), kSector);
-  write_string_attribute(dataset.get(), "long_name", "sector");
-  return dataset;
+DimensionScale write_sector_scale(hid_t group, const std::vector<std::string>& sectors) {
+  DimensionScale scale(write_strings(group, kSector, sectors), kSector);
+  write_string_attribute(scale.get(), "long_name", "sector");
+  return scale;
 }
 
-void write_series_group(hid_t group, const std::string& group_name, const GroupScales& scales,
+void write_series_group(hid_t group, const std::string& group_name, GroupScales& scales,
                         const std::vector<Series>& series, std::size_t time_count,
                         NameChecker& names) {
   for (const auto& s : series) {
@@ -243,12 +356,12 @@ void write_series_group(hid_t group, const std::string& group_name, const GroupS
     check_length("/" + group_name + "/" + s.name, s.values.size(), time_count, "T");
     auto dataset = write_doubles(group, s.name, {time_count}, s.values.data());
     write_units(dataset.get(), s.units, s.long_name);
-    attach(dataset.get(), scales.time.get(), 0, s.name);
+    attach(dataset.get(), {&scales.time}, s.name);
   }
 }
 
 void write_sector_series_group(hid_t group, const std::string& group_name,
-                               const GroupScales& scales, const std::vector<SectorSeries>& series,
+                               GroupScales& scales, const std::vector<SectorSeries>& series,
                                std::size_t time_count, std::size_t sector_count,
                                NameChecker& names) {
   for (const auto& s : series) {
@@ -257,8 +370,7 @@ void write_sector_series_group(hid_t group, const std::string& group_name,
                  "T*S");
     auto dataset = write_doubles(group, s.name, {time_count, sector_count}, s.values.data());
     write_units(dataset.get(), s.units, s.long_name);
-    attach(dataset.get(), scales.time.get(), 0, s.name);
-    attach(dataset.get(), scales.sector.get(), 1, s.name);
+    attach(dataset.get(), {&scales.time, &scales.sector}, s.name);
   }
 }
 
@@ -304,7 +416,8 @@ void write_events(hid_t policy, const std::vector<PolicyEventRecord>& events) {
   h5_check(H5Tpack(file_type.get()), "H5Tpack", "events");
   auto plist = dataset_create_plist();
   auto table = create_dataset(policy, kEvents, file_type.get(), {rows.size()}, plist.get());
-  h5_check(H5Dwrite(table.get(), memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()),
+  auto transfer = conversion_transfer_plist(rows.size(), 2 * sizeof(EventRow) + 4 * sizeof(hvl_t));
+  h5_check(H5Dwrite(table.get(), memory_type.get(), H5S_ALL, H5S_ALL, transfer.get(), rows.data()),
            "H5Dwrite", kEvents);
   write_string_attribute(table.get(), "long_name",
                          "timed policy events as the scenario states them (at, until, ramp_years "
@@ -313,14 +426,14 @@ void write_events(hid_t policy, const std::vector<PolicyEventRecord>& events) {
   // The same rows as columns, for netCDF4 and xarray.
   auto fields = create_group(policy, kEventFields);
   auto plist_index = dataset_create_plist();
-  auto event_scale = create_dataset(fields.get(), kEvent, H5T_STD_I64LE, {events.size()},
+  auto event_index = create_dataset(fields.get(), kEvent, H5T_STD_I64LE, {events.size()},
                                     plist_index.get());
   std::vector<std::int64_t> numbers(events.size());
   for (std::size_t i = 0; i < numbers.size(); ++i) numbers[i] = static_cast<std::int64_t>(i);
-  h5_check(H5Dwrite(event_scale.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+  h5_check(H5Dwrite(event_index.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                     numbers.data()),
            "H5Dwrite", kEvent);
-  make_scale(event_scale.get(), kEvent);
+  DimensionScale event_scale(std::move(event_index), kEvent);
   write_string_attribute(event_scale.get(), "long_name", "policy event (row of /policy/events)");
 
   auto string_column = [&](const char* name, auto member, const char* long_name) {
@@ -329,7 +442,7 @@ void write_events(hid_t policy, const std::vector<PolicyEventRecord>& events) {
     for (const auto& e : events) values.push_back(e.*member);
     auto column = write_strings(fields.get(), name, values);
     write_string_attribute(column.get(), "long_name", long_name);
-    attach(column.get(), event_scale.get(), 0, name);
+    attach(column.get(), {&event_scale}, name);
   };
   auto number_column = [&](const char* name, auto member, const char* units,
                            const char* long_name) {
@@ -338,7 +451,7 @@ void write_events(hid_t policy, const std::vector<PolicyEventRecord>& events) {
     for (const auto& e : events) values.push_back(e.*member);
     auto column = write_doubles(fields.get(), name, {values.size()}, values.data());
     write_units(column.get(), units, long_name);
-    attach(column.get(), event_scale.get(), 0, name);
+    attach(column.get(), {&event_scale}, name);
   };
   string_column("name", &PolicyEventRecord::name, "the event's key in the scenario");
   string_column("lever", &PolicyEventRecord::lever, "policy lever");
@@ -350,6 +463,7 @@ void write_events(hid_t policy, const std::vector<PolicyEventRecord>& events) {
   number_column("ramp_years", &PolicyEventRecord::ramp_years, "year", "length of the ramp");
   number_column("value", &PolicyEventRecord::value, "1",
                 "value the lever moves to (set) or by (add), in the units of the lever");
+  event_scale.finish();
 }
 
 void write_firms(hid_t root, const std::vector<FirmSnapshot>& snapshots, int deflate_level) {
@@ -387,8 +501,7 @@ void write_firms(hid_t root, const std::vector<FirmSnapshot>& snapshots, int def
   }
 
   auto group = create_group(root, kFirms);
-  auto time_scale = write_doubles(group.get(), kTime, {times.size()}, times.data());
-  make_scale(time_scale.get(), kTime);
+  DimensionScale time_scale(write_doubles(group.get(), kTime, {times.size()}, times.data()), kTime);
   write_units(time_scale.get(), "year", "time of the firm snapshot (decimal year)");
   write_string_attribute(time_scale.get(), "axis", "T");
 
@@ -407,7 +520,7 @@ void write_firms(hid_t root, const std::vector<FirmSnapshot>& snapshots, int def
   };
 
   auto firm_scale_plist = firm_plist({chunk_slots});
-  auto firm_scale =
+  auto firm_index =
       create_dataset(group.get(), kFirm, H5T_STD_I64LE, {firm_count}, firm_scale_plist.get());
   {
     std::vector<std::int64_t> block;
@@ -415,17 +528,17 @@ void write_firms(hid_t root, const std::vector<FirmSnapshot>& snapshots, int def
       const hsize_t count = std::min<hsize_t>(kFirmChunk * 16, firm_count - start);
       block.resize(count);
       for (hsize_t k = 0; k < count; ++k) block[k] = static_cast<std::int64_t>(start + k);
-      auto file_space = DataspaceHandle::checked(H5Dget_space(firm_scale.get()), "H5Dget_space");
+      auto file_space = DataspaceHandle::checked(H5Dget_space(firm_index.get()), "H5Dget_space");
       h5_check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count,
                                    nullptr),
                "H5Sselect_hyperslab", kFirm);
       auto memory_space = simple_space({count});
-      h5_check(H5Dwrite(firm_scale.get(), H5T_NATIVE_INT64, memory_space.get(), file_space.get(),
+      h5_check(H5Dwrite(firm_index.get(), H5T_NATIVE_INT64, memory_space.get(), file_space.get(),
                         H5P_DEFAULT, block.data()),
                "H5Dwrite", kFirm);
     }
   }
-  make_scale(firm_scale.get(), kFirm);
+  DimensionScale firm_scale(std::move(firm_index), kFirm);
   write_units(firm_scale.get(), "1", "firm slot index");
 
   auto counts_plist = dataset_create_plist();
@@ -435,7 +548,7 @@ void write_firms(hid_t root, const std::vector<FirmSnapshot>& snapshots, int def
                     slot_counts.data()),
            "H5Dwrite", kSlotCount);
   write_units(counts.get(), "1", "number of firm slots in the snapshot (later slots are NaN)");
-  attach(counts.get(), time_scale.get(), 0, kSlotCount);
+  attach(counts.get(), {&time_scale}, kSlotCount);
 
   const double nan = std::numeric_limits<double>::quiet_NaN();
   for (std::size_t c = 0; c < first.size(); ++c) {
@@ -461,9 +574,10 @@ void write_firms(hid_t root, const std::vector<FirmSnapshot>& snapshots, int def
     // netCDF4 and xarray mask the padding through the CF fill value attribute.
     write_number_attribute(dataset.get(), "_FillValue", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &nan);
     write_units(dataset.get(), first[c].units, first[c].long_name);
-    attach(dataset.get(), time_scale.get(), 0, name);
-    attach(dataset.get(), firm_scale.get(), 1, name);
+    attach(dataset.get(), {&time_scale, &firm_scale}, name);
   }
+  time_scale.finish();
+  firm_scale.finish();
 }
 
 void write_contents(hid_t file, const RunResult& r, const ResultWriteOptions& options) {
@@ -496,8 +610,9 @@ void write_contents(hid_t file, const RunResult& r, const ResultWriteOptions& op
     write_string_attribute(roles.get(), "long_name",
                            "role of the sector: contents, platform, network, device (the ICT "
                            "value chain) or converging");
-    attach(roles.get(), sector_scale.get(), 0, kSectorRole);
+    attach(roles.get(), {&sector_scale}, kSectorRole);
   }
+  sector_scale.finish();
 
   auto open_group = [&](const char* name, bool with_sector) {
     auto group = create_group(file, name);
@@ -510,17 +625,20 @@ void write_contents(hid_t file, const RunResult& r, const ResultWriteOptions& op
     auto [group, scales] = open_group(kAggregate, false);
     NameChecker names(kAggregate, {kTime});
     write_series_group(group.get(), kAggregate, scales, r.aggregate, time_count, names);
+    scales.finish();
   }
   {
     auto [group, scales] = open_group(kBySector, true);
     NameChecker names(kBySector, {kTime, kSector});
     write_sector_series_group(group.get(), kBySector, scales, r.by_sector, time_count,
                               sector_count, names);
+    scales.finish();
   }
   {
     auto [group, scales] = open_group(kConvergence, false);
     NameChecker names(kConvergence, {kTime});
     write_series_group(group.get(), kConvergence, scales, r.convergence, time_count, names);
+    scales.finish();
   }
   {
     auto [group, scales] = open_group(kPolicy, true);
@@ -529,6 +647,7 @@ void write_contents(hid_t file, const RunResult& r, const ResultWriteOptions& op
     write_sector_series_group(group.get(), kPolicy, scales, r.policy_by_sector, time_count,
                               sector_count, names);
     write_events(group.get(), r.events);
+    scales.finish();
   }
   write_firms(file, r.snapshots, options.firm_deflate_level);
   // Written last: a file that carries it was written to the end.
@@ -974,7 +1093,7 @@ void write_result(const RunResult& result, const fs::path& path,
       h5_check(H5Pset_attr_creation_order(create_plist.get(),
                                           H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
                "H5Pset_attr_creation_order");
-      auto access = file_access_plist();
+      auto access = file_write_plist(result);
       auto file = FileHandle::checked(
           H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, create_plist.get(), access.get()),
           "H5Fcreate", temporary.string());

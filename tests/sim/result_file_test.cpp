@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 #include <hdf5.h>
+#include <hdf5_hl.h>
 
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <stdexcept>
 
 #include "convsim/errors.hpp"
@@ -156,6 +158,65 @@ TEST(ResultFile, RoundTripIsExact) {
   write_result(written, dir / "run.h5");
   expect_same_result(written, read_result(dir / "run.h5"));
   EXPECT_EQ(entries_in(dir.path()), 1u);  // no temporary file left behind
+}
+
+// The writer attaches dimension scales itself (one REFERENCE_LIST write per scale instead of one
+// per attachment); HDF5's own dimension-scale library must see exactly the attachments that
+// H5DSattach_scale would have made: every dimension of every variable on its coordinate, in both
+// directions, and each coordinate's REFERENCE_LIST listing every variable that uses it.
+TEST(ResultFile, DimensionScalesAreTheOnesHdf5Sees) {
+  TempDir dir;
+  const RunResult written = synthetic_result();
+  ASSERT_FALSE(written.events.empty());
+  ASSERT_FALSE(written.snapshots.empty());
+  write_result(written, dir / "run.h5");
+  const ResultSummary summary = describe_result(dir / "run.h5");
+
+  const hid_t file = H5Fopen((dir / "run.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  auto parent_of = [](const std::string& path) { return path.substr(0, path.rfind('/') + 1); };
+  std::map<std::string, hssize_t> attached_to;  // scale path -> attachments counted here
+  std::size_t variables = 0;
+  for (const auto& d : summary.datasets) {
+    const hid_t dataset = H5Dopen2(file, d.path.c_str(), H5P_DEFAULT);
+    ASSERT_GE(dataset, 0) << d.path;
+    if (H5DSis_scale(dataset) > 0) {
+      attached_to.emplace(d.path, 0);
+    } else if (d.type != "compound") {  // /policy/events: a table, its columns carry the dimension
+      ++variables;
+      for (unsigned dim = 0; dim < d.shape.size(); ++dim) {
+        EXPECT_EQ(H5DSget_num_scales(dataset, dim), 1) << d.path << " dimension " << dim;
+        // The coordinate of that name in the variable's own group (what the reader reports).
+        ASSERT_EQ(d.dims.size(), d.shape.size()) << d.path;
+        const std::string scale_path = parent_of(d.path) + d.dims[dim];
+        const hid_t scale = H5Dopen2(file, scale_path.c_str(), H5P_DEFAULT);
+        ASSERT_GE(scale, 0) << scale_path;
+        EXPECT_GT(H5DSis_attached(dataset, scale, dim), 0) << d.path << " on " << scale_path;
+        ++attached_to[scale_path];
+        H5Dclose(scale);
+      }
+    }
+    H5Dclose(dataset);
+  }
+  EXPECT_GE(variables, 20u);
+  for (const auto& [scale_path, count] : attached_to) {
+    const hid_t scale = H5Dopen2(file, scale_path.c_str(), H5P_DEFAULT);
+    const bool referenced = H5Aexists(scale, "REFERENCE_LIST") > 0;
+    hssize_t listed = 0;
+    if (referenced) {
+      const hid_t attribute = H5Aopen(scale, "REFERENCE_LIST", H5P_DEFAULT);
+      const hid_t space = H5Aget_space(attribute);
+      listed = H5Sget_simple_extent_npoints(space);
+      H5Sclose(space);
+      H5Aclose(attribute);
+    }
+    EXPECT_EQ(listed, count) << scale_path;
+    H5Dclose(scale);
+  }
+  EXPECT_TRUE(attached_to.count("/by_sector/sector"));
+  EXPECT_TRUE(attached_to.count("/firms/firm"));
+  EXPECT_TRUE(attached_to.count("/policy/event_fields/event"));
+  H5Fclose(file);
 }
 
 TEST(ResultFile, RoundTripWithoutCompressionOrSnapshotsOrRoles) {
