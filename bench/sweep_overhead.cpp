@@ -2,7 +2,7 @@
 // from 1 to 2 concurrent runs. Targets (docs/design.md): overhead <= 20 ms per run for 1,000 runs
 // of a 1,000-firm, 40-step economy; runs/s with 2 workers >= 1.8x that with 1.
 //
-//   sweep_overhead [--runs N] [--firms F] [--repeat R] [--no-sync] [--scenario PATH]
+//   sweep_overhead [--runs N] [--firms F] [--repeat R] [--sync end|each|none] [--scenario PATH]
 //
 // Steps: (1) simulate every run of the plan directly, single-threaded, summing the time spent in
 // simulate() alone; (2) time a whole sweep with 1 worker (planning, resolving, simulating, writing
@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -63,15 +64,16 @@ convsim::RunResult simulate_without_snapshots(const convsim::Scenario& scenario)
 
 int run_benchmark(int argc, char** argv) {
   // Worker process of the 2-process sweep below (what `convsim sweep worker` is to `convsim sweep run`).
-  if (argc >= 4 && std::string(argv[1]) == "--worker") {
+  if (argc == 5 && std::string(argv[1]) == "--worker") {
     convsim::SweepExecutionOptions options;
     options.output_dir = argv[3];
-    options.sync = !(argc >= 5 && std::string(argv[4]) == "--no-sync");
-    return convsim::serve_sweep_worker(convsim::load_sweep(argv[2]), simulate_without_snapshots, options, 0, 1);
+    options.sync = convsim::parse_sync_policy(argv[4]);
+    return convsim::serve_sweep_worker(convsim::load_sweep(argv[2], convsim::RunIdentities::defer),
+                                       simulate_without_snapshots, options, 0, 1);
   }
   int runs = 1000;
   int firms = 1000;
-  bool sync = true;
+  std::string sync = "end";
   int repeat = 2;
   std::string scenario;  // default: the economy written below
   for (int i = 1; i < argc; ++i) {
@@ -80,14 +82,15 @@ int run_benchmark(int argc, char** argv) {
       runs = std::atoi(argv[++i]);
     } else if (arg == "--firms" && i + 1 < argc) {
       firms = std::atoi(argv[++i]);
-    } else if (arg == "--no-sync") {
-      sync = false;
+    } else if (arg == "--sync" && i + 1 < argc) {
+      sync = argv[++i];
+      (void)convsim::parse_sync_policy(sync);
     } else if (arg == "--scenario" && i + 1 < argc) {
       scenario = argv[++i];
     } else if (arg == "--repeat" && i + 1 < argc) {
       repeat = std::max(1, std::atoi(argv[++i]));
     } else {
-      std::fprintf(stderr, "usage: sweep_overhead [--runs N] [--firms F] [--repeat R] [--no-sync] [--scenario PATH]\n");
+      std::fprintf(stderr, "usage: sweep_overhead [--runs N] [--firms F] [--repeat R] [--sync end|each|none] [--scenario PATH]\n");
       return 2;
     }
   }
@@ -148,6 +151,29 @@ int run_benchmark(int argc, char** argv) {
     return wall;
   };
 
+  // (1b) The same on two threads at once, each taking the next run: how far two concurrent runs
+  // scale on this machine with no sweep around them (shared caches, memory bandwidth and the
+  // clock of a busy chip): the ceiling for the sweep's speed-up.
+  auto simulate_all_two_threads = [&](double& cpu) {
+    std::atomic<std::size_t> next{0};
+    std::atomic<long long> cpu_ns{0};
+    const auto start = Clock::now();
+    auto work = [&] {
+      tbb::task_arena one_thread(1);
+      const double cpu_start = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+      for (std::size_t i = next++; i < plan.runs.size(); i = next++) {
+        const convsim::Scenario resolved = convsim::resolve_run(plan, plan.runs[i]);
+        one_thread.execute([&] { (void)simulate_without_snapshots(resolved); });
+      }
+      cpu_ns += static_cast<long long>(1e9 * (cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - cpu_start));
+    };
+    std::thread a(work), b(work);
+    a.join();
+    b.join();
+    cpu = 1e-9 * static_cast<double>(cpu_ns.load());
+    return seconds_since(start);
+  };
+
   // (2) Whole sweeps (planning included: it is part of what a sweep costs), each into a fresh
   // folder. Worker processes are this program again, in --worker mode.
   const std::string self = fs::read_symlink("/proc/self/exe").string();
@@ -157,12 +183,11 @@ int run_benchmark(int argc, char** argv) {
     options.output_dir = work / ("out-" + std::to_string(++sweep_number));
     options.jobs = jobs;
     options.threads_per_run = 1;
-    options.sync = sync;
+    options.sync = convsim::parse_sync_policy(sync);
     const auto start = Clock::now();
     const double cpu_start = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) + children_cpu_seconds();
     const convsim::SweepPlan again = convsim::load_sweep(sweep_file);
-    std::vector<std::string> worker = {self, "--worker", sweep_file.string(), options.output_dir.string()};
-    if (!sync) worker.push_back("--no-sync");
+    const std::vector<std::string> worker = {self, "--worker", sweep_file.string(), options.output_dir.string(), sync};
     const convsim::SweepReport report = processes ? convsim::run_sweep_processes(again, worker, options)
                                                   : convsim::run_sweep_local(again, simulate_without_snapshots, options);
     const double seconds = seconds_since(start);
@@ -187,11 +212,13 @@ int run_benchmark(int argc, char** argv) {
         cpu = c;
       }
     }
-  } simulated, one, two_processes, two_threads;
+  } simulated, simulated_two, one, two_processes, two_threads;
   for (int r = 0; r < repeat; ++r) {
     double cpu = 0;
     const double wall_simulated = simulate_all(cpu);
     simulated.keep(wall_simulated, cpu);
+    const double wall_simulated_two = simulate_all_two_threads(cpu);
+    simulated_two.keep(wall_simulated_two, cpu);
     const double wall_one = sweep(1, false, cpu);
     one.keep(wall_one, cpu);
     const double wall_two_processes = sweep(2, true, cpu);
@@ -205,13 +232,15 @@ int run_benchmark(int argc, char** argv) {
   const double n = static_cast<double>(plan.runs.size());
   double load[3] = {0, 0, 0};
   ::getloadavg(load, 3);
-  std::printf("sweep overhead benchmark: %zu runs x %d firms x %d steps, fsync %s, %u hardware threads, best of %d, "
+  std::printf("sweep overhead benchmark: %zu runs x %d firms x %d steps, sync %s, %u hardware threads, best of %d, "
               "load average %.2f\n",
-              plan.runs.size(), firms, steps, sync ? "on" : "off", std::thread::hardware_concurrency(), repeat, load[0]);
+              plan.runs.size(), firms, steps, sync.c_str(), std::thread::hardware_concurrency(), repeat, load[0]);
   std::printf("  planning (parse, expand, validate every run)     %8.3f s   (%.2f ms per run)\n", plan_seconds,
               1000 * plan_seconds / n);
   std::printf("  simulate() alone, summed                          %8.3f s   (%.2f ms per run; CPU %.2f ms per run)\n",
               simulated.wall, 1000 * simulated.wall / n, 1000 * simulated.cpu / n);
+  std::printf("  simulate() alone, 2 threads at once                %8.3f s   (%6.2f x one thread: the ceiling for 2 workers)\n",
+              simulated_two.wall, simulated.wall / simulated_two.wall);
   std::printf("  sweep, 1 worker (in process)                      %8.3f s   (%6.1f runs/s; CPU %.2f ms per run)\n",
               one.wall, n / one.wall, 1000 * one.cpu / n);
   std::printf("  sweep, 2 worker processes (sweep run --jobs 2)    %8.3f s   (%6.1f runs/s; CPU %.2f ms per run)\n",

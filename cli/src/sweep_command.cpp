@@ -72,6 +72,7 @@ struct RunArgs {
   std::string shard;
   bool mpi = false;
   bool snapshots = false;
+  std::string sync = "end";
   bool no_sync = false;
   bool quiet = false;
 };
@@ -150,7 +151,10 @@ int report_sweep(const SweepPlan& plan, const SweepReport& report, const RunArgs
     std::printf("results: %s (merge with: convsim merge %s -o sweep.h5)\n", (fs::path(args.output) / "runs").c_str(),
                 args.output.c_str());
   }
-  if (report.failed() == 0) return kExitOk;
+  if (!report.sync_error.empty()) {
+    std::fprintf(stderr, "convsim: %s; the results may not survive a crash of this machine\n", report.sync_error.c_str());
+  }
+  if (report.failed() == 0) return report.sync_error.empty() ? kExitOk : kExitFailure;
   std::fprintf(stderr, "convsim: %zu runs failed:\n", report.failed());
   std::size_t shown = 0;
   for (const auto& o : report.outcomes) {
@@ -181,7 +185,7 @@ SweepExecutionOptions execution_options(const RunArgs& args) {
   options.jobs = args.jobs > 0 ? args.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.threads_per_run = args.threads_per_run;
   if (!args.shard.empty()) options.shard = parse_shard(args.shard);
-  options.sync = !args.no_sync;
+  options.sync = args.no_sync ? SyncPolicy::none : parse_sync_policy(args.sync);
   return options;
 }
 
@@ -202,10 +206,10 @@ int run_command(const RunArgs& args) {
     } else {
       // Concurrent runs in worker processes: nothing shared between runs, not even HDF5's lock.
       std::vector<std::string> worker = {this_executable(), "sweep", "worker", args.sweep, "-o", args.output,
-                                         "--digest", plan.digest(), "--parent", std::to_string(::getpid()),
-                                         "--threads-per-run", std::to_string(args.threads_per_run)};
+                                         "--parent", std::to_string(::getpid()),
+                                         "--threads-per-run", std::to_string(args.threads_per_run),
+                                         "--sync", args.no_sync ? "none" : args.sync};
       if (args.snapshots) worker.push_back("--snapshots");
-      if (args.no_sync) worker.push_back("--no-sync");
       report = run_sweep_processes(plan, worker, options);
     }
     progress.finish();
@@ -241,11 +245,10 @@ int run_command(const RunArgs& args) {
 struct WorkerArgs {
   std::string sweep;
   std::string output;
-  std::string digest;
   long long parent = 0;
   int threads_per_run = 1;
   bool snapshots = false;
-  bool no_sync = false;
+  std::string sync = "end";
 };
 
 int worker_command(const WorkerArgs& args) {
@@ -255,15 +258,14 @@ int worker_command(const WorkerArgs& args) {
   // Outcome lines go to the manager on the original stdout; anything else printed goes to stderr.
   const int protocol = ::dup(STDOUT_FILENO);
   ::dup2(STDERR_FILENO, STDOUT_FILENO);
-  const SweepPlan plan = load_sweep(args.sweep);
-  if (plan.digest() != args.digest) {
-    std::fprintf(stderr, "convsim: sweep worker: %s changed since the sweep started; rerun the sweep\n", args.sweep.c_str());
-    return kExitBadInput;
-  }
+  // The manager has resolved and checked every run and sends each one's identity with its index;
+  // resolving the whole plan again in every worker would cost each of them the manager's
+  // planning time. A run whose files changed since then fails with a clear error.
+  const SweepPlan plan = load_sweep(args.sweep, RunIdentities::defer);
   SweepExecutionOptions options;
   options.output_dir = args.output;
   options.threads_per_run = args.threads_per_run;
-  options.sync = !args.no_sync;
+  options.sync = parse_sync_policy(args.sync);
   return serve_sweep_worker(plan, make_simulator(args.snapshots), options, STDIN_FILENO, protocol);
 }
 
@@ -407,20 +409,23 @@ void add_sweep_command(CLI::App& app, int& exit_code) {
   run->add_option("--shard", run_args->shard, "Run only shard I of N: the runs whose index % N == I");
   run->add_flag("--mpi", run_args->mpi, "Run over MPI: start with mpirun -np K; rank 0 hands runs to the others");
   run->add_flag("--snapshots", run_args->snapshots, "Keep the firm snapshots the scenarios ask for (large)");
-  run->add_flag("--no-sync", run_args->no_sync, "Do not fsync each result before renaming it into place");
+  auto* sync = run->add_option("--sync", run_args->sync,
+                               "When results are flushed to disk: end (once, when the sweep ends; default), "
+                               "each (fsync every result before it is renamed into place) or none")
+                   ->check(CLI::IsMember({"end", "each", "none"}));
+  run->add_flag("--no-sync", run_args->no_sync, "Same as --sync none")->excludes(sync);
   run->add_flag("-q,--quiet", run_args->quiet, "No progress and no summary");
   run->callback([run_args, &exit_code] { exit_code = run_command(*run_args); });
 
   auto worker_args = std::make_shared<WorkerArgs>();
-  CLI::App* worker = sweep->add_subcommand("worker", "Worker process of `sweep run --jobs N` (reads run indices on stdin)");
+  CLI::App* worker = sweep->add_subcommand("worker", "Worker process of `sweep run --jobs N` (reads run indices and identities on stdin)");
   worker->group("");  // internal: not listed in --help
   worker->add_option("sweep", worker_args->sweep)->required();
   worker->add_option("-o,--output", worker_args->output)->required();
-  worker->add_option("--digest", worker_args->digest)->required();
   worker->add_option("--parent", worker_args->parent)->required();
   worker->add_option("--threads-per-run", worker_args->threads_per_run);
   worker->add_flag("--snapshots", worker_args->snapshots);
-  worker->add_flag("--no-sync", worker_args->no_sync);
+  worker->add_option("--sync", worker_args->sync);
   worker->callback([worker_args, &exit_code] { exit_code = worker_command(*worker_args); });
 
   auto slurm_args = std::make_shared<SlurmArgs>();

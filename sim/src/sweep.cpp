@@ -550,7 +550,7 @@ std::string SweepPlan::digest() const {
   return content_digest(text);
 }
 
-SweepPlan load_sweep(const fs::path& sweep_file) {
+SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities) {
   SweepPlan plan;
   plan.file = sweep_file.string();
   const SweepReader reader(plan.file);
@@ -612,7 +612,9 @@ SweepPlan load_sweep(const fs::path& sweep_file) {
         run.replicate = r;
         run.seed = seeds[static_cast<std::size_t>(r)];
         try {
-          run.identity = run_identity(build_scenario(run_document(plan, run, plan.seed_where)));
+          if (identities == RunIdentities::compute) {
+            run.identity = run_identity(build_scenario(run_document(plan, run, plan.seed_where)));
+          }
         } catch (const InputError& e) {
           std::string context = " (run " + std::to_string(run.index) + ": scenario " + plan.scenarios[s].name;
           for (std::size_t p = 0; p < plan.parameters.size(); ++p) context += ", " + plan.parameters[p] + "=" + plan.points[point][p];

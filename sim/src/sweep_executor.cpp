@@ -3,6 +3,7 @@
 #include "convsim/sweep_executor.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <hdf5.h>
 #include <poll.h>
 #include <signal.h>
@@ -202,7 +203,44 @@ class IgnoreSigpipe {
   struct sigaction previous_ {};
 };
 
+// Flushes the output's file system when the policy is to flush once at the end; returns the error.
+std::string flush_results(const SweepExecutionOptions& options) {
+  if (options.sync != SyncPolicy::end) return {};
+  if (sync_file_system(options.output_dir)) return {};
+  return "cannot flush the results in '" + options.output_dir.string() + "' to disk: " + std::strerror(errno);
+}
+
+// "index identity" as the manager sends it to a worker process.
+bool parse_assignment(const std::string& line, std::size_t& index, std::string& identity) {
+  const auto space = line.find(' ');
+  if (space == std::string::npos || space == 0 || space + 1 >= line.size()) return false;
+  index = 0;
+  for (std::size_t i = 0; i < space; ++i) {
+    if (line[i] < '0' || line[i] > '9' || index > (std::size_t{1} << 40)) return false;
+    index = index * 10 + static_cast<std::size_t>(line[i] - '0');
+  }
+  identity = line.substr(space + 1);
+  return identity.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
 }  // namespace
+
+SyncPolicy parse_sync_policy(const std::string& text, const std::string& option) {
+  if (text == "end") return SyncPolicy::end;
+  if (text == "each") return SyncPolicy::each;
+  if (text == "none") return SyncPolicy::none;
+  throw InputError("<command line>", 0, option, "'" + text + "' is not a sync policy; expected end, each or none");
+}
+
+bool sync_file_system(const fs::path& folder) {
+  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const int status = ::syncfs(fd);
+  const int error = errno;
+  ::close(fd);
+  errno = error;
+  return status == 0;
+}
 
 std::size_t SweepReport::completed() const {
   return static_cast<std::size_t>(std::count_if(outcomes.begin(), outcomes.end(),
@@ -297,7 +335,7 @@ RunOutcome execute_run(const SweepPlan& plan, const SweepRun& run, const RunSimu
                                run.identity);
     }
     ResultWriteOptions write_options;
-    write_options.sync = options.sync;
+    write_options.sync = options.sync == SyncPolicy::each;
     write_result(result, path, write_options);
     std::error_code ec;
     fs::remove(failure_path(options.output_dir, run), ec);
@@ -344,6 +382,7 @@ SweepReport run_sweep_local(const SweepPlan& plan, const RunSimulator& simulator
   std::sort(report.outcomes.begin(), report.outcomes.end(),
             [](const RunOutcome& a, const RunOutcome& b) { return a.index < b.index; });
   write_failures_log(plan, options.output_dir);
+  report.sync_error = flush_results(options);
   report.seconds = seconds_since(start);
   return report;
 }
@@ -375,7 +414,8 @@ SweepReport run_sweep_processes(const SweepPlan& plan, const std::vector<std::st
     }
     worker.current = static_cast<long long>(pending.front());
     pending.pop_front();
-    write_all(worker.to_worker, std::to_string(worker.current) + "\n");  // a dead worker shows as EOF below
+    // The identity goes with the index: workers need not resolve the whole plan to know it.
+    write_all(worker.to_worker, std::to_string(worker.current) + " " + plan.runs[static_cast<std::size_t>(worker.current)].identity + "\n");  // a dead worker shows as EOF below
   };
 
   std::vector<WorkerProcess> workers;
@@ -459,6 +499,7 @@ SweepReport run_sweep_processes(const SweepPlan& plan, const std::vector<std::st
   std::sort(report.outcomes.begin(), report.outcomes.end(),
             [](const RunOutcome& a, const RunOutcome& b) { return a.index < b.index; });
   write_failures_log(plan, options.output_dir);
+  report.sync_error = flush_results(options);  // the workers flushed theirs; this is cheap then
   report.seconds = seconds_since(start);
   return report;
 }
@@ -470,21 +511,21 @@ int serve_sweep_worker(const SweepPlan& plan, const RunSimulator& simulator, con
   for (;;) {
     const ssize_t n = ::read(input_fd, chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return 0;  // the manager has no more runs (or has gone)
+    if (n <= 0) {
+      // The manager has no more runs (or has gone): make this worker's results durable.
+      if (!flush_results(options).empty()) return 1;
+      return 0;
+    }
     received.append(chunk, static_cast<std::size_t>(n));
     for (auto end = received.find('\n'); end != std::string::npos; end = received.find('\n')) {
       const std::string line = received.substr(0, end);
       received.erase(0, end + 1);
       std::size_t index = 0;
-      try {
-        std::size_t used = 0;
-        index = std::stoull(line, &used);
-        if (used != line.size()) return 1;
-      } catch (const std::exception&) {
-        return 1;
-      }
-      if (index >= plan.runs.size()) return 1;
-      const RunOutcome outcome = execute_run(plan, plan.runs[index], simulator, options);
+      std::string identity;
+      if (!parse_assignment(line, index, identity) || index >= plan.runs.size()) return 1;
+      SweepRun run = plan.runs[index];
+      run.identity = identity;  // execute_run checks that the run still resolves to it
+      const RunOutcome outcome = execute_run(plan, run, simulator, options);
       if (!write_all(output_fd, detail::encode_outcome(outcome) + "\n")) return 0;
     }
   }

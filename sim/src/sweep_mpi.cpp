@@ -114,6 +114,11 @@ void work(const SweepPlan& plan, const RunSimulator& simulator, const SweepExecu
     MPI_Probe(kManager, MPI_ANY_TAG, MPI_COMM_WORLD, &status);
     if (status.MPI_TAG == kStop) {
       MPI_Recv(nullptr, 0, MPI_CHAR, kManager, kStop, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      // Results written on this node are flushed by this node (the output may be a network file
+      // system): once, when there is nothing left to run.
+      if (options.sync == SyncPolicy::end && !sync_file_system(options.output_dir)) {
+        std::fprintf(stderr, "convsim: rank could not flush its results in '%s' to disk\n", options.output_dir.c_str());
+      }
       return;
     }
     std::int64_t index = 0;
@@ -163,6 +168,9 @@ SweepReport run_sweep_mpi(const SweepPlan& plan, const RunSimulator& simulator, 
       std::sort(report.outcomes.begin(), report.outcomes.end(),
                 [](const RunOutcome& a, const RunOutcome& b) { return a.index < b.index; });
       write_failures_log(plan, options.output_dir);
+      if (options.sync == SyncPolicy::end && !sync_file_system(options.output_dir)) {
+        report.sync_error = "cannot flush the results in '" + options.output_dir.string() + "' to disk";
+      }
     } catch (const std::exception& e) {
       abort_all(e.what());  // workers wait for assignments: end them too
     }

@@ -112,9 +112,9 @@ print("ok")
   EXPECT_TRUE(contains(again.out, "0 completed, 12 skipped")) << again.out;
 }
 
-TEST_F(SweepCli, JobsOneAndTwoGiveTheSameMergedBytes) {
-  run_and_merge(dir_ / "one", dir_ / "one.h5", "--jobs 1 -q");
-  run_and_merge(dir_ / "two", dir_ / "two.h5", "--jobs 2 -q");
+TEST_F(SweepCli, JobsAndSyncPolicyDoNotChangeTheMergedBytes) {
+  run_and_merge(dir_ / "one", dir_ / "one.h5", "--jobs 1 -q");  // flushed once at the end
+  run_and_merge(dir_ / "two", dir_ / "two.h5", "--jobs 2 --sync each -q");
   EXPECT_EQ(run_shell("cmp '" + (dir_ / "one.h5").string() + "' '" + (dir_ / "two.h5").string() + "'").exit_code, 0);
 }
 
@@ -267,6 +267,11 @@ TEST_F(SweepCli, BadInputExitsTwoNamingFileAndLine) {
 
   EXPECT_EQ(run_convsim("sweep plan '" + (dir_ / "missing.yaml").string() + "'").exit_code, 2);
   EXPECT_EQ(run_convsim("sweep run '" + sweep_.string() + "' -o x --shard 2/2").exit_code, 2);
+  const auto sync = run_convsim("sweep run '" + sweep_.string() + "' -o x --sync sometimes");
+  EXPECT_EQ(sync.exit_code, 2);
+  EXPECT_TRUE(contains(sync.err, "--sync")) << sync.err;
+  EXPECT_EQ(run_convsim("sweep run '" + sweep_.string() + "' -o x --sync each --no-sync").exit_code, 2);
+  EXPECT_FALSE(fs::exists("x"));
   EXPECT_EQ(run_convsim("merge '" + dir_.path().string() + "'").exit_code, 2);
   const auto slurm = run_convsim("sweep slurm '" + sweep_.string() + "' -o '" + (dir_ / "s").string() + "' --time 90min");
   EXPECT_EQ(slurm.exit_code, 2);

@@ -64,7 +64,7 @@ replicates: 2
     SweepExecutionOptions options;
     options.output_dir = out_.path();
     options.jobs = 2;
-    options.sync = false;
+    options.sync = SyncPolicy::none;
     const RunSimulator simulator = [](const Scenario& s) {
       models::RunOptions o;
       o.firm_snapshots = false;

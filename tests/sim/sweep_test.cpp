@@ -1,14 +1,18 @@
 // Sweep plans: design expansion (grid, random, Latin hypercube), common random numbers, identities,
-// errors that name the sweep file's line; and the local executor (resume, failures, jobs).
+// errors that name the sweep file's line; and the local executor (resume, failures, jobs, sync
+// policies) and the worker side of the process executor.
 #include "convsim/sweep.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <set>
+#include <sstream>
 #include <thread>
 
+#include "convsim/detail/sweep_messages.hpp"
 #include "convsim/errors.hpp"
 #include "convsim/models/simulation.hpp"
 #include "convsim/result_file.hpp"
@@ -362,7 +366,7 @@ TEST(SweepExecutor, RunsEveryRunThenSkipsThemOnResume) {
   SweepExecutionOptions options;
   options.output_dir = out.path();
   options.jobs = 2;
-  options.sync = false;
+  options.sync = SyncPolicy::none;
   const SweepReport first = run_sweep_local(plan, real_simulator(), options);
   EXPECT_EQ(first.completed(), 8u);
   EXPECT_TRUE(first.ok());
@@ -391,7 +395,7 @@ TEST(SweepExecutor, AFailingRunIsRecordedAndTheOthersGoOn) {
   SweepExecutionOptions options;
   options.output_dir = out.path();
   options.jobs = 2;
-  options.sync = false;
+  options.sync = SyncPolicy::none;
   const std::string doomed = plan.runs[5].identity;
   const RunSimulator failing = [&](const Scenario& s) {
     if (run_identity(s) == doomed) throw std::runtime_error("model diverged");
@@ -421,7 +425,7 @@ TEST(SweepExecutor, ShardsTogetherRunThePlanOnce) {
     SweepExecutionOptions options;
     options.output_dir = out.path();
     options.shard = {s, 3};
-    options.sync = false;
+    options.sync = SyncPolicy::none;
     const SweepReport report = run_sweep_local(plan, real_simulator(), options);
     for (const auto& o : report.outcomes) EXPECT_EQ(static_cast<int>(o.index % 3), s);
     total += report.completed();
@@ -437,7 +441,7 @@ TEST(SweepExecutor, ResultsDoNotDependOnJobs) {
     SweepExecutionOptions options;
     options.output_dir = dir->path();
     options.jobs = jobs;
-    options.sync = false;
+    options.sync = SyncPolicy::none;
     ASSERT_TRUE(run_sweep_local(plan, real_simulator(), options).ok());
   }
   for (const auto& run : plan.runs) {
@@ -446,6 +450,102 @@ TEST(SweepExecutor, ResultsDoNotDependOnJobs) {
     ASSERT_EQ(a.aggregate.size(), b.aggregate.size());
     for (std::size_t v = 0; v < a.aggregate.size(); ++v) EXPECT_EQ(a.aggregate[v].values, b.aggregate[v].values);
     for (std::size_t v = 0; v < a.by_sector.size(); ++v) EXPECT_EQ(a.by_sector[v].values, b.by_sector[v].values);
+  }
+}
+
+TEST(SweepExecutor, SyncPoliciesWriteTheSameResults) {
+  SweepFolder folder(kExecutorSweep);
+  const SweepPlan plan = load_sweep(folder.sweep());
+  TempDir each, end, none;
+  for (auto [dir, policy] : {std::pair{&each, SyncPolicy::each}, std::pair{&end, SyncPolicy::end},
+                             std::pair{&none, SyncPolicy::none}}) {
+    SweepExecutionOptions options;
+    options.output_dir = dir->path();
+    options.jobs = 2;
+    options.sync = policy;
+    const SweepReport report = run_sweep_local(plan, real_simulator(), options);
+    EXPECT_TRUE(report.ok()) << report.sync_error;
+    EXPECT_EQ(report.completed(), plan.runs.size());
+  }
+  for (const auto& run : plan.runs) {
+    const RunResult a = read_result(each.path() / run_result_name(run));
+    for (const TempDir* other : {&end, &none}) {
+      const RunResult b = read_result(other->path() / run_result_name(run));
+      ASSERT_EQ(a.aggregate.size(), b.aggregate.size());
+      for (std::size_t v = 0; v < a.aggregate.size(); ++v) EXPECT_EQ(a.aggregate[v].values, b.aggregate[v].values);
+    }
+  }
+  EXPECT_TRUE(sync_file_system(end.path()));
+  EXPECT_FALSE(sync_file_system(end.path() / "no such folder"));
+  EXPECT_EQ(parse_sync_policy("each"), SyncPolicy::each);
+  try {
+    parse_sync_policy("sometimes");
+    FAIL() << "accepted an unknown sync policy";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.key(), "--sync");
+    EXPECT_NE(std::string(e.what()).find("end, each or none"), std::string::npos) << e.what();
+  }
+}
+
+// Sends `input` to serve_sweep_worker and returns its exit value and the outcome lines it wrote.
+std::pair<int, std::vector<RunOutcome>> serve_worker(const SweepPlan& plan, const SweepExecutionOptions& options,
+                                                     const std::string& input) {
+  int to_worker[2], from_worker[2];
+  EXPECT_EQ(::pipe(to_worker), 0);
+  EXPECT_EQ(::pipe(from_worker), 0);
+  EXPECT_EQ(::write(to_worker[1], input.data(), input.size()), static_cast<ssize_t>(input.size()));
+  ::close(to_worker[1]);
+  const int status = serve_sweep_worker(plan, real_simulator(), options, to_worker[0], from_worker[1]);
+  ::close(to_worker[0]);
+  ::close(from_worker[1]);
+  std::string text;
+  char chunk[4096];
+  for (ssize_t n; (n = ::read(from_worker[0], chunk, sizeof chunk)) > 0;) text.append(chunk, static_cast<std::size_t>(n));
+  ::close(from_worker[0]);
+  std::vector<RunOutcome> outcomes;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    RunOutcome outcome;
+    EXPECT_TRUE(detail::decode_outcome(line, outcome)) << line;
+    outcomes.push_back(outcome);
+  }
+  return {status, outcomes};
+}
+
+TEST(SweepExecutor, WorkerTakesEachRunsIdentityFromItsManager) {
+  SweepFolder folder(kExecutorSweep);
+  const SweepPlan plan = load_sweep(folder.sweep());
+  // What a worker process loads: the runs expanded, none resolved.
+  const SweepPlan deferred = load_sweep(folder.sweep(), RunIdentities::defer);
+  ASSERT_EQ(deferred.runs.size(), plan.runs.size());
+  for (const auto& run : deferred.runs) {
+    EXPECT_TRUE(run.identity.empty());
+    EXPECT_EQ(run.seed, plan.runs[run.index].seed);
+  }
+  TempDir out;
+  prepare_sweep_output(plan, out.path());
+  SweepExecutionOptions options;
+  options.output_dir = out.path();
+  options.sync = SyncPolicy::end;
+  // Run 1 as planned; run 2 as if its scenario had changed since the manager planned it.
+  const std::string stale(32, 'a');
+  const auto [status, outcomes] =
+      serve_worker(deferred, options, "1 " + plan.runs[1].identity + "\n2 " + stale + "\n");
+  EXPECT_EQ(status, 0);
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0].index, 1u);
+  EXPECT_EQ(outcomes[0].status, RunStatus::completed) << outcomes[0].error;
+  EXPECT_TRUE(is_complete_result(out.path() / run_result_name(plan.runs[1]), plan.runs[1].identity));
+  EXPECT_EQ(outcomes[1].index, 2u);
+  EXPECT_EQ(outcomes[1].status, RunStatus::failed);
+  EXPECT_NE(outcomes[1].error.find("changed since the plan was made"), std::string::npos) << outcomes[1].error;
+  SweepRun stale_run = plan.runs[2];
+  stale_run.identity = stale;
+  EXPECT_FALSE(fs::exists(out.path() / run_result_name(stale_run)));
+
+  // A line that is not "index identity", or an index outside the plan, ends the worker with 1.
+  for (const std::string& bad : std::vector<std::string>{"1\n", "x " + stale + "\n", "99 " + stale + "\n", "1 NOT-HEX\n"}) {
+    EXPECT_EQ(serve_worker(deferred, options, bad).first, 1) << bad;
   }
 }
 

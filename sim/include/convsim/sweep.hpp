@@ -76,7 +76,11 @@ struct SweepPlan {
 // Reads a sweep file, expands its design and resolves every run (so a key that does not exist or
 // a value out of range is reported before anything runs). Throws InputError naming the sweep file,
 // line and key (or the scenario file's, for errors that are the scenario's own).
-SweepPlan load_sweep(const std::filesystem::path& sweep_file);
+// With RunIdentities::defer the runs are expanded but not resolved: their identities stay empty
+// and a bad value is found only when the run is resolved (for worker processes, whose manager has
+// loaded and checked the whole plan and sends each run's identity with its index).
+enum class RunIdentities { compute, defer };
+SweepPlan load_sweep(const std::filesystem::path& sweep_file, RunIdentities identities = RunIdentities::compute);
 
 // The validated scenario of one run: its document, the design point's values and its seed.
 // Safe to call from several threads at once.

@@ -46,6 +46,7 @@ struct SweepReport {
   std::vector<RunOutcome> outcomes;  // sorted by index
   double seconds = 0;                // wall time of the invocation
   bool manager = true;               // false on MPI worker ranks (which report nothing)
+  std::string sync_error;            // why the results could not be flushed to disk ("" when they were)
 
   // Runs that ran and wrote their result.
   std::size_t completed() const;
@@ -53,12 +54,28 @@ struct SweepReport {
   std::size_t skipped() const;
   // Runs that failed.
   std::size_t failed() const;
-  // True when no run failed.
-  bool ok() const { return failed() == 0; }
+  // True when no run failed and the results were flushed as asked.
+  bool ok() const { return failed() == 0 && sync_error.empty(); }
 };
 
 // Called on the reporting thread after each run: (outcome, runs finished so far, runs to do).
 using RunFinishedCallback = std::function<void(const RunOutcome&, std::size_t, std::size_t)>;
+
+// When a sweep makes its result files durable (none of these change what is written).
+//   end   each process that wrote results flushes the output's file system once (syncfs) before
+//         it returns: the sweep's results are on disk when the command ends. A crash of the
+//         machine mid-sweep may lose or truncate results written since; resume then finds them
+//         incomplete (is_complete_result) and runs them again.
+//   each  every result is fsync'ed before it is renamed into place (slower: the disk's flush is
+//         paid once per run, and concurrent workers queue behind one another's flushes).
+//   none  no flush at all: the operating system writes the files when it sees fit.
+enum class SyncPolicy { end, each, none };
+
+// Parses "end", "each" or "none"; throws InputError (file "<command line>", key `option`).
+SyncPolicy parse_sync_policy(const std::string& text, const std::string& option = "--sync");
+
+// Flushes the file system holding `folder` to disk (Linux syncfs). Returns false when it cannot.
+bool sync_file_system(const std::filesystem::path& folder);
 
 // How a sweep is executed (none of these change results).
 struct SweepExecutionOptions {
@@ -66,7 +83,7 @@ struct SweepExecutionOptions {
   int jobs = 1;                       // concurrent runs in this process
   int threads_per_run = 1;            // TBB threads inside each run
   Shard shard;                        // the share of the plan this invocation runs
-  bool sync = true;                   // fsync each result before renaming it into place
+  SyncPolicy sync = SyncPolicy::end;  // when results are flushed to disk
   RunFinishedCallback on_run_finished;
 };
 
@@ -95,9 +112,11 @@ SweepReport run_sweep_local(const SweepPlan& plan, const RunSimulator& simulator
 SweepReport run_sweep_processes(const SweepPlan& plan, const std::vector<std::string>& worker_command,
                                 const SweepExecutionOptions& options);
 
-// The worker side of run_sweep_processes: reads run indices (one per line) from `input_fd` until
-// end of file, runs each with execute_run and writes its outcome line to `output_fd`. Returns 0,
-// or 1 when an index is not in the plan.
+// The worker side of run_sweep_processes: reads "index identity" lines from `input_fd` until end
+// of file, runs each with execute_run and writes its outcome line to `output_fd`. The plan may
+// have been loaded with RunIdentities::defer: the identity comes from the manager, and a run whose
+// scenario no longer resolves to it fails (the sweep's files changed since it was planned).
+// Returns 0, or 1 when a line is not an index in the plan and an identity.
 int serve_sweep_worker(const SweepPlan& plan, const RunSimulator& simulator, const SweepExecutionOptions& options,
                        int input_fd, int output_fd);
 
