@@ -347,7 +347,8 @@ TEST(Compare, PairedIntervalCoversTheTrueEffectAboutNinetyFivePercentOfTheTime) 
         group_runs({argument_of("b", replicates(base, 8, first)), argument_of("p", replicates(policy, 8, first))});
     CompareOptions options;
     options.variables = {"output"};
-    const Effect& effect = compare(input, options).variables[0].scenarios[1].horizon_effect;
+    const Comparison result = compare(input, options);
+    const Effect& effect = result.variables[0].scenarios[1].horizon_effect;
     covered += effect.paired.low <= 12.0 && 12.0 <= effect.paired.high;
   }
   const double coverage = static_cast<double>(covered) / experiments;
