@@ -46,44 +46,46 @@ std::size_t FirmState::memory_bytes() const {
          output.capacity() * 8 + age.capacity() * 4 + loss_steps.capacity() * 2;
 }
 
-void SectorSampler::build(std::vector<FirmId> members, const std::vector<double>& weights) {
-  firms = std::move(members);
-  const std::size_t n = firms.size();
-  keep.assign(n, 1.0f);
-  alias.resize(n);
+void SectorSampler::build(const std::vector<FirmId>& members, const std::vector<double>& weights) {
+  const std::size_t n = members.size();
+  columns.resize(n);
+  // Until the end, `alias` holds the alias column's index; then it becomes that column's firm.
+  for (std::size_t k = 0; k < n; ++k) columns[k] = {1.0f, members[k], static_cast<FirmId>(k)};
   double total = 0;
   for (double w : weights) total += w;
-  if (n == 0 || total <= 0) return;
-  // Vose's alias method: scaled weights split into small (< 1) and large columns, paired off.
-  std::vector<double> scaled(n);
-  std::vector<std::uint32_t> small, large;
-  small.reserve(n);
-  large.reserve(n);
-  for (std::size_t k = 0; k < n; ++k) {
-    scaled[k] = weights[k] * static_cast<double>(n) / total;
-    alias[k] = static_cast<std::uint32_t>(k);
-    (scaled[k] < 1.0 ? small : large).push_back(static_cast<std::uint32_t>(k));
-  }
-  while (!small.empty() && !large.empty()) {
-    const std::uint32_t lo = small.back();
-    small.pop_back();
-    const std::uint32_t hi = large.back();
-    keep[lo] = static_cast<float>(scaled[lo]);
-    alias[lo] = hi;
-    scaled[hi] -= 1.0 - scaled[lo];
-    if (scaled[hi] < 1.0) {
-      large.pop_back();
-      small.push_back(hi);
+  if (n > 0 && total > 0) {
+    // Vose's alias method: scaled weights split into small (< 1) and large columns, paired off.
+    std::vector<double> scaled(n);
+    std::vector<std::uint32_t> small, large;
+    small.reserve(n);
+    large.reserve(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      scaled[k] = weights[k] * static_cast<double>(n) / total;
+      (scaled[k] < 1.0 ? small : large).push_back(static_cast<std::uint32_t>(k));
+    }
+    while (!small.empty() && !large.empty()) {
+      const std::uint32_t lo = small.back();
+      small.pop_back();
+      const std::uint32_t hi = large.back();
+      columns[lo].keep = static_cast<float>(scaled[lo]);
+      columns[lo].alias = hi;
+      scaled[hi] -= 1.0 - scaled[lo];
+      if (scaled[hi] < 1.0) {
+        large.pop_back();
+        small.push_back(hi);
+      }
     }
   }
+  for (auto& column : columns) column.alias = members[column.alias];
 }
 
 FirmId SectorSampler::pick(double u) const {
-  if (firms.empty()) return UINT32_MAX;
-  const double x = u * static_cast<double>(firms.size());
-  const std::size_t column = std::min<std::size_t>(static_cast<std::size_t>(x), firms.size() - 1);
-  const double fraction = x - static_cast<double>(column);
-  return fraction < keep[column] ? firms[column] : firms[alias[column]];
+  if (columns.empty()) return UINT32_MAX;
+  const double x = u * static_cast<double>(columns.size());
+  const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(x), columns.size() - 1);
+  const double fraction = x - static_cast<double>(k);
+  const Column& column = columns[k];
+  return fraction < column.keep ? column.firm : column.alias;
 }
 
 double draw_firm_size(const EconomySettings& e, double u) {
@@ -122,13 +124,13 @@ void rebuild_samplers(const Scenario& scenario, Economy& economy) {
   }
   economy.samplers.resize(S);
   // Each sector's table is independent of the others: build them in parallel.
-  tbb::parallel_for(std::size_t{0}, S, [&](std::size_t s) { economy.samplers[s].build(std::move(members[s]), weights[s]); });
+  tbb::parallel_for(std::size_t{0}, S, [&](std::size_t s) { economy.samplers[s].build(members[s], weights[s]); });
   // Supplier sectors for each customer sector: link intensity, restricted to sectors with firms.
   economy.supplier_sectors.assign(S, std::vector<double>(S, 0.0));
   for (std::size_t c = 0; c < S; ++c) {
     double running = 0;
     for (std::size_t s = 0; s < S; ++s) {
-      if (!economy.samplers[s].firms.empty()) running += scenario.link_intensity(static_cast<int>(s), static_cast<int>(c));
+      if (!economy.samplers[s].empty()) running += scenario.link_intensity(static_cast<int>(s), static_cast<int>(c));
       economy.supplier_sectors[c][s] = running;
     }
   }

@@ -117,6 +117,7 @@ Economy build_economy(const Scenario& scenario) {
     }
   });
   economy.network = FirmNetwork(std::move(csr));
+  economy.network.reserve(expected_slots);
 
   economy.visible.reserve(expected_slots);
   economy.visible_next.reserve(expected_slots);

@@ -60,7 +60,7 @@ FirmId choose_partner(const Scenario& sc, const Economy& economy, int sector, co
   const std::size_t S = sc.sectors.size();
   double total = 0;
   for (std::size_t s = 0; s < S; ++s) {
-    if (is_ict(sc.sectors[s].role) && !economy.samplers[s].firms.empty()) {
+    if (is_ict(sc.sectors[s].role) && !economy.samplers[s].empty()) {
       total += sc.link_intensity(static_cast<int>(s), sector) * sc.sectors[s].ict_synergy;
     }
   }
@@ -69,7 +69,7 @@ FirmId choose_partner(const Scenario& sc, const Economy& economy, int sector, co
   double running = 0;
   std::size_t chosen = S;
   for (std::size_t s = 0; s < S; ++s) {
-    if (!is_ict(sc.sectors[s].role) || economy.samplers[s].firms.empty()) continue;
+    if (!is_ict(sc.sectors[s].role) || economy.samplers[s].empty()) continue;
     running += sc.link_intensity(static_cast<int>(s), sector) * sc.sectors[s].ict_synergy;
     chosen = s;
     if (target < running) break;

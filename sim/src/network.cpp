@@ -8,22 +8,33 @@ namespace convsim {
 
 CsrLinks CsrLinks::from_links(std::size_t firms, const std::vector<Link>& links) {
   CsrLinks csr;
-  csr.offsets.assign(firms + 1, 0);
-  for (const Link& l : links) ++csr.offsets[l.customer + 1];
-  for (std::size_t i = 0; i < firms; ++i) csr.offsets[i + 1] += csr.offsets[i];
-  csr.suppliers.resize(links.size());
-  csr.weights.resize(links.size());
-  std::vector<std::uint64_t> cursor(csr.offsets.begin(), csr.offsets.end() - 1);
+  std::vector<std::uint64_t> cursor;
+  csr.assign_links(firms, links, cursor);
+  return csr;
+}
+
+void CsrLinks::assign_links(std::size_t firms, const std::vector<Link>& links, std::vector<std::uint64_t>& cursor) {
+  offsets.assign(firms + 1, 0);
+  for (const Link& l : links) ++offsets[l.customer + 1];
+  for (std::size_t i = 0; i < firms; ++i) offsets[i + 1] += offsets[i];
+  suppliers.resize(links.size());
+  weights.resize(links.size());
+  cursor.assign(offsets.begin(), offsets.end() - 1);
   for (const Link& l : links) {
     const std::uint64_t at = cursor[l.customer]++;
-    csr.suppliers[at] = l.supplier;
-    csr.weights[at] = l.weight;
+    suppliers[at] = l.supplier;
+    weights[at] = l.weight;
   }
-  return csr;
 }
 
 FirmNetwork::FirmNetwork(CsrLinks base) : base_(std::move(base)) {
   overlay_.offsets.assign(base_.offsets.size(), 0);
+}
+
+void FirmNetwork::reserve(std::size_t firms) {
+  base_.offsets.reserve(firms + 1);
+  overlay_.offsets.reserve(firms + 1);
+  cursor_.reserve(firms);
 }
 
 void FirmNetwork::grow(std::size_t firms) {
@@ -35,7 +46,7 @@ void FirmNetwork::grow(std::size_t firms) {
 void FirmNetwork::add_links(const std::vector<Link>& links, const std::vector<std::uint8_t>& alive) {
   if (links.empty()) return;
   overlay_links_.insert(overlay_links_.end(), links.begin(), links.end());
-  overlay_ = CsrLinks::from_links(firms(), overlay_links_);
+  overlay_.assign_links(firms(), overlay_links_, cursor_);
   if (static_cast<double>(overlay_links_.size()) > kOverlayMergeShare * static_cast<double>(base_.links())) {
     compact(alive);
   }
@@ -45,6 +56,7 @@ void FirmNetwork::compact(const std::vector<std::uint8_t>& alive) {
   const std::size_t n = firms();
   auto live = [&](FirmId f) { return f < alive.size() && alive[f] != 0; };
   CsrLinks merged;
+  merged.offsets.reserve(base_.offsets.capacity());  // room reserved for entrants stays reserved
   merged.offsets.assign(n + 1, 0);
   // Rows are independent: count in parallel, prefix-sum, fill in parallel (same result on any
   // number of threads).
@@ -73,8 +85,10 @@ void FirmNetwork::compact(const std::vector<std::uint8_t>& alive) {
     }
   });
   base_ = std::move(merged);
-  overlay_ = CsrLinks{};
+  // Keep the overlay's memory for the next steps' links.
   overlay_.offsets.assign(n + 1, 0);
+  overlay_.suppliers.clear();
+  overlay_.weights.clear();
   overlay_links_.clear();
 }
 

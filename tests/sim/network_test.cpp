@@ -113,5 +113,53 @@ TEST(FirmNetwork, LargeOverlayIsMergedIntoTheBase) {
   EXPECT_NE(rows_of(net), before);
 }
 
+// Many steps of structural change through the reused overlay and base buffers against a plain
+// list of links filtered by who is alive (the reference): growth with reserved rows, small
+// batches that stay in the overlay, large ones that trigger a merge, exits, explicit compaction.
+TEST(FirmNetwork, ManyStepsOfChangeMatchAPlainListOfLinks) {
+  std::size_t firms = 200;
+  FirmNetwork net(CsrLinks::from_links(firms, random_links(firms, 1000, 11)));
+  net.reserve(400);
+  std::vector<Link> reference = random_links(firms, 1000, 11);
+  std::vector<std::uint8_t> alive(firms, 1);
+  for (int step = 0; step < 40; ++step) {
+    const RandomBlock r(3, static_cast<std::uint64_t>(step), Purpose::user, 0);
+    if (step % 3 == 0 && firms < 400) {  // entrants
+      firms += 5;
+      alive.resize(firms, 1);
+      net.grow(firms);
+    }
+    alive[r.bits(0) % firms] = 0;  // an exit
+    const std::size_t batch = step % 7 == 0 ? 200 : 10;  // sometimes past the merge share
+    const auto links = random_links(firms, batch, 100 + static_cast<std::uint64_t>(step));
+    net.add_links(links, alive);
+    reference.insert(reference.end(), links.begin(), links.end());
+    if (step % 10 == 9) net.compact(alive);
+    // Compare live rows only: links of exited firms disappear at a merge, not before.
+    auto live_rows = [&](const std::map<FirmId, std::vector<std::pair<FirmId, float>>>& rows) {
+      std::map<FirmId, std::vector<std::pair<FirmId, float>>> out;
+      for (const auto& [customer, row] : rows) {
+        if (!alive[customer]) continue;
+        for (const auto& [supplier, weight] : row) {
+          if (alive[supplier]) out[customer].push_back({supplier, weight});
+        }
+      }
+      for (auto& [customer, row] : out) std::sort(row.begin(), row.end());
+      return out;
+    };
+    ASSERT_EQ(net.firms(), firms);
+    FirmNetwork expected(CsrLinks::from_links(firms, reference));
+    ASSERT_EQ(live_rows(rows_of(net)), live_rows(rows_of(expected))) << "step " << step;
+  }
+  // After a final compaction nothing of an exited firm is stored.
+  net.compact(alive);
+  for (const Link& l : net.all_links()) {
+    EXPECT_TRUE(alive[l.supplier] && alive[l.customer]);
+  }
+  const auto live = std::count_if(reference.begin(), reference.end(),
+                                  [&](const Link& l) { return alive[l.supplier] && alive[l.customer]; });
+  EXPECT_EQ(net.links(), static_cast<std::size_t>(live));
+}
+
 }  // namespace
 }  // namespace convsim

@@ -31,6 +31,9 @@ struct CsrLinks {
   std::size_t links() const { return suppliers.size(); }
   // Builds rows from links in any order; within a row, links keep their relative input order.
   static CsrLinks from_links(std::size_t firms, const std::vector<Link>& links);
+  // The same into this object, reusing its arrays' memory (and `cursor`, scratch of firms
+  // entries): rebuilt every step, the overlay would otherwise fault in fresh pages each time.
+  void assign_links(std::size_t firms, const std::vector<Link>& links, std::vector<std::uint64_t>& cursor);
 };
 
 // The evolving network of a run: a base CSR plus an overlay of links added since the last merge.
@@ -44,6 +47,8 @@ class FirmNetwork {
   std::size_t firms() const { return base_.firms(); }
   // Number of stored links (base + overlay, including links of exited firms not yet dropped).
   std::size_t links() const { return base_.links() + overlay_.links(); }
+  // Reserves row storage for `firms` slots, so that growing to them moves no memory.
+  void reserve(std::size_t firms);
   // Adds empty rows for new firm slots.
   void grow(std::size_t firms);
   // Adds links (between steps). `alive` decides which links survive a merge.
@@ -77,6 +82,7 @@ class FirmNetwork {
   CsrLinks base_;
   CsrLinks overlay_;
   std::vector<Link> overlay_links_;  // the overlay's links as a list, for rebuilding it
+  std::vector<std::uint64_t> cursor_;  // scratch for rebuilding the overlay
 };
 
 }  // namespace convsim
