@@ -1,7 +1,8 @@
 # convsim's two entry points for a fresh machine (see README.md):
 #   make run   installs what is missing, builds, runs the calibrated baseline, prints a summary
 #   make test  installs what is missing, builds, runs every test (unit, integration, slow, cluster)
-# Other targets: build, bench, debug-test (ASan+UBSan), tsan-test, clean.
+# Other targets: build, bench, debug-test (ASan+UBSan), tsan-test (needs a oneTBB built with
+# ThreadSanitizer; see README.md), clean.
 
 BUILD_DIR ?= build
 JOBS ?= 2
