@@ -33,25 +33,9 @@ using convsim::detail::h5_check;
 // The root attribute `convsim_format` of a merged sweep.
 constexpr const char* kMergedFormat = kMergedSweepFormat;
 
+// Attributes of a merged file are optional to its readers: anything but one string reads as "".
 std::string read_string_attribute(hid_t object, const char* name) {
-  if (H5Aexists(object, name) <= 0) return "";
-  auto attribute = AttributeHandle::checked(H5Aopen(object, name, H5P_DEFAULT), "H5Aopen", name);
-  auto type = DatatypeHandle::checked(H5Aget_type(attribute.get()), "H5Aget_type", name);
-  if (H5Tget_class(type.get()) != H5T_STRING) return "";
-  if (H5Tis_variable_str(type.get()) > 0) {
-    auto memory = DatatypeHandle::checked(H5Tcopy(H5T_C_S1), "H5Tcopy", name);
-    h5_check(H5Tset_size(memory.get(), H5T_VARIABLE), "H5Tset_size", name);
-    h5_check(H5Tset_cset(memory.get(), H5Tget_cset(type.get())), "H5Tset_cset", name);
-    char* text = nullptr;
-    h5_check(H5Aread(attribute.get(), memory.get(), &text), "H5Aread", name);
-    std::string value = text != nullptr ? text : "";
-    H5free_memory(text);
-    return value;
-  }
-  const std::size_t size = H5Tget_size(type.get());
-  std::string value(size, '\0');
-  h5_check(H5Aread(attribute.get(), type.get(), value.data()), "H5Aread", name);
-  return value.substr(0, value.find('\0'));
+  return convsim::detail::read_string_attribute(object, name, convsim::detail::NotOneString::empty);
 }
 
 std::int64_t read_int_attribute(hid_t object, const char* name, std::int64_t fallback) {

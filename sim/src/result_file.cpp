@@ -47,6 +47,7 @@ using detail::GroupHandle;
 using detail::h5_check;
 using detail::ObjectHandle;
 using detail::PropertyListHandle;
+using detail::read_string_attribute;
 
 //---- names of the layout --------------------------------------------------------------------
 
@@ -670,38 +671,6 @@ void sync_file(const fs::path& path) {
 
 bool link_exists(hid_t location, const std::string& name) {
   return h5_check(H5Lexists(location, name.c_str(), H5P_DEFAULT), "H5Lexists", name) > 0;
-}
-
-bool attribute_exists(hid_t object, const char* name) {
-  return h5_check(H5Aexists(object, name), "H5Aexists", name) > 0;
-}
-
-// Reads a scalar string attribute, variable-length or fixed-length; "" when absent.
-std::string read_string_attribute(hid_t object, const char* name) {
-  if (!attribute_exists(object, name)) return {};
-  auto attribute =
-      AttributeHandle::checked(H5Aopen(object, name, H5P_DEFAULT), "H5Aopen", name);
-  auto type = DatatypeHandle::checked(H5Aget_type(attribute.get()), "H5Aget_type", name);
-  if (H5Tget_class(type.get()) != H5T_STRING) {
-    throw std::runtime_error(std::string("result: attribute '") + name + "' is not a string");
-  }
-  auto space = DataspaceHandle::checked(H5Aget_space(attribute.get()), "H5Aget_space", name);
-  if (h5_check(H5Sget_simple_extent_npoints(space.get()), "H5Sget_simple_extent_npoints") != 1) {
-    throw std::runtime_error(std::string("result: attribute '") + name + "' is not a scalar");
-  }
-  if (h5_check(H5Tis_variable_str(type.get()), "H5Tis_variable_str", name) > 0) {
-    auto memory_type = utf8_string_type();
-    char* text = nullptr;
-    h5_check(H5Aread(attribute.get(), memory_type.get(), &text), "H5Aread", name);
-    std::string value = text != nullptr ? text : "";
-    H5free_memory(text);
-    return value;
-  }
-  const std::size_t size = H5Tget_size(type.get());
-  std::string value(size, '\0');
-  h5_check(H5Aread(attribute.get(), type.get(), value.data()), "H5Aread", name);
-  value.resize(std::min(value.size(), value.find('\0')));
-  return value;
 }
 
 template <typename Number>

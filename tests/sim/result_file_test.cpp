@@ -13,6 +13,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "convsim/detail/hdf5_handle.hpp"
 #include "convsim/errors.hpp"
 #include "test_support.hpp"
 
@@ -216,6 +217,61 @@ TEST(ResultFile, DimensionScalesAreTheOnesHdf5Sees) {
   EXPECT_TRUE(attached_to.count("/by_sector/sector"));
   EXPECT_TRUE(attached_to.count("/firms/firm"));
   EXPECT_TRUE(attached_to.count("/policy/event_fields/event"));
+  H5Fclose(file);
+}
+
+// The one string-attribute reader behind result files and merged sweeps: fixed- and
+// variable-length strings in either character set; anything but one string throws or reads as
+// "" as the caller asks; an absent attribute is "".
+TEST(Hdf5Attributes, StringReaderHandlesEveryStoredForm) {
+  using detail::NotOneString;
+  using detail::read_string_attribute;
+  TempDir dir;
+  const hid_t file = H5Fcreate((dir / "a.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const hid_t scalar = H5Screate(H5S_SCALAR);
+  auto write_string = [&](const char* name, bool variable, H5T_cset_t cset, const char* text) {
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, variable ? H5T_VARIABLE : std::strlen(text) + 3);  // padded with NULs
+    H5Tset_cset(type, cset);
+    const hid_t attribute = H5Acreate2(file, name, type, scalar, H5P_DEFAULT, H5P_DEFAULT);
+    if (variable) {
+      H5Awrite(attribute, type, &text);
+    } else {
+      std::string padded(std::strlen(text) + 3, '\0');
+      std::memcpy(padded.data(), text, std::strlen(text));
+      H5Awrite(attribute, type, padded.data());
+    }
+    H5Aclose(attribute);
+    H5Tclose(type);
+  };
+  write_string("vlen_utf8", true, H5T_CSET_UTF8, "의료 health");
+  write_string("vlen_ascii", true, H5T_CSET_ASCII, "ascii");
+  write_string("fixed", false, H5T_CSET_ASCII, "fixed");
+  const int number = 7;
+  const hid_t integer = H5Acreate2(file, "number", H5T_STD_I32LE, scalar, H5P_DEFAULT, H5P_DEFAULT);
+  H5Awrite(integer, H5T_NATIVE_INT, &number);
+  H5Aclose(integer);
+  const hsize_t two = 2;
+  const hid_t pair_space = H5Screate_simple(1, &two, nullptr);
+  const hid_t string_type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(string_type, H5T_VARIABLE);
+  const char* pair[2] = {"a", "b"};
+  const hid_t strings = H5Acreate2(file, "two_strings", string_type, pair_space, H5P_DEFAULT, H5P_DEFAULT);
+  H5Awrite(strings, string_type, pair);
+  H5Aclose(strings);
+  H5Tclose(string_type);
+  H5Sclose(pair_space);
+  H5Sclose(scalar);
+
+  EXPECT_EQ(read_string_attribute(file, "vlen_utf8"), "의료 health");
+  EXPECT_EQ(read_string_attribute(file, "vlen_ascii"), "ascii");
+  EXPECT_EQ(read_string_attribute(file, "fixed"), "fixed");
+  EXPECT_EQ(read_string_attribute(file, "absent"), "");
+  EXPECT_THROW(read_string_attribute(file, "number"), std::runtime_error);
+  EXPECT_THROW(read_string_attribute(file, "two_strings"), std::runtime_error);
+  EXPECT_EQ(read_string_attribute(file, "number", NotOneString::empty), "");
+  EXPECT_EQ(read_string_attribute(file, "two_strings", NotOneString::empty), "");
   H5Fclose(file);
 }
 

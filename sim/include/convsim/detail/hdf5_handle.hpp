@@ -141,4 +141,39 @@ using PropertyListHandle = Hdf5Handle<H5Pclose>;
 // Any object opened with H5Oopen (H5Oclose).
 using ObjectHandle = Hdf5Handle<H5Oclose>;
 
+
+// What read_string_attribute does with an attribute that is not one string.
+enum class NotOneString {
+  fail,   // throw std::runtime_error (a file convsim wrote is broken)
+  empty,  // return "" (an optional attribute of a file someone else may have written)
+};
+
+// Reads a scalar string attribute, variable- or fixed-length, in the file's character set;
+// "" when it is absent.
+inline std::string read_string_attribute(hid_t object, const char* name,
+                                         NotOneString other = NotOneString::fail) {
+  if (h5_check(H5Aexists(object, name), "H5Aexists", name) <= 0) return {};
+  auto attribute = AttributeHandle::checked(H5Aopen(object, name, H5P_DEFAULT), "H5Aopen", name);
+  auto type = DatatypeHandle::checked(H5Aget_type(attribute.get()), "H5Aget_type", name);
+  auto space = DataspaceHandle::checked(H5Aget_space(attribute.get()), "H5Aget_space", name);
+  const bool one = h5_check(H5Sget_simple_extent_npoints(space.get()), "H5Sget_simple_extent_npoints", name) == 1;
+  if (H5Tget_class(type.get()) != H5T_STRING || !one) {
+    if (other == NotOneString::empty) return {};
+    throw std::runtime_error(std::string("attribute '") + name + "' is not a single string");
+  }
+  if (h5_check(H5Tis_variable_str(type.get()), "H5Tis_variable_str", name) > 0) {
+    auto memory = DatatypeHandle::checked(H5Tcopy(H5T_C_S1), "H5Tcopy", name);
+    h5_check(H5Tset_size(memory.get(), H5T_VARIABLE), "H5Tset_size", name);
+    h5_check(H5Tset_cset(memory.get(), H5Tget_cset(type.get())), "H5Tset_cset", name);
+    char* text = nullptr;
+    h5_check(H5Aread(attribute.get(), memory.get(), &text), "H5Aread", name);
+    std::string value = text != nullptr ? text : "";
+    H5free_memory(text);
+    return value;
+  }
+  std::string value(H5Tget_size(type.get()), '\0');
+  h5_check(H5Aread(attribute.get(), type.get(), value.data()), "H5Aread", name);
+  return value.substr(0, value.find('\0'));
+}
+
 }  // namespace convsim::detail
