@@ -90,7 +90,8 @@ Economy build_economy(const Scenario& scenario) {
     return std::pow(f.employment[i], kDegreeSizeExponent);
   }) / static_cast<double>(std::max<std::size_t>(n, 1));
   CsrLinks csr;
-  csr.offsets.assign(n + 1, 0);
+  csr.offsets.resize(n + 1);  // every entry is written below (resize does not zero-fill)
+  csr.offsets[0] = 0;
   for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       const double expected = scenario.network.mean_degree * std::pow(f.employment[i], kDegreeSizeExponent) / mean_weight;

@@ -57,7 +57,8 @@ void FirmNetwork::compact(const std::vector<std::uint8_t>& alive) {
   auto live = [&](FirmId f) { return f < alive.size() && alive[f] != 0; };
   CsrLinks merged;
   merged.offsets.reserve(base_.offsets.capacity());  // room reserved for entrants stays reserved
-  merged.offsets.assign(n + 1, 0);
+  merged.offsets.resize(n + 1);  // every entry is written below
+  merged.offsets[0] = 0;
   // Rows are independent: count in parallel, prefix-sum, fill in parallel (same result on any
   // number of threads).
   for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {

@@ -6,7 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <span>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace convsim {
@@ -21,11 +25,39 @@ struct Link {
   float weight;
 };
 
+// An allocator whose resize() leaves new elements default-initialised (for numbers: not written)
+// instead of zero-filling them. The network's arrays are tens to hundreds of MB and are written
+// in full by parallel loops right after they are sized: zero-filling them first would be a
+// serial pass over all of that memory (and its page faults) on one thread.
+template <typename T>
+struct UninitialisedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = UninitialisedAllocator<U>;
+  };
+  UninitialisedAllocator() = default;
+  template <typename U>
+  UninitialisedAllocator(const UninitialisedAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+// A column of the network whose resize() does not zero-fill (see UninitialisedAllocator): every
+// element must be written before it is read.
+template <typename T>
+using NetworkColumn = std::vector<T, UninitialisedAllocator<T>>;
+
 // Compressed sparse rows of in-links: row c holds the suppliers of customer c.
 struct CsrLinks {
-  std::vector<std::uint64_t> offsets{0};  // [firms + 1]
-  std::vector<FirmId> suppliers;          // [links]
-  std::vector<float> weights;             // [links]
+  NetworkColumn<std::uint64_t> offsets{0};  // [firms + 1]
+  NetworkColumn<FirmId> suppliers;          // [links]
+  NetworkColumn<float> weights;             // [links]
 
   std::size_t firms() const { return offsets.size() - 1; }
   std::size_t links() const { return suppliers.size(); }
