@@ -5,6 +5,7 @@
 #include "convsim/models/firm_rules.hpp"
 #include "convsim/models/sector_factors.hpp"
 #include "convsim/models/step.hpp"
+#include "convsim/parallel.hpp"
 #include "convsim/rng.hpp"
 
 namespace convsim::models {
@@ -55,46 +56,64 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
   const FirmId first = f.append(entrants);
   economy.visible.resize(f.size());
   economy.visible_next.resize(f.size());
+  // Each entrant is a pure function of its own draws and of state no entrant changes (samplers,
+  // sector technology, the wage), so entrants are drawn in parallel; what they add to the
+  // step's totals and the links they bring are then taken in entrant order, exactly as one
+  // thread would (bit-identical on any thread count).
   const double mean_degree = sc.network.mean_degree;
+  const std::size_t max_degree = static_cast<std::size_t>(std::floor(mean_degree)) + 1;
+  std::vector<FirmId> suppliers(entrants * max_degree);
+  std::vector<std::uint32_t> supplier_count(entrants, 0);
+  for_each_chunk(entrants, [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t k = begin; k < end; ++k) {
+      const FirmId id = first + static_cast<FirmId>(k);
+      const RandomBlock draw(sc.seed, id, Purpose::entrant, step);
+      const double target = draw.uniform(0) * running;
+      const std::size_t s = std::min<std::size_t>(
+          std::upper_bound(attraction.begin(), attraction.end(), target) - attraction.begin(), S - 1);
+      const double labour = draw_firm_size(entrant_sizes, draw.uniform(1));
+      const double capital = sc.sectors[s].capital_per_worker * labour;
+      const std::uint8_t level =
+          (sc.sectors[s].role == SectorRole::converging && draw.uniform(2) < converged_share[s]) ? 1 : 0;
+      const double technology = economy.sector_mean_technology[s] - kEntrantTechnologyGap;
+      f.sector[id] = static_cast<std::uint16_t>(s);
+      f.alive[id] = 1;
+      f.level[id] = level;
+      f.employment[id] = labour;
+      f.capital[id] = capital;
+      f.technology[id] = technology;
+      f.productivity[id] = static_cast<float>(productivity_for_optimal_size(
+          labour, capital, economy.market.wage, technology, factors.log_factor(static_cast<int>(s), level), sc.production));
+      const VisibleFirm visible{static_cast<float>(technology), level, 1, static_cast<std::uint16_t>(s)};
+      economy.visible[id] = visible;
+      economy.visible_next[id] = visible;
+
+      // Suppliers drawn like those of initial firms: sector by intensity, firm by size.
+      const std::size_t degree = std::min(max_degree, static_cast<std::size_t>(std::floor(mean_degree + draw.uniform(3))));
+      std::uint32_t count = 0;
+      for (std::size_t d = 0; d < degree; ++d) {
+        const RandomBlock link_draw(sc.seed, id, Purpose::network_supplier, step, static_cast<std::uint32_t>(d / 2));
+        const int slot = static_cast<int>(d % 2) * 2;
+        const FirmId supplier = draw_supplier(economy, static_cast<int>(s), link_draw.uniform(slot), link_draw.uniform(slot + 1));
+        if (supplier != UINT32_MAX && supplier != id) suppliers[k * max_degree + count++] = supplier;
+      }
+      supplier_count[k] = count;
+    }
+  });
+
   for (std::size_t k = 0; k < entrants; ++k) {
     const FirmId id = first + static_cast<FirmId>(k);
-    const RandomBlock draw(sc.seed, id, Purpose::entrant, step);
-    const double target = draw.uniform(0) * running;
-    const std::size_t s = std::min<std::size_t>(
-        std::upper_bound(attraction.begin(), attraction.end(), target) - attraction.begin(), S - 1);
-    const double labour = draw_firm_size(entrant_sizes, draw.uniform(1));
-    const double capital = sc.sectors[s].capital_per_worker * labour;
-    const std::uint8_t level =
-        (sc.sectors[s].role == SectorRole::converging && draw.uniform(2) < converged_share[s]) ? 1 : 0;
-    const double technology = economy.sector_mean_technology[s] - kEntrantTechnologyGap;
-    f.sector[id] = static_cast<std::uint16_t>(s);
-    f.alive[id] = 1;
-    f.level[id] = level;
-    f.employment[id] = labour;
-    f.capital[id] = capital;
-    f.technology[id] = technology;
-    f.productivity[id] = static_cast<float>(productivity_for_optimal_size(
-        labour, capital, economy.market.wage, technology, factors.log_factor(static_cast<int>(s), level), sc.production));
-    const VisibleFirm visible{static_cast<float>(technology), level, 1, static_cast<std::uint16_t>(s)};
-    economy.visible[id] = visible;
-    economy.visible_next[id] = visible;
-
-    // Suppliers drawn like those of initial firms: sector by intensity, firm by size.
-    const std::size_t degree = static_cast<std::size_t>(std::floor(mean_degree + draw.uniform(3)));
-    for (std::size_t d = 0; d < degree; ++d) {
-      const RandomBlock link_draw(sc.seed, id, Purpose::network_supplier, step, static_cast<std::uint32_t>(d / 2));
-      const int slot = static_cast<int>(d % 2) * 2;
-      const FirmId supplier = draw_supplier(economy, static_cast<int>(s), link_draw.uniform(slot), link_draw.uniform(slot + 1));
-      if (supplier != UINT32_MAX && supplier != id) new_links.push_back({supplier, id, 1.0f});
-    }
-
+    for (std::uint32_t d = 0; d < supplier_count[k]; ++d) new_links.push_back({suppliers[k * max_degree + d], id, 1.0f});
+    const std::size_t s = f.sector[id];
+    const double labour = f.employment[id];
+    const double capital = f.capital[id];
     out.at(kEntries, s) += 1;
     out.at(kFirms, s) += 1;
     out.at(kEmployment, s) += labour;
     out.at(kCapital, s) += capital;
     out.at(kJobsCreated, s) += labour;
-    out.at(kTechnologySum, s) += technology;
-    if (level > 0) {
+    out.at(kTechnologySum, s) += f.technology[id];
+    if (f.level[id] > 0) {
       out.at(kConvergedFirms, s) += 1;
       out.at(kPackageFirms, s) += 1;
       out.at(kConvEmployment, s) += labour;
