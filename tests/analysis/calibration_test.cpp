@@ -1,7 +1,6 @@
 // Calibration by indirect inference: reading targets and settings (errors name file, line and key),
 // the loss and its units shift, determinism, the report, the calibrated file, and recovering known
 // parameters from their own simulated statistics on a tiny economy.
-#include <chrono>
 #include <cmath>
 #include <string>
 
@@ -260,7 +259,6 @@ TEST(CalibrationProblem, ReportListsEveryTargetWithBandAndTable3) {
 //---- recovering a synthetic truth ----
 
 TEST(Calibration, RecoversKnownParametersFromTheirOwnStatistics) {
-  const auto started = std::chrono::steady_clock::now();
   const std::vector<double> truth = {0.6, 0.5};
   // Targets: the statistics the tiny economy produces at the truth (same seeds: common random numbers).
   const CalibrationProblem generator(tiny_document(), paper_targets(), two_parameter_settings(0.6, 0.5));
@@ -282,8 +280,6 @@ TEST(Calibration, RecoversKnownParametersFromTheirOwnStatistics) {
   EXPECT_LT(result.best.loss, result.at_start.loss);
   EXPECT_NEAR(result.best.parameters[0], truth[0], 0.15 * truth[0]) << result.algorithms;
   EXPECT_NEAR(result.best.parameters[1], truth[1], 0.15 * truth[1]) << result.algorithms;
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  EXPECT_LT(seconds, 20.0);
 }
 
 }  // namespace
