@@ -5,7 +5,6 @@
 #include "convsim/merge.hpp"
 
 #include <hdf5.h>
-#include <hdf5_hl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +17,7 @@
 #include "convsim/result.hpp"
 #include "convsim/result_file.hpp"
 #include "convsim/sweep.hpp"
+#include "hdf5_writer.hpp"
 
 #ifndef CONVSIM_VERSION
 #define CONVSIM_VERSION "unknown"
@@ -30,77 +30,30 @@ namespace convsim {
 namespace {
 
 namespace fs = std::filesystem;
-using detail::AttributeHandle;
 using detail::DatasetHandle;
 using detail::DataspaceHandle;
-using detail::DatatypeHandle;
 using detail::FileHandle;
 using detail::GroupHandle;
 using detail::h5_check;
-using detail::PropertyListHandle;
+using detail::attach;
+using detail::dataset_create_plist;
+using detail::DimensionScale;
+using detail::file_access_plist;
+using detail::file_create_plist;
+using detail::ObjectTimes;
+using detail::simple_space;
+using detail::write_number_attribute;
+using detail::write_string_attribute;
+using detail::write_units;
 
-//---- HDF5 helpers ------------------------------------------------------------------------------
+// Merged files omit object modification times: merging the same runs twice gives the same bytes.
+constexpr ObjectTimes kTimes = ObjectTimes::omitted;
 
-DatatypeHandle utf8_string_type() {
-  auto type = DatatypeHandle::checked(H5Tcopy(H5T_C_S1), "H5Tcopy", "string type");
-  h5_check(H5Tset_size(type.get(), H5T_VARIABLE), "H5Tset_size", "string type");
-  h5_check(H5Tset_cset(type.get(), H5T_CSET_UTF8), "H5Tset_cset", "string type");
-  return type;
-}
-
-DataspaceHandle simple_space(const std::vector<hsize_t>& dims) {
-  return DataspaceHandle::checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-                                  "H5Screate_simple");
-}
-
-// Creation order is tracked (readers list variables in the order written); modification times are
-// not (they would make two merges of the same runs differ).
-PropertyListHandle group_plist() {
-  auto plist = PropertyListHandle::checked(H5Pcreate(H5P_GROUP_CREATE), "H5Pcreate", "group");
-  h5_check(H5Pset_link_creation_order(plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
-           "H5Pset_link_creation_order");
-  h5_check(H5Pset_attr_creation_order(plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
-           "H5Pset_attr_creation_order");
-  h5_check(H5Pset_obj_track_times(plist.get(), false), "H5Pset_obj_track_times");
-  return plist;
-}
-
-PropertyListHandle dataset_plist() {
-  auto plist = PropertyListHandle::checked(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", "dataset");
-  h5_check(H5Pset_attr_creation_order(plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
-           "H5Pset_attr_creation_order");
-  h5_check(H5Pset_obj_track_times(plist.get(), false), "H5Pset_obj_track_times");
-  return plist;
-}
-
-GroupHandle create_group(hid_t parent, const std::string& name) {
-  auto plist = group_plist();
-  return GroupHandle::checked(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, plist.get(), H5P_DEFAULT), "H5Gcreate2",
-                              name);
-}
-
-void write_string_attribute(hid_t object, const char* name, const std::string& value) {
-  auto type = utf8_string_type();
-  auto space = DataspaceHandle::checked(H5Screate(H5S_SCALAR), "H5Screate");
-  auto attribute = AttributeHandle::checked(H5Acreate2(object, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                                            "H5Acreate2", name);
-  const char* text = value.c_str();
-  h5_check(H5Awrite(attribute.get(), type.get(), &text), "H5Awrite", name);
-}
-
-void write_number_attribute(hid_t object, const char* name, hid_t file_type, hid_t memory_type, const void* value) {
-  auto space = DataspaceHandle::checked(H5Screate(H5S_SCALAR), "H5Screate");
-  auto attribute = AttributeHandle::checked(H5Acreate2(object, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                                            "H5Acreate2", name);
-  h5_check(H5Awrite(attribute.get(), memory_type, value), "H5Awrite", name);
-}
+GroupHandle create_group(hid_t parent, const std::string& name) { return detail::create_group(parent, name, kTimes); }
 
 DatasetHandle create_dataset(hid_t parent, const std::string& name, hid_t file_type, const std::vector<hsize_t>& dims) {
-  auto plist = dataset_plist();
-  auto space = simple_space(dims);
-  return DatasetHandle::checked(
-      H5Dcreate2(parent, name.c_str(), file_type, space.get(), H5P_DEFAULT, plist.get(), H5P_DEFAULT), "H5Dcreate2",
-      name);
+  auto plist = dataset_create_plist(kTimes);
+  return detail::create_dataset(parent, name, file_type, dims, plist.get());
 }
 
 template <typename Number>
@@ -114,46 +67,33 @@ DatasetHandle write_numbers(hid_t parent, const std::string& name, hid_t file_ty
 }
 
 DatasetHandle write_strings(hid_t parent, const std::string& name, const std::vector<std::string>& values) {
-  auto type = utf8_string_type();
-  auto dataset = create_dataset(parent, name, type.get(), {values.size()});
-  std::vector<const char*> pointers;
-  for (const auto& value : values) pointers.push_back(value.c_str());
-  if (!values.empty()) {
-    h5_check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), "H5Dwrite", name);
-  }
-  return dataset;
-}
-
-void units(hid_t dataset, const std::string& unit, const std::string& long_name) {
-  write_string_attribute(dataset, "units", unit);
-  write_string_attribute(dataset, "long_name", long_name);
-}
-
-void attach(hid_t dataset, hid_t scale, unsigned dimension, const std::string& name) {
-  h5_check(H5DSattach_scale(dataset, scale, dimension), "H5DSattach_scale", name);
+  return detail::write_strings(parent, name, values, kTimes);
 }
 
 //---- the merged layout -----------------------------------------------------------------------
 
 // The scales of one group (each group repeats them, as result files do, for xarray).
 struct Scales {
-  DatasetHandle run;
-  DatasetHandle time;
-  DatasetHandle sector;
+  DimensionScale run;
+  DimensionScale time;
+  DimensionScale sector;
+  // Writes each scale's list of attached variables (once every variable is attached).
+  void finish() {
+    run.finish();
+    time.finish();
+    if (sector) sector.finish();
+  }
 };
 
 Scales write_scales(hid_t group, const std::vector<std::int64_t>& runs, const RunResult& first, bool with_sector) {
   Scales scales;
-  scales.run = write_numbers(group, "run", H5T_STD_I64LE, H5T_NATIVE_INT64, runs);
-  h5_check(H5DSset_scale(scales.run.get(), "run"), "H5DSset_scale", "run");
-  units(scales.run.get(), "1", "run index in the sweep plan (row of /runs)");
-  scales.time = write_numbers(group, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, first.time);
-  h5_check(H5DSset_scale(scales.time.get(), "time"), "H5DSset_scale", "time");
-  units(scales.time.get(), "year", "time (decimal year at the start of the step)");
+  scales.run = DimensionScale(write_numbers(group, "run", H5T_STD_I64LE, H5T_NATIVE_INT64, runs), "run");
+  write_units(scales.run.get(), "1", "run index in the sweep plan (row of /runs)");
+  scales.time = DimensionScale(write_numbers(group, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, first.time), "time");
+  write_units(scales.time.get(), "year", "time (decimal year at the start of the step)");
   write_string_attribute(scales.time.get(), "axis", "T");
   if (with_sector) {
-    scales.sector = write_strings(group, "sector", first.sectors);
-    h5_check(H5DSset_scale(scales.sector.get(), "sector"), "H5DSset_scale", "sector");
+    scales.sector = DimensionScale(write_strings(group, "sector", first.sectors), "sector");
     write_string_attribute(scales.sector.get(), "long_name", "sector");
   }
   return scales;
@@ -182,10 +122,12 @@ MergedVariable create_variable(MergedGroup& group, const std::string& name, cons
   if (by_sector) dims.push_back(sector_count);
   variable.values_per_run = time_count * (by_sector ? sector_count : 1);
   variable.dataset = create_dataset(group.group.get(), name, H5T_IEEE_F64LE, dims);
-  units(variable.dataset.get(), unit, long_name);
-  attach(variable.dataset.get(), group.scales.run.get(), 0, name);
-  attach(variable.dataset.get(), group.scales.time.get(), 1, name);
-  if (by_sector) attach(variable.dataset.get(), group.scales.sector.get(), 2, name);
+  write_units(variable.dataset.get(), unit, long_name);
+  if (by_sector) {
+    attach(variable.dataset.get(), {&group.scales.run, &group.scales.time, &group.scales.sector}, name);
+  } else {
+    attach(variable.dataset.get(), {&group.scales.run, &group.scales.time}, name);
+  }
   return variable;
 }
 
@@ -285,14 +227,12 @@ bool all_numbers(const std::vector<std::string>& values, std::vector<double>& nu
 void write_run_table(hid_t file, const PlanSummary& plan, const std::vector<const PlannedRun*>& runs,
                      const std::vector<std::string>& scenario_yaml, const std::vector<std::int64_t>& run_index) {
   auto group = create_group(file, "runs");
-  Scales scales;
-  scales.run = write_numbers(group.get(), "run", H5T_STD_I64LE, H5T_NATIVE_INT64, run_index);
-  h5_check(H5DSset_scale(scales.run.get(), "run"), "H5DSset_scale", "run");
-  units(scales.run.get(), "1", "run index in the sweep plan");
+  DimensionScale run(write_numbers(group.get(), "run", H5T_STD_I64LE, H5T_NATIVE_INT64, run_index), "run");
+  write_units(run.get(), "1", "run index in the sweep plan");
   auto column_strings = [&](const std::string& name, const std::vector<std::string>& values, const std::string& long_name) {
     auto dataset = write_strings(group.get(), name, values);
     write_string_attribute(dataset.get(), "long_name", long_name);
-    attach(dataset.get(), scales.run.get(), 0, name);
+    attach(dataset.get(), {&run}, name);
   };
   std::vector<std::string> scenario, identity;
   std::vector<std::int64_t> replicate;
@@ -306,13 +246,13 @@ void write_run_table(hid_t file, const PlanSummary& plan, const std::vector<cons
   column_strings("scenario", scenario, "scenario of the run (its name in the sweep file)");
   {
     auto dataset = write_numbers(group.get(), "replicate", H5T_STD_I64LE, H5T_NATIVE_INT64, replicate);
-    units(dataset.get(), "1", "replicate (runs with the same replicate share their seed: common random numbers)");
-    attach(dataset.get(), scales.run.get(), 0, "replicate");
+    write_units(dataset.get(), "1", "replicate (runs with the same replicate share their seed: common random numbers)");
+    attach(dataset.get(), {&run}, "replicate");
   }
   {
     auto dataset = write_numbers(group.get(), "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, seed);
-    units(dataset.get(), "1", "seed of the run");
-    attach(dataset.get(), scales.run.get(), 0, "seed");
+    write_units(dataset.get(), "1", "seed of the run");
+    attach(dataset.get(), {&run}, "seed");
   }
   column_strings("identity", identity, "run identity: digest of the resolved scenario and seed");
   for (std::size_t p = 0; p < plan.parameters.size(); ++p) {
@@ -326,13 +266,14 @@ void write_run_table(hid_t file, const PlanSummary& plan, const std::vector<cons
     }
     if (all_numbers(values, numbers)) {
       auto dataset = write_numbers(group.get(), key, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, numbers);
-      units(dataset.get(), "as in the scenario reference", "swept scenario key " + key);
-      attach(dataset.get(), scales.run.get(), 0, key);
+      write_units(dataset.get(), "as in the scenario reference", "swept scenario key " + key);
+      attach(dataset.get(), {&run}, key);
     } else {
       column_strings(key, values, "swept scenario key " + key + " (YAML text)");
     }
   }
   column_strings("scenario_yaml", scenario_yaml, "resolved scenario of the run (re-runnable with convsim run)");
+  run.finish();
 }
 
 }  // namespace
@@ -370,17 +311,8 @@ MergeReport merge_sweep(const fs::path& sweep_dir, const fs::path& output, const
     std::vector<std::string> scenario_yaml;
     scenario_yaml.reserve(run_count);
     {
-      auto create_plist = PropertyListHandle::checked(H5Pcreate(H5P_FILE_CREATE), "H5Pcreate", "file");
-      h5_check(H5Pset_link_creation_order(create_plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
-               "H5Pset_link_creation_order");
-      h5_check(H5Pset_attr_creation_order(create_plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
-               "H5Pset_attr_creation_order");
-      h5_check(H5Pset_obj_track_times(create_plist.get(), false), "H5Pset_obj_track_times", "root group");
-      // Like result files: proceed without file locks where the file system has none (Lustre, NFS).
-      auto access = PropertyListHandle::checked(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate", "file access");
-#if H5_VERSION_GE(1, 10, 7)
-      h5_check(H5Pset_file_locking(access.get(), true, true), "H5Pset_file_locking");
-#endif
+      auto create_plist = file_create_plist(kTimes);
+      auto access = file_access_plist();
       auto file = FileHandle::checked(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, create_plist.get(), access.get()),
                                       "H5Fcreate", temporary.string());
       const hid_t root = file.get();
@@ -404,8 +336,9 @@ MergeReport merge_sweep(const fs::path& sweep_dir, const fs::path& output, const
       if (!first.sector_roles.empty()) {
         auto roles = write_strings(root, "sector_role", first.sector_roles);
         write_string_attribute(roles.get(), "long_name", "role of the sector: contents, platform, network, device or converging");
-        attach(roles.get(), root_scales.sector.get(), 0, "sector_role");
+        attach(roles.get(), {&root_scales.sector}, "sector_role");
       }
+      root_scales.finish();
 
       std::vector<MergedGroup> groups;
       const auto layout = contents_of(first);
@@ -420,6 +353,7 @@ MergeReport merge_sweep(const fs::path& sweep_dir, const fs::path& output, const
         for (const auto* s : content.sector_series) {
           group.variables.push_back(create_variable(group, s->name, s->units, s->long_name, run_count, T, S, true));
         }
+        group.scales.finish();  // every variable of the group is attached
         groups.push_back(std::move(group));
       }
 

@@ -26,6 +26,7 @@
 
 #include "convsim/detail/hdf5_handle.hpp"
 #include "convsim/errors.hpp"
+#include "hdf5_writer.hpp"
 
 #ifndef CONVSIM_VERSION
 #define CONVSIM_VERSION "unknown"
@@ -48,6 +49,20 @@ using detail::h5_check;
 using detail::ObjectHandle;
 using detail::PropertyListHandle;
 using detail::read_string_attribute;
+using detail::attach;
+using detail::conversion_transfer_plist;
+using detail::create_dataset;
+using detail::dataset_create_plist;
+using detail::DimensionScale;
+using detail::file_access_plist;
+using detail::simple_space;
+using detail::utf8_string_type;
+using detail::write_number_attribute;
+using detail::write_string_attribute;
+using detail::write_units;
+
+// Result files keep HDF5's object modification times (they carry their creation time anyway).
+constexpr detail::ObjectTimes kTimes = detail::ObjectTimes::recorded;
 
 //---- names of the layout --------------------------------------------------------------------
 
@@ -69,49 +84,6 @@ constexpr const char* kSlotCount = "slot_count";
 constexpr hsize_t kFirmChunk = hsize_t{1} << 16;
 
 //---- small HDF5 helpers ---------------------------------------------------------------------
-
-DatatypeHandle utf8_string_type() {
-  auto type = DatatypeHandle::checked(H5Tcopy(H5T_C_S1), "H5Tcopy", "string type");
-  h5_check(H5Tset_size(type.get(), H5T_VARIABLE), "H5Tset_size", "string type");
-  h5_check(H5Tset_cset(type.get(), H5T_CSET_UTF8), "H5Tset_cset", "string type");
-  return type;
-}
-
-DataspaceHandle simple_space(const std::vector<hsize_t>& dims) {
-  return DataspaceHandle::checked(
-      H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "H5Screate_simple");
-}
-
-DataspaceHandle scalar_space() {
-  return DataspaceHandle::checked(H5Screate(H5S_SCALAR), "H5Screate");
-}
-
-// Creation-order tracking makes readers (ours, netCDF4) list variables in the order written.
-PropertyListHandle group_create_plist() {
-  auto plist = PropertyListHandle::checked(H5Pcreate(H5P_GROUP_CREATE), "H5Pcreate", "group");
-  h5_check(H5Pset_link_creation_order(plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
-           "H5Pset_link_creation_order");
-  h5_check(H5Pset_attr_creation_order(plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
-           "H5Pset_attr_creation_order");
-  return plist;
-}
-
-PropertyListHandle dataset_create_plist() {
-  auto plist = PropertyListHandle::checked(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", "dataset");
-  h5_check(H5Pset_attr_creation_order(plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
-           "H5Pset_attr_creation_order");
-  return plist;
-}
-
-// Cluster file systems (Lustre, NFS) often lack the file locks HDF5 takes by default; proceed
-// without them there instead of failing (result files are never written concurrently).
-PropertyListHandle file_access_plist() {
-  auto plist = PropertyListHandle::checked(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate", "file access");
-#if H5_VERSION_GE(1, 10, 7)
-  h5_check(H5Pset_file_locking(plist.get(), true, true), "H5Pset_file_locking");
-#endif
-  return plist;
-}
 
 // Results up to this size are built in memory (HDF5's core driver) and written to the file with
 // one write when it closes, instead of the hundreds of small writes and seeks of the metadata
@@ -144,152 +116,20 @@ PropertyListHandle file_write_plist(const RunResult& r) {
 }
 
 GroupHandle create_group(hid_t parent, const std::string& name) {
-  auto plist = group_create_plist();
-  return GroupHandle::checked(
-      H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, plist.get(), H5P_DEFAULT), "H5Gcreate2", name);
-}
-
-void write_string_attribute(hid_t object, const char* name, const std::string& value) {
-  auto type = utf8_string_type();
-  auto space = scalar_space();
-  auto attribute = AttributeHandle::checked(
-      H5Acreate2(object, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2",
-      name);
-  const char* text = value.c_str();
-  h5_check(H5Awrite(attribute.get(), type.get(), &text), "H5Awrite", name);
-}
-
-void write_number_attribute(hid_t object, const char* name, hid_t file_type, hid_t memory_type,
-                            const void* value) {
-  auto space = scalar_space();
-  auto attribute = AttributeHandle::checked(
-      H5Acreate2(object, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2",
-      name);
-  h5_check(H5Awrite(attribute.get(), memory_type, value), "H5Awrite", name);
-}
-
-void write_units(hid_t dataset, const std::string& units, const std::string& long_name) {
-  write_string_attribute(dataset, "units", units);
-  write_string_attribute(dataset, "long_name", long_name);
-}
-
-DatasetHandle create_dataset(hid_t parent, const std::string& name, hid_t file_type,
-                             const std::vector<hsize_t>& dims, hid_t plist) {
-  auto space = simple_space(dims);
-  return DatasetHandle::checked(
-      H5Dcreate2(parent, name.c_str(), file_type, space.get(), H5P_DEFAULT, plist, H5P_DEFAULT),
-      "H5Dcreate2", name);
+  return detail::create_group(parent, name, kTimes);
 }
 
 DatasetHandle write_doubles(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
                             const double* values) {
-  auto plist = dataset_create_plist();
+  auto plist = dataset_create_plist(kTimes);
   auto dataset = create_dataset(parent, name, H5T_IEEE_F64LE, dims, plist.get());
   h5_check(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values),
            "H5Dwrite", name);
   return dataset;
 }
 
-// Transfer properties for writing `count` elements that need conversion (strings, compounds of
-// strings): HDF5's default conversion buffer is 1 MiB, allocated and zeroed at every such write,
-// which costs more than writing a few dozen names; a buffer the size of the data does the same.
-PropertyListHandle conversion_transfer_plist(std::size_t count, std::size_t element_bytes) {
-  auto plist = PropertyListHandle::checked(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate", "transfer");
-  const std::size_t bytes = std::clamp<std::size_t>(count * element_bytes, 4096, 1u << 20);
-  h5_check(H5Pset_buffer(plist.get(), bytes, nullptr, nullptr), "H5Pset_buffer");
-  return plist;
-}
-
-DatasetHandle write_strings(hid_t parent, const std::string& name,
-                            const std::vector<std::string>& values) {
-  auto type = utf8_string_type();
-  auto plist = dataset_create_plist();
-  auto dataset = create_dataset(parent, name, type.get(), {values.size()}, plist.get());
-  std::vector<const char*> pointers;
-  pointers.reserve(values.size());
-  for (const auto& value : values) pointers.push_back(value.c_str());
-  auto transfer = conversion_transfer_plist(values.size(), 2 * sizeof(hvl_t));
-  h5_check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, transfer.get(), pointers.data()),
-           "H5Dwrite", name);
-  return dataset;
-}
-
-hobj_ref_t object_reference(hid_t object, const std::string& name) {
-  hobj_ref_t reference{};
-  h5_check(H5Rcreate(&reference, object, ".", H5R_OBJECT, -1), "H5Rcreate", name);
-  return reference;
-}
-
-// One entry of a dimension scale's REFERENCE_LIST, laid out as HDF5's dimension-scale library
-// lays it out (its ds_list_t): a dataset attached to the scale and which of its dimensions.
-struct ReferenceListEntry {
-  hobj_ref_t dataset;
-  unsigned int dimension;
-};
-
-// A dimension scale being written and the datasets attached to it so far. Attachments are the
-// ones H5DSattach_scale makes (DIMENSION_LIST on the dataset, REFERENCE_LIST on the scale, with
-// its types and in its order), so every HDF5, netCDF-4, h5py and xarray reader sees them; but each
-// list is written once, where H5DSattach_scale reads, deletes and rewrites the scale's
-// REFERENCE_LIST at every call (a third of the time spent writing a small result file).
-// finish() writes the REFERENCE_LIST: call it when every dataset using the scale is attached.
-class DimensionScale {
- public:
-  DimensionScale() = default;
-  // Makes `dataset` a dimension scale called `name` (H5DSset_scale: CLASS and NAME).
-  DimensionScale(DatasetHandle dataset, const char* name)
-      : dataset_(std::move(dataset)), name_(name) {
-    h5_check(H5DSset_scale(dataset_.get(), name), "H5DSset_scale", name);
-    self_ = object_reference(dataset_.get(), name_);
-  }
-  hid_t get() const { return dataset_.get(); }
-  explicit operator bool() const { return static_cast<bool>(dataset_); }
-  hobj_ref_t reference() const { return self_; }
-  void add(hobj_ref_t dataset, unsigned dimension) { attached_.push_back({dataset, dimension}); }
-
-  void finish() {
-    if (attached_.empty()) return;
-    auto type = DatatypeHandle::checked(H5Tcreate(H5T_COMPOUND, sizeof(ReferenceListEntry)),
-                                        "H5Tcreate", REFERENCE_LIST);
-    h5_check(H5Tinsert(type.get(), "dataset", offsetof(ReferenceListEntry, dataset),
-                       H5T_STD_REF_OBJ),
-             "H5Tinsert", REFERENCE_LIST);
-    h5_check(H5Tinsert(type.get(), "dimension", offsetof(ReferenceListEntry, dimension),
-                       H5T_NATIVE_INT),
-             "H5Tinsert", REFERENCE_LIST);
-    auto space = simple_space({attached_.size()});
-    auto attribute = AttributeHandle::checked(
-        H5Acreate2(dataset_.get(), REFERENCE_LIST, type.get(), space.get(), H5P_DEFAULT,
-                   H5P_DEFAULT),
-        "H5Acreate2", name_ + "/" + REFERENCE_LIST);
-    h5_check(H5Awrite(attribute.get(), type.get(), attached_.data()), "H5Awrite", REFERENCE_LIST);
-    attached_.clear();
-  }
-
- private:
-  DatasetHandle dataset_;
-  std::string name_;
-  hobj_ref_t self_{};
-  std::vector<ReferenceListEntry> attached_;
-};
-
-// Attaches scales[d] to dimension d of `dataset` (rank = scales.size()): its DIMENSION_LIST.
-void attach(hid_t dataset, std::initializer_list<DimensionScale*> scales, const std::string& name) {
-  const hobj_ref_t self = object_reference(dataset, name);
-  std::vector<hobj_ref_t> references;
-  std::vector<hvl_t> lists;
-  references.reserve(scales.size());
-  for (const DimensionScale* scale : scales) references.push_back(scale->reference());
-  for (auto& reference : references) lists.push_back({1, &reference});
-  auto type = DatatypeHandle::checked(H5Tvlen_create(H5T_STD_REF_OBJ), "H5Tvlen_create",
-                                      DIMENSION_LIST);
-  auto space = simple_space({scales.size()});
-  auto attribute = AttributeHandle::checked(
-      H5Acreate2(dataset, DIMENSION_LIST, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
-      "H5Acreate2", name + "/" + DIMENSION_LIST);
-  h5_check(H5Awrite(attribute.get(), type.get(), lists.data()), "H5Awrite", DIMENSION_LIST);
-  unsigned dimension = 0;
-  for (DimensionScale* scale : scales) scale->add(self, dimension++);
+DatasetHandle write_strings(hid_t parent, const std::string& name, const std::vector<std::string>& values) {
+  return detail::write_strings(parent, name, values, kTimes);
 }
 
 //---- writing --------------------------------------------------------------------------------
@@ -415,7 +255,7 @@ void write_events(hid_t policy, const std::vector<PolicyEventRecord>& events) {
   auto memory_type = event_memory_type();
   auto file_type = DatatypeHandle::checked(H5Tcopy(memory_type.get()), "H5Tcopy", "events");
   h5_check(H5Tpack(file_type.get()), "H5Tpack", "events");
-  auto plist = dataset_create_plist();
+  auto plist = dataset_create_plist(kTimes);
   auto table = create_dataset(policy, kEvents, file_type.get(), {rows.size()}, plist.get());
   auto transfer = conversion_transfer_plist(rows.size(), 2 * sizeof(EventRow) + 4 * sizeof(hvl_t));
   h5_check(H5Dwrite(table.get(), memory_type.get(), H5S_ALL, H5S_ALL, transfer.get(), rows.data()),
@@ -426,7 +266,7 @@ void write_events(hid_t policy, const std::vector<PolicyEventRecord>& events) {
 
   // The same rows as columns, for netCDF4 and xarray.
   auto fields = create_group(policy, kEventFields);
-  auto plist_index = dataset_create_plist();
+  auto plist_index = dataset_create_plist(kTimes);
   auto event_index = create_dataset(fields.get(), kEvent, H5T_STD_I64LE, {events.size()},
                                     plist_index.get());
   std::vector<std::int64_t> numbers(events.size());
@@ -509,7 +349,7 @@ void write_firms(hid_t root, const std::vector<FirmSnapshot>& snapshots, int def
   // Firm-sized data is chunked, compressed and written in pieces, never as one padded matrix.
   const hsize_t chunk_slots = std::min<hsize_t>(std::max<std::size_t>(firm_count, 1), kFirmChunk);
   auto firm_plist = [&](std::vector<hsize_t> chunk) {
-    auto plist = dataset_create_plist();
+    auto plist = dataset_create_plist(kTimes);
     if (firm_count == 0) return plist;  // a zero-length dimension cannot be chunked
     h5_check(H5Pset_chunk(plist.get(), static_cast<int>(chunk.size()), chunk.data()),
              "H5Pset_chunk");
@@ -542,7 +382,7 @@ void write_firms(hid_t root, const std::vector<FirmSnapshot>& snapshots, int def
   DimensionScale firm_scale(std::move(firm_index), kFirm);
   write_units(firm_scale.get(), "1", "firm slot index");
 
-  auto counts_plist = dataset_create_plist();
+  auto counts_plist = dataset_create_plist(kTimes);
   auto counts = create_dataset(group.get(), kSlotCount, H5T_STD_I64LE, {slot_counts.size()},
                                counts_plist.get());
   h5_check(H5Dwrite(counts.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
@@ -1054,14 +894,7 @@ void write_result(const RunResult& result, const fs::path& path,
   detail::Hdf5Session session;
   try {
     {
-      auto create_plist =
-          PropertyListHandle::checked(H5Pcreate(H5P_FILE_CREATE), "H5Pcreate", "file");
-      h5_check(H5Pset_link_creation_order(create_plist.get(),
-                                          H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
-               "H5Pset_link_creation_order");
-      h5_check(H5Pset_attr_creation_order(create_plist.get(),
-                                          H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
-               "H5Pset_attr_creation_order");
+      auto create_plist = detail::file_create_plist(kTimes);
       auto access = file_write_plist(result);
       auto file = FileHandle::checked(
           H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, create_plist.get(), access.get()),
