@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "convsim/errors.hpp"
+#include "test_support.hpp"
 
 namespace convsim::analysis {
 namespace {
@@ -43,7 +44,7 @@ InputError input_error_of(Action&& action) {
   return InputError("", 0, "", "none thrown");
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using convsim::testing::contains;
 
 // Relative comparison for reference figures printed with 12 significant digits.
 #define EXPECT_CLOSE(actual, expected) EXPECT_NEAR((actual), (expected), 1e-9 * std::abs(expected) + 1e-15)

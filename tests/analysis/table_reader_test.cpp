@@ -22,7 +22,7 @@ InputError input_error_of(Action&& action) {
   return InputError("", 0, "", "none thrown");
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using convsim::testing::contains;
 
 TEST(TableReaderTest, SkipsCommentsAndBlankLinesAndRemembersLines) {
   const Table table = parse_csv(

@@ -14,8 +14,6 @@ namespace {
 const std::string kPwtFile = std::string(CONVSIM_TEST_DATA_DIR) + "/pwt101_korea_1990_2009.csv";
 const std::string kPwtColumns = " --y rgdpna --k rnna --l emp --a hc";
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 // The value of `statistic` for coefficient `name` in the long CSV output.
 double csv_coefficient(const std::string& csv, const std::string& name, const std::string& statistic) {
   const std::string prefix = "coefficient," + name + "," + statistic + ",";

@@ -21,8 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 // 2 scenarios x 2 design points x 3 replicates = 12 runs of a 3,000-firm economy.
 std::string sweep_text() {
   return "name: cli_sweep\n"

@@ -15,8 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 // Runs of two sizes, so workers finish at different times: 2 scenarios x 4 points x 2 replicates.
 std::string sweep_text() {
   return "name: mpi_sweep\n"

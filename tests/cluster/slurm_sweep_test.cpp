@@ -19,8 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 std::string sweep_text() {
   return "name: slurm_sweep\n"
          "scenarios:\n"

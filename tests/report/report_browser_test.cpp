@@ -17,8 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 std::string shell_quoted(const std::string& text) { return "'" + text + "'"; }
 std::string shell_quoted(const fs::path& path) { return shell_quoted(path.string()); }
 

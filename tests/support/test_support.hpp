@@ -18,6 +18,9 @@ struct CommandResult {
   std::string err;  // stderr
 };
 
+// Whether `part` occurs in `text` (for checking messages and printed output).
+inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
 inline std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream ss;
