@@ -1011,12 +1011,12 @@ std::string format_number(double value) {
   return (value < 0 ? "-" : "") + grouped;
 }
 
-namespace {
-
 std::string signed_number(double value) {
   const std::string text = format_number(value);
   return (value > 0 && std::isfinite(value)) ? "+" + text : text;
 }
+
+namespace {
 
 std::string format_percent(double value) {
   if (!std::isfinite(value)) return "";

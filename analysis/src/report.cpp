@@ -35,11 +35,6 @@ std::string level_text(double level) {
   return buffer;
 }
 
-std::string signed_text(double value) {
-  const std::string text = format_number(value);
-  return (value > 0 && std::isfinite(value)) ? "+" + text : text;
-}
-
 std::string percent_text(double value) {
   if (!std::isfinite(value)) return "";
   char buffer[32];
@@ -49,7 +44,7 @@ std::string percent_text(double value) {
 
 std::string interval_text(const Interval& interval) {
   if (!interval.available) return interval.reason;
-  return "[" + signed_text(interval.low) + ", " + signed_text(interval.high) + "]";
+  return "[" + signed_number(interval.low) + ", " + signed_number(interval.high) + "]";
 }
 
 std::string utc_now() {
@@ -209,7 +204,7 @@ void write_horizon_table(const Comparison& comparison, std::ostream& out) {
         out << "<td>baseline</td><td></td><td></td>";
       } else {
         const Effect& e = row.horizon_effect;
-        out << "<td class=\"num\"><b>" << signed_text(e.paired_mean) << "</b><br>" << percent_text(e.percent)
+        out << "<td class=\"num\"><b>" << signed_number(e.paired_mean) << "</b><br>" << percent_text(e.percent)
             << "</td><td class=\"num\">" << html_escape(interval_text(e.paired)) << "</td><td class=\"num\">"
             << html_escape(interval_text(e.unpaired));
         if (e.paired.available && e.unpaired.available && e.paired.half_width() > 0) {
@@ -224,7 +219,7 @@ void write_horizon_table(const Comparison& comparison, std::ostream& out) {
           << html_escape(variable.cumulative_units) << "</span></td><td class=\"num\">";
       if (k > 0) {
         const Effect& c = row.cumulative_effect;
-        out << signed_text(c.paired_mean) << "<br><span class=\"meta\">" << html_escape(interval_text(c.paired))
+        out << signed_number(c.paired_mean) << "<br><span class=\"meta\">" << html_escape(interval_text(c.paired))
             << "</span>";
       }
       out << "</td></tr>\n";

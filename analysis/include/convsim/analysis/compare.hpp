@@ -265,6 +265,8 @@ void write_comparison_json(const Comparison& comparison, std::ostream& out);
 
 // A number as the table shows it: grouped thousands, a few significant digits.
 std::string format_number(double value);
+// The same with a leading "+" for positive values (effects and differences).
+std::string signed_number(double value);
 
 // The seeds of a scenario in few words: "seeds 1-20", "seeds 3, 8, 11" or "40 seeds 1..977".
 std::string seed_summary(const std::vector<std::uint64_t>& seeds);
