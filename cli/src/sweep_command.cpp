@@ -179,13 +179,16 @@ RunSimulator make_simulator(bool snapshots) {
   };
 }
 
+// The --sync value in force (--no-sync is --sync none).
+std::string sync_option(const RunArgs& args) { return args.no_sync ? "none" : args.sync; }
+
 SweepExecutionOptions execution_options(const RunArgs& args) {
   SweepExecutionOptions options;
   options.output_dir = args.output;
   options.jobs = args.jobs > 0 ? args.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.threads_per_run = args.threads_per_run;
   if (!args.shard.empty()) options.shard = parse_shard(args.shard);
-  options.sync = args.no_sync ? SyncPolicy::none : parse_sync_policy(args.sync);
+  options.sync = parse_sync_policy(sync_option(args));
   return options;
 }
 
@@ -208,7 +211,7 @@ int run_command(const RunArgs& args) {
       std::vector<std::string> worker = {this_executable(), "sweep", "worker", args.sweep, "-o", args.output,
                                          "--parent", std::to_string(::getpid()),
                                          "--threads-per-run", std::to_string(args.threads_per_run),
-                                         "--sync", args.no_sync ? "none" : args.sync};
+                                         "--sync", sync_option(args)};
       if (args.snapshots) worker.push_back("--snapshots");
       report = run_sweep_processes(plan, worker, options);
     }

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include <tbb/task_arena.h>
@@ -86,17 +87,24 @@ fs::path failure_path(const fs::path& output_dir, const SweepRun& run) {
   return output_dir / kFailuresFolder / (run_result_name(run).stem().string() + ".txt");
 }
 
+// A plan index written in decimal (at most 2^40): false when `digits` is anything else.
+bool parse_index(std::string_view digits, std::size_t& index) {
+  if (digits.empty()) return false;
+  index = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return false;
+    index = index * 10 + static_cast<std::size_t>(c - '0');
+    if (index > (std::size_t{1} << 40)) return false;
+  }
+  return true;
+}
+
 // The plan index a file name in runs/ or failures/ starts with ("12-ab34....h5" -> 12), or -1.
 long long leading_index(const std::string& name) {
   const auto dash = name.find('-');
-  if (dash == std::string::npos || dash == 0) return -1;
-  long long index = 0;
-  for (std::size_t i = 0; i < dash; ++i) {
-    if (name[i] < '0' || name[i] > '9') return -1;
-    index = index * 10 + (name[i] - '0');
-    if (index > (1ll << 40)) return -1;
-  }
-  return index;
+  std::size_t index = 0;
+  if (dash == std::string::npos || !parse_index(std::string_view(name).substr(0, dash), index)) return -1;
+  return static_cast<long long>(index);
 }
 
 // HDF5 allocates (and zeroes) a 1 MiB conversion buffer for every string dataset it writes and,
@@ -203,22 +211,11 @@ class IgnoreSigpipe {
   struct sigaction previous_ {};
 };
 
-// Flushes the output's file system when the policy is to flush once at the end; returns the error.
-std::string flush_results(const SweepExecutionOptions& options) {
-  if (options.sync != SyncPolicy::end) return {};
-  if (sync_file_system(options.output_dir)) return {};
-  return "cannot flush the results in '" + options.output_dir.string() + "' to disk: " + std::strerror(errno);
-}
-
 // "index identity" as the manager sends it to a worker process.
 bool parse_assignment(const std::string& line, std::size_t& index, std::string& identity) {
   const auto space = line.find(' ');
-  if (space == std::string::npos || space == 0 || space + 1 >= line.size()) return false;
-  index = 0;
-  for (std::size_t i = 0; i < space; ++i) {
-    if (line[i] < '0' || line[i] > '9' || index > (std::size_t{1} << 40)) return false;
-    index = index * 10 + static_cast<std::size_t>(line[i] - '0');
-  }
+  if (space == std::string::npos || space + 1 >= line.size()) return false;
+  if (!parse_index(std::string_view(line).substr(0, space), index)) return false;
   identity = line.substr(space + 1);
   return identity.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
@@ -230,6 +227,12 @@ SyncPolicy parse_sync_policy(const std::string& text, const std::string& option)
   if (text == "each") return SyncPolicy::each;
   if (text == "none") return SyncPolicy::none;
   throw InputError("<command line>", 0, option, "'" + text + "' is not a sync policy; expected end, each or none");
+}
+
+std::string flush_sweep_results(const SweepExecutionOptions& options) {
+  if (options.sync != SyncPolicy::end) return {};
+  if (sync_file_system(options.output_dir)) return {};
+  return "cannot flush the results in '" + options.output_dir.string() + "' to disk: " + std::strerror(errno);
 }
 
 bool sync_file_system(const fs::path& folder) {
@@ -382,7 +385,7 @@ SweepReport run_sweep_local(const SweepPlan& plan, const RunSimulator& simulator
   std::sort(report.outcomes.begin(), report.outcomes.end(),
             [](const RunOutcome& a, const RunOutcome& b) { return a.index < b.index; });
   write_failures_log(plan, options.output_dir);
-  report.sync_error = flush_results(options);
+  report.sync_error = flush_sweep_results(options);
   report.seconds = seconds_since(start);
   return report;
 }
@@ -499,7 +502,7 @@ SweepReport run_sweep_processes(const SweepPlan& plan, const std::vector<std::st
   std::sort(report.outcomes.begin(), report.outcomes.end(),
             [](const RunOutcome& a, const RunOutcome& b) { return a.index < b.index; });
   write_failures_log(plan, options.output_dir);
-  report.sync_error = flush_results(options);  // the workers flushed theirs; this is cheap then
+  report.sync_error = flush_sweep_results(options);  // the workers flushed theirs; this is cheap then
   report.seconds = seconds_since(start);
   return report;
 }
@@ -513,7 +516,7 @@ int serve_sweep_worker(const SweepPlan& plan, const RunSimulator& simulator, con
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       // The manager has no more runs (or has gone): make this worker's results durable.
-      if (!flush_results(options).empty()) return 1;
+      if (!flush_sweep_results(options).empty()) return 1;
       return 0;
     }
     received.append(chunk, static_cast<std::size_t>(n));

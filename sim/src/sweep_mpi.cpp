@@ -116,9 +116,8 @@ void work(const SweepPlan& plan, const RunSimulator& simulator, const SweepExecu
       MPI_Recv(nullptr, 0, MPI_CHAR, kManager, kStop, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
       // Results written on this node are flushed by this node (the output may be a network file
       // system): once, when there is nothing left to run.
-      if (options.sync == SyncPolicy::end && !sync_file_system(options.output_dir)) {
-        std::fprintf(stderr, "convsim: rank could not flush its results in '%s' to disk\n", options.output_dir.c_str());
-      }
+      const std::string error = flush_sweep_results(options);
+      if (!error.empty()) std::fprintf(stderr, "convsim: %s\n", error.c_str());
       return;
     }
     std::int64_t index = 0;
@@ -168,9 +167,7 @@ SweepReport run_sweep_mpi(const SweepPlan& plan, const RunSimulator& simulator, 
       std::sort(report.outcomes.begin(), report.outcomes.end(),
                 [](const RunOutcome& a, const RunOutcome& b) { return a.index < b.index; });
       write_failures_log(plan, options.output_dir);
-      if (options.sync == SyncPolicy::end && !sync_file_system(options.output_dir)) {
-        report.sync_error = "cannot flush the results in '" + options.output_dir.string() + "' to disk";
-      }
+      report.sync_error = flush_sweep_results(options);
     } catch (const std::exception& e) {
       abort_all(e.what());  // workers wait for assignments: end them too
     }

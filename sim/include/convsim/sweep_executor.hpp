@@ -87,6 +87,10 @@ struct SweepExecutionOptions {
   RunFinishedCallback on_run_finished;
 };
 
+// What an executor does when it has no more runs: with SyncPolicy::end, flushes the output's file
+// system (every process that wrote results calls it). Returns "" or why the flush failed.
+std::string flush_sweep_results(const SweepExecutionOptions& options);
+
 // Creates DIR, DIR/runs and DIR/failures and writes DIR/plan.json (atomically; concurrent shards
 // write the same text). Throws InputError when DIR cannot be created.
 void prepare_sweep_output(const SweepPlan& plan, const std::filesystem::path& output_dir);
