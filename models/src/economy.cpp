@@ -21,7 +21,6 @@ void FirmState::reserve(std::size_t n) {
   employment.reserve(n);
   output.reserve(n);
   age.reserve(n);
-  loss_steps.reserve(n);
 }
 
 FirmId FirmState::append(std::size_t n) {
@@ -36,14 +35,13 @@ FirmId FirmState::append(std::size_t n) {
   employment.resize(total, 0.0);
   output.resize(total, 0.0);
   age.resize(total, 0);
-  loss_steps.resize(total, 0);
   return static_cast<FirmId>(first);
 }
 
 std::size_t FirmState::memory_bytes() const {
   return sector.capacity() * 2 + alive.capacity() + level.capacity() + technology.capacity() * 8 +
          productivity.capacity() * 4 + capital.capacity() * 8 + employment.capacity() * 8 +
-         output.capacity() * 8 + age.capacity() * 4 + loss_steps.capacity() * 2;
+         output.capacity() * 8 + age.capacity() * 4;
 }
 
 void SectorSampler::build(const std::vector<FirmId>& members, const std::vector<double>& weights) {

@@ -22,8 +22,8 @@ constexpr double kMaxEntryGrowth = 0.3;
 
 }  // namespace
 
-void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& levers, StepAggregates& out,
-                  std::vector<Link>& new_links) {
+void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& levers, const EntrantHiring& hiring,
+                  StepAggregates& out, std::vector<Link>& new_links) {
   const std::size_t S = sc.sectors.size();
   const std::uint64_t step = static_cast<std::uint64_t>(economy.step) + 1;
   const double dt = sc.dt();
@@ -51,7 +51,8 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
 
   EconomySettings entrant_sizes = sc.economy;
   entrant_sizes.max_firm_size = std::min(sc.economy.max_firm_size, kEntrantMaxSizeFactor * sc.economy.min_firm_size);
-  const SectorFactors factors = sector_factors(sc, levers, economy.market.prosumer_share);
+  const SectorFactors factors = sector_factors(sc, levers, economy.market.prosumer_share,
+                                               {economy.market.aggregate_shock, &economy.sector_shock});
   FirmState& f = economy.firms;
   const FirmId first = f.append(entrants);
   economy.visible.resize(f.size());
@@ -82,8 +83,19 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
       f.employment[id] = labour;
       f.capital[id] = capital;
       f.technology[id] = technology;
-      f.productivity[id] = static_cast<float>(productivity_for_optimal_size(
-          labour, capital, economy.market.wage, technology, factors.log_factor(static_cast<int>(s), level), sc.production));
+      // Productivity: a copy of a random incumbent of the sector, shifted down, with noise
+      // (entrants learn from incumbents but start behind; docs/model.md 7.8). A sector without
+      // incumbents gives the productivity that makes the entrant's size optimal at the wage.
+      const SectorSampler& incumbents = economy.samplers[s];
+      const RandomBlock own(sc.seed, id, Purpose::entrant, step, 1);
+      if (!incumbents.empty()) {
+        const std::size_t pick = std::min(incumbents.size() - 1, static_cast<std::size_t>(own.uniform(0) * incumbents.size()));
+        f.productivity[id] = static_cast<float>(f.productivity[incumbents.columns[pick].firm] - sc.dynamics.entrant_productivity_gap +
+                                                sc.dynamics.entrant_productivity_sd * own.normal(1));
+      } else {
+        f.productivity[id] = static_cast<float>(productivity_for_optimal_size(
+            labour, capital, economy.market.wage, technology, factors.log_factor(static_cast<int>(s), level), sc.production));
+      }
       const VisibleFirm visible{static_cast<float>(technology), level, 1, static_cast<std::uint16_t>(s)};
       economy.visible[id] = visible;
       economy.visible_next[id] = visible;
@@ -101,8 +113,21 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
     }
   });
 
+  // Entrants hire from the job seekers left, filling their jobs at the incumbents' rate; when
+  // that is more than there are, every entrant is scaled down alike (capital with it). The
+  // factor 1 - 1e-12 keeps the total strictly within the seekers whatever the rounding.
+  double entrant_jobs = 0;
+  for (std::size_t k = 0; k < entrants; ++k) entrant_jobs += f.employment[first + k];
+  const double filled = std::min(hiring.fill_share * entrant_jobs, hiring.job_seekers * (1.0 - 1e-12));
+  const double hire_share = entrant_jobs > 0 ? std::max(0.0, filled / entrant_jobs) : 1.0;
+  out.vacancies += entrant_jobs;
+  out.matches += hire_share * entrant_jobs;
   for (std::size_t k = 0; k < entrants; ++k) {
     const FirmId id = first + static_cast<FirmId>(k);
+    if (hire_share < 1.0) {
+      f.employment[id] *= hire_share;
+      f.capital[id] *= hire_share;
+    }
     for (std::uint32_t d = 0; d < supplier_count[k]; ++d) new_links.push_back({suppliers[k * max_degree + d], id, 1.0f});
     const std::size_t s = f.sector[id];
     const double labour = f.employment[id];

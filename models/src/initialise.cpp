@@ -68,7 +68,11 @@ Economy build_economy(const Scenario& scenario) {
       const double labour = draw_firm_size(scenario.economy, draw.uniform(0));
       const double capital = sector.capital_per_worker * labour * (0.75 + 0.5 * draw.uniform(1));
       const double technology = kInitialTechnologySpread * draw.normal(2);
-      const std::uint8_t level = RandomBlock(seed, i, Purpose::firm_convergence, 0).uniform(0) < sector.initial_converged ? 1 : 0;
+      const RandomBlock convergence_draw(seed, i, Purpose::firm_convergence, 0);
+      const std::uint8_t level = convergence_draw.uniform(0) < sector.initial_converged ? 1 : 0;
+      // Initial ages: exponential with the scenario's mean, in steps.
+      f.age[i] = static_cast<std::int32_t>(std::lround(convergence_draw.exponential(1, scenario.dynamics.initial_mean_age) *
+                                                       scenario.time.steps_per_year));
       const double log_factor = factors.log_factor(s, level);
       f.alive[i] = 1;
       f.level[i] = level;
@@ -81,7 +85,9 @@ Economy build_economy(const Scenario& scenario) {
       f.output[i] = cobb_douglas_output(log_a, std::log(capital), labour, production);
     }
   });
-  economy.market.reference_labour = deterministic_sum(n, [&](std::size_t i) { return f.employment[i]; });
+  economy.market.employment = deterministic_sum(n, [&](std::size_t i) { return f.employment[i]; });
+  // The labour force at w0: employment plus the initial unemployed.
+  economy.market.reference_labour = economy.market.employment / (1.0 - scenario.labour.initial_unemployment);
   rebuild_samplers(scenario, economy);
 
   // Network: each firm draws its number of suppliers (larger firms more), then each supplier:
@@ -130,6 +136,17 @@ Economy build_economy(const Scenario& scenario) {
   });
   economy.visible_next.assign(economy.visible.begin(), economy.visible.end());
   economy.sector_mean_technology.assign(scenario.sectors.size(), 0.0);
+  economy.sector_shock.assign(scenario.sectors.size(), 0.0);
+  // Sectors' profit margins at the start (the exit rule compares each firm's with its sector's).
+  std::vector<double> sector_output(scenario.sectors.size(), 0.0), sector_profit(scenario.sectors.size(), 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    sector_output[f.sector[i]] += f.output[i];
+    sector_profit[f.sector[i]] += f.output[i] - economy.market.wage * f.employment[i] - production.user_cost * f.capital[i];
+  }
+  economy.sector_margin.assign(scenario.sectors.size(), 0.0);
+  for (std::size_t s = 0; s < scenario.sectors.size(); ++s) {
+    if (sector_output[s] > 0) economy.sector_margin[s] = sector_profit[s] / sector_output[s];
+  }
   return economy;
 }
 

@@ -42,6 +42,8 @@ const std::vector<Observed>& sector_observed() {
       {kImitationFlow, "imitation_flow", kMoneyRate, "value of technology from imitating neighbours (technology imports)"},
       {kConvOutput, "converged_output", kMoneyRate, "output of converged firms (annual rate)"},
       {kConvEmployment, "converged_employment", kPersons, "employment of converged firms"},
+      {kProfit, "profit", kMoneyRate, "profit after the user cost of capital (annual rate)"},
+      {kWageBill, "wage_bill", kMoneyRate, "wages paid (annual rate)"},
   };
   return vars;
 }
@@ -60,6 +62,24 @@ const std::vector<Observed>& convergence_observed() {
       {kAdoptions, "adoptions", kFirmsUnit, "firms that converged in the step"},
       {kConvJobsCreated, "jobs_created", kPersons, "jobs created in converged firms"},
       {kConvJobsDestroyed, "jobs_destroyed", kPersons, "jobs destroyed in converged firms"},
+  };
+  return vars;
+}
+
+// Economy-wide series that are not sums over sectors, in the order simulate() writes them.
+const std::vector<Observed>& economy_observed() {
+  static const std::vector<Observed> vars = {
+      {0, "wage", "1e8 KRW/(person*year)", "wage paid in the step"},
+      {0, "clearing_wage", "1e8 KRW/(person*year)", "wage at which desired employment equals the labour force"},
+      {0, "labour_force", kPersons, "labour force at the wage paid"},
+      {0, "unemployment", kPersons, "labour force minus employment at the end of the step"},
+      {0, "unemployment_rate", "1", "unemployment / labour force"},
+      {0, "labour_demand", kPersons, "desired employment at the wage paid"},
+      {0, "vacancies", kPersons, "planned hires of incumbents and entrants (vacancies posted)"},
+      {0, "hires", kPersons, "hires from the job seekers (matches)"},
+      {0, "hiring_rationed", "1", "share of incumbents' planned hires not filled"},
+      {0, "prosumer_share", "1", "share of customers co-creating through social media"},
+      {0, "productivity_shock", "log point", "aggregate productivity shock (AR(1)) in force"},
   };
   return vars;
 }
@@ -87,7 +107,7 @@ FirmSnapshot take_snapshot(const Economy& economy, double year) {
   column("alive", "1", "1 alive, 0 exited", [&](std::size_t i) { return double(f.alive[i]); });
   column("level", "1", "convergence level: 0 none, 1 package, 2 hybrid, 3 fusion", [&](std::size_t i) { return double(f.level[i]); });
   column("technology", "log point", "log technology a", [&](std::size_t i) { return f.technology[i]; });
-  column("productivity", "log point", "log firm-specific efficiency", [&](std::size_t i) { return double(f.productivity[i]); });
+  column("productivity", "log point", "log firm-specific efficiency (evolves with the firm's own shocks)", [&](std::size_t i) { return double(f.productivity[i]); });
   column("capital", kMoney, "capital stock", [&](std::size_t i) { return f.capital[i]; });
   column("employment", kPersons, "employment", [&](std::size_t i) { return f.employment[i]; });
   column("output", kMoneyRate, "output (annual rate)", [&](std::size_t i) { return f.output[i]; });
@@ -106,9 +126,8 @@ std::vector<VariableDoc> result_variables() {
   out.push_back({"aggregate", "technology_flow", kMoneyRate, "innovation + imitation flows"});
   out.push_back({"aggregate", "mean_technology", "log point", "mean log technology of alive firms"});
   out.push_back({"by_sector", "mean_technology", "log point", "mean log technology of alive firms"});
-  out.push_back({"aggregate", "wage", "1e8 KRW/(person*year)", "market-clearing wage"});
-  out.push_back({"aggregate", "labour_supply", kPersons, "labour supply at the wage"});
-  out.push_back({"aggregate", "prosumer_share", "1", "share of customers co-creating through social media"});
+  for (const auto& v : economy_observed()) out.push_back({"aggregate", v.name, v.units, v.long_name});
+  out.push_back({"by_sector", "productivity_shock", "log point", "sector productivity shock (AR(1)) in force"});
   for (const auto& v : convergence_observed()) out.push_back({"convergence", v.name, v.units, v.long_name});
   out.push_back({"policy", "infrastructure", "1", "network infrastructure index in force"});
   out.push_back({"policy", "accessibility", "1", "share of society with network access in force"});
@@ -116,6 +135,7 @@ std::vector<VariableDoc> result_variables() {
   out.push_back({"policy", "barrier", "1", "regulatory barrier in force [time, sector]"});
   out.push_back({"policy", "selective_focus", "1", "selective-focus support in force [time, sector]"});
   out.push_back({"policy", "rd_support", "1", "R&D support in force [time, sector]"});
+  out.push_back({"policy", "productivity_shock", "log point", "timed productivity episode in force [time, sector]"});
   return out;
 }
 
@@ -142,9 +162,8 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
   result.aggregate.push_back(make_series("technology_flow", kMoneyRate, "innovation + imitation flows", T));
   result.aggregate.push_back(make_series("mean_technology", "log point", "mean log technology of alive firms", T));
   result.by_sector.push_back(make_sector_series("mean_technology", "log point", "mean log technology of alive firms", T, S));
-  result.aggregate.push_back(make_series("wage", "1e8 KRW/(person*year)", "market-clearing wage", T));
-  result.aggregate.push_back(make_series("labour_supply", kPersons, "labour supply at the wage", T));
-  result.aggregate.push_back(make_series("prosumer_share", "1", "share of customers co-creating through social media", T));
+  for (const auto& v : economy_observed()) result.aggregate.push_back(make_series(v.name, v.units, v.long_name, T));
+  result.by_sector.push_back(make_sector_series("productivity_shock", "log point", "sector productivity shock (AR(1)) in force", T, S));
   for (const auto& v : convergence_observed()) result.convergence.push_back(make_series(v.name, v.units, v.long_name, T));
   result.policy.push_back(make_series("infrastructure", "1", "network infrastructure index in force", T));
   result.policy.push_back(make_series("accessibility", "1", "share of society with network access in force", T));
@@ -152,11 +171,16 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
   result.policy_by_sector.push_back(make_sector_series("barrier", "1", "regulatory barrier in force", T, S));
   result.policy_by_sector.push_back(make_sector_series("selective_focus", "1", "selective-focus support in force", T, S));
   result.policy_by_sector.push_back(make_sector_series("rd_support", "1", "R&D support in force", T, S));
+  result.policy_by_sector.push_back(make_sector_series("productivity_shock", "log point", "timed productivity episode in force", T, S));
 
   Economy economy = build_economy(scenario);
   std::vector<double> snapshot_years = options.firm_snapshots ? scenario.output.snapshot_years : std::vector<double>{};
   StepAggregates step;
   const std::size_t n_sector_vars = sector_observed().size();
+  // Burn-in: the economy runs under the first year's levers (and a constant labour force) until
+  // its state is one its own dynamics produce; nothing of it is reported.
+  const PolicyState first_levers = policy_at(scenario, scenario.year_of_step(0));
+  for (int b = 0; b < scenario.burn_in_steps(); ++b) advance(scenario, economy, first_levers, step);
   for (std::size_t t = 0; t < T; ++t) {
     const double year = scenario.year_of_step(static_cast<int>(t));
     const PolicyState levers = policy_at(scenario, year);
@@ -176,9 +200,20 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
       const double sector_firms = step.at(kFirms, s);
       result.by_sector[n_sector_vars].values[t * S + s] = sector_firms > 0 ? step.at(kTechnologySum, s) / sector_firms : 0.0;
     }
-    result.aggregate[n_sector_vars + 2].values[t] = step.wage;
-    result.aggregate[n_sector_vars + 3].values[t] = step.labour_supply;
-    result.aggregate[n_sector_vars + 4].values[t] = step.prosumer_share;
+    const double economy_values[] = {step.wage,
+                                     step.clearing_wage,
+                                     step.labour_force,
+                                     step.unemployment(),
+                                     step.labour_force > 0 ? step.unemployment() / step.labour_force : 0.0,
+                                     step.labour_demand,
+                                     step.vacancies,
+                                     step.matches,
+                                     step.hiring_rationed,
+                                     step.prosumer_share,
+                                     step.aggregate_shock};
+    static_assert(sizeof economy_values / sizeof economy_values[0] == 11, "one value per economy_observed() entry");
+    for (std::size_t k = 0; k < economy_observed().size(); ++k) result.aggregate[n_sector_vars + 2 + k].values[t] = economy_values[k];
+    for (std::size_t s = 0; s < S; ++s) result.by_sector[n_sector_vars + 1].values[t * S + s] = step.sector_shock[s];
     for (std::size_t k = 0; k < convergence_observed().size(); ++k) {
       result.convergence[k].values[t] = step.total(convergence_observed()[k].variable);
     }
@@ -189,6 +224,7 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
       result.policy_by_sector[0].values[t * S + s] = levers.barrier[s];
       result.policy_by_sector[1].values[t * S + s] = levers.selective_focus[s];
       result.policy_by_sector[2].values[t * S + s] = levers.rd_support[s];
+      result.policy_by_sector[3].values[t * S + s] = levers.productivity_shock[s];
     }
     // A snapshot year is taken at the end of the first step that starts at or after it.
     for (double snapshot_year : snapshot_years) {

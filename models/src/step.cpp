@@ -21,39 +21,6 @@ struct PartnerProposal {
   FirmId firm;
 };
 
-// Hazard-derived probabilities per sector for this step.
-struct SectorRates {
-  std::vector<double> innovation;     // probability of an innovation event
-  std::vector<double> imitation;      // share of the gap closed
-  std::vector<double> adoption_base;  // hazard multiplier: (1 - barrier) * infra^e * (1 + focus) * access
-  std::vector<double> upgrade;        // probability of moving up one level
-  std::vector<double> adoption_max;   // adoption probability with every neighbour converged
-  std::vector<std::uint8_t> converging;
-};
-
-SectorRates sector_rates(const Scenario& sc, const PolicyState& levers) {
-  const std::size_t S = sc.sectors.size();
-  const double dt = sc.dt();
-  const double tech_infra = std::pow(levers.infrastructure, sc.technology.infrastructure_elasticity);
-  const double adopt_infra = std::pow(levers.infrastructure, sc.adoption.infrastructure_elasticity);
-  SectorRates r;
-  r.innovation.resize(S);
-  r.imitation.resize(S);
-  r.adoption_base.resize(S);
-  r.upgrade.resize(S);
-  r.adoption_max.resize(S);
-  r.converging.resize(S);
-  for (std::size_t s = 0; s < S; ++s) {
-    r.innovation[s] = hazard_probability(sc.technology.innovation_rate * (1.0 + levers.rd_support[s]) * tech_infra, dt);
-    r.imitation[s] = hazard_probability(sc.technology.imitation_rate * tech_infra, dt);
-    r.adoption_base[s] = (1.0 - levers.barrier[s]) * adopt_infra * (1.0 + levers.selective_focus[s]) * levers.accessibility;
-    r.adoption_max[s] = hazard_probability((sc.adoption.base_hazard + sc.adoption.peer_effect) * r.adoption_base[s], dt);
-    r.upgrade[s] = hazard_probability(sc.adoption.upgrade_hazard * (1.0 - levers.barrier[s]) * adopt_infra, dt);
-    r.converging[s] = sc.sectors[s].role == SectorRole::converging ? 1 : 0;
-  }
-  return r;
-}
-
 // Chooses the ICT partner of an adopting firm: ICT sector by link intensity to the firm's sector
 // times that sector's synergy, then a firm of it by size.
 FirmId choose_partner(const Scenario& sc, const Economy& economy, int sector, const RandomBlock& draw) {
@@ -81,10 +48,71 @@ FirmId choose_partner(const Scenario& sc, const Economy& economy, int sector, co
 struct ChunkScratch {
   std::vector<double> partial;  // [kSectorVariableCount * S]
   std::vector<PartnerProposal> proposals;
-  double labour_demand = 0;     // desired employment at the posted wage, person
+  double demand_coefficient = 0;  // sum of (beta A K^alpha)^(1/(1-beta)) over alive firms
+  double employment = 0;          // employment of alive firms at the start of the step, person
+  double hires = 0;               // planned hires at the wage, person
+  double separations = 0;         // planned separations at the wage, person
 };
 
+// The largest exit hazard a firm can have, 1/year: ln 2, so that no firm's exit probability
+// exceeds one half per year however far its margin falls below its sector's.
+constexpr double kMaxExitHazard = 0.6931471805599453;
+
+// Advances the AR(1) productivity shocks by one step: ln z <- rho^dt ln z + sd_dt eps, with sd_dt
+// chosen so that 1/dt steps add up to the annual process (same stationary variance).
+void advance_shocks(const Scenario& sc, Economy& economy, std::uint64_t step) {
+  const ShockSettings& shocks = sc.shocks;
+  const double dt = sc.dt();
+  const double rho = shocks.persistence;
+  const double rho_step = std::pow(rho, dt);
+  const double share = std::sqrt((1.0 - rho_step * rho_step) / (1.0 - rho * rho));
+  const std::size_t S = sc.sectors.size();
+  if (shocks.aggregate_sd > 0) {
+    const RandomBlock draw(sc.seed, kAggregateEntity, Purpose::shock, step);
+    economy.market.aggregate_shock = rho_step * economy.market.aggregate_shock + shocks.aggregate_sd * share * draw.normal(0);
+  }
+  if (shocks.sector_sd > 0) {
+    for (std::size_t s = 0; s < S; ++s) {
+      const RandomBlock draw(sc.seed, s, Purpose::shock, step);
+      economy.sector_shock[s] = rho_step * economy.sector_shock[s] + shocks.sector_sd * share * draw.normal(0);
+    }
+  }
+}
+
 }  // namespace
+
+double infrastructure_factor(double infrastructure, double elasticity) {
+  return std::max(0.0, 1.0 + elasticity * std::log(infrastructure));
+}
+
+SectorRates sector_rates(const Scenario& sc, const PolicyState& levers) {
+  const std::size_t S = sc.sectors.size();
+  const double dt = sc.dt();
+  const double tech_infra = infrastructure_factor(levers.infrastructure, sc.technology.infrastructure_elasticity);
+  const double adopt_infra = infrastructure_factor(levers.infrastructure, sc.adoption.infrastructure_elasticity);
+  SectorRates r;
+  r.innovation.resize(S);
+  r.imitation.resize(S);
+  r.adoption_base.resize(S);
+  r.adoption_max.resize(S);
+  r.upgrade_base.resize(S);
+  r.upgrade_max.resize(S);
+  r.converging.resize(S);
+  for (std::size_t s = 0; s < S; ++s) {
+    const double focus = 1.0 + levers.selective_focus[s];
+    r.innovation[s] = hazard_probability(sc.technology.innovation_rate * (1.0 + levers.rd_support[s]) * tech_infra, dt);
+    r.imitation[s] = hazard_probability(sc.technology.imitation_rate * tech_infra, dt);
+    // Package convergence (bundling) needs neither network access nor regulatory leave.
+    r.adoption_base[s] = adopt_infra * focus;
+    r.adoption_max[s] = hazard_probability((sc.adoption.base_hazard + sc.adoption.peer_effect) * r.adoption_base[s], dt);
+    // Hybrid and fusion (internet-era products: telemedicine, smart transport) need network access
+    // and are blocked by the sector's regulatory barrier.
+    r.upgrade_base[s] = levers.accessibility * (1.0 - levers.barrier[s]) * adopt_infra * focus;
+    r.upgrade_max[s] = hazard_probability((sc.adoption.upgrade_hazard + sc.adoption.upgrade_peer_effect) * r.upgrade_base[s], dt);
+    r.converging[s] = sc.sectors[s].role == SectorRole::converging ? 1 : 0;
+  }
+  return r;
+}
 
 double StepAggregates::total(int variable) const {
   double sum = 0;
@@ -102,41 +130,45 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   const ProductionSettings& prod = sc.production;
   const double beta = prod.labour_elasticity;
   const double alpha = prod.capital_elasticity;
+  advance_shocks(sc, economy, step);
   const SectorRates rates = sector_rates(sc, levers);
-  const SectorFactors factors = sector_factors(sc, levers, economy.market.prosumer_share);
+  const SectorFactors factors =
+      sector_factors(sc, levers, economy.market.prosumer_share, {economy.market.aggregate_shock, &economy.sector_shock});
   const std::vector<VisibleFirm>& visible = economy.visible;
   std::vector<VisibleFirm>& next = economy.visible_next;
+  economy.log_capital_term.resize(n);
+  economy.demand_coefficient.resize(n);
+  double* log_capital_terms = economy.log_capital_term.data();
+  double* coefficients = economy.demand_coefficient.data();
 
   const std::size_t chunks = chunk_count(n);
   std::vector<ChunkScratch> scratch(chunks);
   for (ChunkScratch& local : scratch) local.partial.assign(static_cast<std::size_t>(kSectorVariableCount) * S, 0.0);
 
-  // The wage is posted at the start of the step: it cleared last step's desired employment
-  // against this step's labour supply (see the end of this function).
-  const double wage = economy.market.wage;
-  const double log_w = std::log(wage);
   const double log_beta = std::log(beta);
-  const double hiring = hazard_probability(prod.hiring_speed * (1.0 + levers.smart_work), dt);
-  const int exit_steps = std::max(1, static_cast<int>(std::lround(sc.dynamics.exit_after_years * sc.time.steps_per_year)));
-  const double exit_probability = hazard_probability(sc.dynamics.exit_hazard, dt);
+  const double inverse_one_minus_beta = 1.0 / (1.0 - beta);
+  const double hiring = hazard_probability(prod.hiring_speed * (1.0 + sc.labour.smart_work_matching * levers.smart_work), dt);
+  const double firm_scale = sc.shocks.firm_scale * std::sqrt(dt);
+  const double size_elasticity = sc.shocks.firm_size_elasticity;
 
-  //---- one pass over firms: technology, adoption, hiring, production, investment, exit ----
+  //---- pass 1: technology, productivity, adoption and upgrade; each firm's labour demand ----
   for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
     ChunkScratch& local = scratch[c];
     double* partial = local.partial.data();
-    double desired_total = 0;
+    double coefficient_sum = 0, employment_sum = 0;
     for (std::size_t i = begin; i < end; ++i) {
       next[i] = visible[i];
       if (!f.alive[i]) continue;
       const int s = f.sector[i];
       const float own = visible[i].technology;
-      double weight = 0, gap = 0, converged = 0;
+      double weight = 0, gap = 0, converged = 0, advanced = 0;
       economy.network.for_each_supplier(static_cast<FirmId>(i), [&](FirmId j, float w) {
         const VisibleFirm& v = visible[j];
         if (!v.alive) return;
         weight += w;
         gap += w * std::max(0.0f, v.technology - own);
         converged += v.level > 0 ? w : 0.0f;
+        advanced += v.level > 1 ? w : 0.0f;
       });
       // One Philox block per firm-step, fixed slots: 0 innovation?, 1 its size, 2 adoption or
       // upgrade, 3 exit. Fixed slots keep draws common across scenarios.
@@ -144,6 +176,13 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       const double innovation = draw.uniform(0) < rates.innovation[s] ? draw.exponential(1, sc.technology.innovation_step) : 0.0;
       const double imitation = weight > 0 ? rates.imitation[s] * gap / weight : 0.0;
       f.technology[i] += innovation + imitation;
+      const double labour = f.employment[i];
+      if (firm_scale > 0) {
+        // The firm's own productivity innovation: Laplace, its scale falling with size.
+        const RandomBlock own_draw(seed, i, Purpose::firm_productivity, step);
+        const double scale = firm_scale * std::exp(size_elasticity * std::log(std::max(labour, 1.0)));
+        f.productivity[i] = static_cast<float>(f.productivity[i] + own_draw.laplace(0, scale));
+      }
       std::uint8_t level = f.level[i];
       if (level == 0) {
         // The hazard needs an expm1 only when the draw could fall below its largest possible value.
@@ -155,30 +194,112 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
             local.proposals.push_back({choose_partner(sc, economy, s, partner_draw), static_cast<FirmId>(i)});
           }
         }
-      } else if (level < 3 && draw.uniform(2) < rates.upgrade[s]) {
-        ++level;
+      } else if (level < 3 && draw.uniform(2) < rates.upgrade_max[s]) {
+        const double peer_share = weight > 0 ? advanced / weight : 0.0;
+        const double hazard = (sc.adoption.upgrade_hazard + sc.adoption.upgrade_peer_effect * peer_share) * rates.upgrade_base[s];
+        if (draw.uniform(2) < hazard_probability(hazard, dt)) ++level;
       }
       f.level[i] = level;
-      const bool is_converged = level > 0;
       // Technology flows are valued at last step's output (the study's A: technology trade).
       const double last_output = f.output[i];
       partial[kInnovationFlow * S + s] += last_output * innovation / dt;
       partial[kImitationFlow * S + s] += last_output * imitation / dt;
-      if (is_converged) partial[kConvTechnologyFlow * S + s] += last_output * (innovation + imitation) / dt;
+      if (level > 0) partial[kConvTechnologyFlow * S + s] += last_output * (innovation + imitation) / dt;
 
-      // Cobb-Douglas firm: desired employment at the posted wage, partial adjustment, output.
-      const double log_a = log_efficiency(f.productivity[i], f.technology[i], factors.log_factor(s, level));
+      // Cobb-Douglas firm: labour demand L*(w) = c w^(-1/(1-beta)), c = (beta A K^alpha)^(1/(1-beta)).
+      const double log_capital_term = log_efficiency(f.productivity[i], f.technology[i], factors.log_factor(s, level)) +
+                                      alpha * std::log(f.capital[i]);
+      const double coefficient = std::exp((log_beta + log_capital_term) * inverse_one_minus_beta);
+      log_capital_terms[i] = log_capital_term;
+      coefficients[i] = coefficient;
+      coefficient_sum += coefficient;
+      employment_sum += labour;
+    }
+    local.demand_coefficient = coefficient_sum;
+    local.employment = employment_sum;
+  });
+
+  //---- the labour market: the wage, the labour force at it, and what firms plan ----
+  double coefficient_total = 0, employment_start = 0;
+  for (const ChunkScratch& local : scratch) {
+    coefficient_total += local.demand_coefficient;
+    employment_start += local.employment;
+  }
+  MarketState& market = economy.market;
+  const double eta = sc.economy.labour_supply_elasticity;
+  const double w0 = market.reference_wage;
+  const double years = levers.year - sc.time.start_year;
+  const double force_at_w0 = market.reference_labour * std::exp(sc.economy.labour_supply_growth * years) *
+                             (1.0 + sc.labour.smart_work_participation * levers.smart_work);
+  // The clearing wage: sum(c) w^(-1/(1-beta)) = N0' (w / w0)^eta.
+  const double clearing = coefficient_total > 0 && force_at_w0 > 0
+                              ? std::pow(coefficient_total * std::pow(w0, eta) / force_at_w0, 1.0 / (eta + inverse_one_minus_beta))
+                              : market.wage;
+  const double stickiness = std::pow(sc.labour.wage_stickiness, dt);
+  const double wage = std::exp(stickiness * std::log(market.wage) + (1.0 - stickiness) * std::log(clearing));
+  const double labour_force = force_at_w0 * std::pow(wage / w0, eta);
+  const double wage_power = std::pow(wage, -inverse_one_minus_beta);
+
+  for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
+    double hires = 0, separations = 0;
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!f.alive[i]) continue;
+      const double plan = hiring * (coefficients[i] * wage_power - f.employment[i]);
+      if (plan > 0) hires += plan; else separations -= plan;
+    }
+    scratch[c].hires = hires;
+    scratch[c].separations = separations;
+  });
+  double hires_total = 0, separations_total = 0;
+  for (const ChunkScratch& local : scratch) {
+    hires_total += local.hires;
+    separations_total += local.separations;
+  }
+  // Hires come from the job seekers (the unemployed and this step's separated) through a
+  // matching function, M = min(U, V, mu dt U^eta V^(1-eta)) with the planned hires as vacancies
+  // V; every vacancy is filled in the share M / V (pro rata). When the jobs kept exceed the
+  // labour force (it shrank), every job is scaled down alike.
+  const double kept = employment_start - separations_total;
+  const double seekers = std::max(0.0, labour_force - kept);
+  const LabourSettings& lab = sc.labour;
+  const double efficiency = lab.matching_efficiency * (1.0 + lab.smart_work_matching * levers.smart_work) * dt;
+  const double matches = hires_total > 0 && seekers > 0
+                             ? std::min({seekers, hires_total,
+                                         efficiency * std::pow(seekers, lab.matching_elasticity) *
+                                             std::pow(hires_total, 1.0 - lab.matching_elasticity)})
+                             : 0.0;
+  const double hire_share = hires_total > 0 ? std::clamp(matches / hires_total, 0.0, 1.0) : 1.0;
+  const double keep_share = kept > labour_force && kept > 0 ? labour_force / kept : 1.0;
+
+  //---- pass 2: hiring, production, profit, exit or investment ----
+  const double age_scale = 1.0 / (sc.dynamics.exit_young_years * sc.time.steps_per_year);
+  const DynamicsSettings& dyn = sc.dynamics;
+  for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
+    double* partial = scratch[c].partial.data();
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!f.alive[i]) continue;
+      const int s = f.sector[i];
+      const std::uint8_t level = f.level[i];
+      const bool is_converged = level > 0;
       const double labour = f.employment[i];
       const double capital = f.capital[i];
-      const double log_k = std::log(capital);
-      const double log_capital_term = log_a + alpha * log_k;
-      const double desired = std::exp((log_beta + log_capital_term - log_w) / (1.0 - beta));
-      const double labour_next = labour + hiring * (desired - labour);
-      const double output = labour_next > 0 ? std::exp(log_capital_term + beta * std::log(labour_next)) : 0.0;
-      const double surplus = output - wage * labour_next;
+      const double plan = hiring * (coefficients[i] * wage_power - labour);
+      const double labour_next = (labour + (plan > 0 ? hire_share * plan : plan)) * keep_share;
+      const double log_labour = labour_next > 0 ? std::log(labour_next) : 0.0;
+      const double output = labour_next > 0 ? std::exp(log_capital_terms[i] + beta * log_labour) : 0.0;
+      const double wages = wage * labour_next;
+      const double surplus = output - wages;
       const double profit = surplus - prod.user_cost * capital;
-      f.loss_steps[i] = profit < 0 ? static_cast<std::uint16_t>(std::min(f.loss_steps[i] + 1, 65535)) : 0;
-      if (f.loss_steps[i] >= exit_steps || draw.uniform(3) < exit_probability) {
+      // Selection: the exit hazard rises with the margin's shortfall from the sector's and
+      // falls with age (young firms exit more) and size (large firms exit less).
+      const double margin = output > 0 ? profit / output : -1.0;
+      const double shortfall = std::max(0.0, economy.sector_margin[s] - margin);
+      const double young = 1.0 + dyn.exit_young_factor * std::exp(-f.age[i] * age_scale);
+      const double exit_hazard = std::min(
+          kMaxExitHazard, dyn.exit_hazard * young *
+                              std::exp(dyn.exit_profit_sensitivity * shortfall + dyn.exit_size_elasticity * std::max(0.0, log_labour)));
+      const RandomBlock draw(seed, i, Purpose::innovation, step);
+      if (draw.uniform(3) < hazard_probability(exit_hazard, dt)) {
         f.alive[i] = 0;
         f.employment[i] = 0;
         f.output[i] = 0;
@@ -188,7 +309,6 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
         if (is_converged) partial[kConvJobsDestroyed * S + s] += labour;
         continue;
       }
-      desired_total += desired;  // only survivors demand labour next step
       f.employment[i] = labour_next;
       f.output[i] = output;
       f.capital[i] = capital + (prod.investment_rate * std::max(0.0, surplus) - prod.depreciation * capital) * dt;
@@ -204,6 +324,8 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       partial[kJobsCreated * S + s] += created;
       partial[kJobsDestroyed * S + s] += destroyed;
       partial[kTechnologySum * S + s] += f.technology[i];
+      partial[kProfit * S + s] += profit;
+      partial[kWageBill * S + s] += wages;
       if (is_converged) {
         partial[kConvergedFirms * S + s] += 1;
         partial[(kPackageFirms + level - 1) * S + s] += 1;
@@ -214,32 +336,26 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
         partial[kConvJobsDestroyed * S + s] += destroyed;
       }
     }
-    local.labour_demand = desired_total;
   });
 
   //---- ordered reduction of the partials ----
   out.reset(S);
-  double desired_employment_total = 0;
   for (const ChunkScratch& local : scratch) {
     for (std::size_t k = 0; k < out.by_sector.size(); ++k) out.by_sector[k] += local.partial[k];
-    desired_employment_total += local.labour_demand;
   }
-  const double eta = sc.economy.labour_supply_elasticity;
-  const double w0 = economy.market.reference_wage;
-  auto supply_at_reference_wage = [&](int step_index) {
-    const double years = sc.year_of_step(step_index) - sc.time.start_year;
-    return economy.market.reference_labour * std::exp(sc.economy.labour_supply_growth * years);
-  };
   out.wage = wage;
-  out.labour_supply = supply_at_reference_wage(economy.step) * std::pow(wage / w0, eta);
-  out.labour_demand = desired_employment_total;
-
-  // Next step's wage clears this step's labour demand, D(w) = sum(c_i) w^(-1/(1-beta)), against
-  // next step's supply N (w/w0)^eta: w^(eta + 1/(1-beta)) = sum(c_i) w0^eta / N.
-  const double demand_coefficient = desired_employment_total * std::pow(wage, 1.0 / (1.0 - beta));
-  const double next_supply = supply_at_reference_wage(economy.step + 1);
-  if (demand_coefficient > 0 && next_supply > 0) {
-    economy.market.wage = std::pow(demand_coefficient * std::pow(w0, eta) / next_supply, 1.0 / (eta + 1.0 / (1.0 - beta)));
+  out.clearing_wage = clearing;
+  out.labour_force = labour_force;
+  out.labour_demand = coefficient_total * wage_power;
+  out.hiring_rationed = 1.0 - hire_share;
+  out.vacancies = hires_total;
+  out.matches = hire_share * hires_total;
+  out.aggregate_shock = market.aggregate_shock;
+  out.sector_shock = economy.sector_shock;
+  market.wage = wage;
+  for (std::size_t s = 0; s < S; ++s) {
+    const double output = out.at(kOutput, s);
+    if (output > 0) economy.sector_margin[s] = out.at(kProfit, s) / output;
   }
 
   //---- structural change (sequential, deterministic) ----
@@ -284,20 +400,22 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       new_links.push_back({p.partner, p.firm, 1.0f});
     }
   }
-  add_entrants(sc, economy, levers, out, new_links);
+  // Entrants hire from whoever is still seeking work, at the incumbents' fill rate.
+  add_entrants(sc, economy, levers, {hire_share, std::max(0.0, labour_force - out.total(kEmployment))}, out, new_links);
   economy.network.grow(f.size());
   economy.network.add_links(new_links, f.alive);
+  market.employment = out.total(kEmployment);
 
   //---- prosumers diffuse towards a ceiling set by network access ----
-  const double ceiling = std::max(1e-9, sc.prosumers.max_share * levers.accessibility);
-  double& p = economy.market.prosumer_share;
-  p = std::clamp(p + sc.prosumers.growth_rate * p * (1.0 - p / ceiling) * dt, 0.0, 1.0);
+  const double ceiling = std::max(sc.prosumers.initial_share, sc.prosumers.max_share * levers.accessibility);
+  double& p = market.prosumer_share;
+  if (ceiling > 0) p = std::clamp(p + sc.prosumers.growth_rate * p * (1.0 - p / ceiling) * dt, 0.0, 1.0);
   out.prosumer_share = p;
 
   const double converged_output = out.total(kConvOutput);
-  const double previous = economy.market.previous_converged_output;
-  economy.market.converged_output_growth = previous > 0 ? (converged_output - previous) / previous / dt : 0.0;
-  economy.market.previous_converged_output = converged_output;
+  const double previous = market.previous_converged_output;
+  market.converged_output_growth = previous > 0 ? (converged_output - previous) / previous / dt : 0.0;
+  market.previous_converged_output = converged_output;
   for (std::size_t s = 0; s < S; ++s) {
     const double firms = out.at(kFirms, s);
     economy.sector_mean_technology[s] = firms > 0 ? out.at(kTechnologySum, s) / firms : 0.0;

@@ -11,18 +11,32 @@ double event_strength(const PolicyEvent& event, double year) {
   return std::min(1.0, (year - event.at) / event.ramp_years);
 }
 
+double baseline_accessibility(const Scenario& scenario, double year) {
+  const auto& path = scenario.environment.access_path;
+  if (path.empty()) return scenario.environment.accessibility;
+  if (year <= path.front().first) return path.front().second;
+  if (year >= path.back().first) return path.back().second;
+  const auto upper = std::upper_bound(path.begin(), path.end(), year,
+                                      [](double y, const std::pair<double, double>& point) { return y < point.first; });
+  const auto lower = upper - 1;
+  const double share = (year - lower->first) / (upper->first - lower->first);
+  return (1.0 - share) * lower->second + share * upper->second;
+}
+
 PolicyState policy_at(const Scenario& scenario, double year) {
   const std::size_t S = scenario.sectors.size();
   PolicyState state;
+  state.year = year;
   const double elapsed = year - scenario.time.start_year;
   state.infrastructure = scenario.environment.infrastructure *
                          std::exp(scenario.environment.infrastructure_growth * elapsed);
-  state.accessibility = scenario.environment.accessibility;
+  state.accessibility = baseline_accessibility(scenario, year);
   state.smart_work = scenario.environment.smart_work;
   state.barrier.resize(S);
   for (std::size_t s = 0; s < S; ++s) state.barrier[s] = scenario.sectors[s].barrier;
   state.selective_focus.assign(S, 0.0);
   state.rd_support.assign(S, 0.0);
+  state.productivity_shock.assign(S, 0.0);
 
   // A set-mode event moves the level from what it was towards `value`; add-mode adds value.
   auto apply = [](double& level, const PolicyEvent& e, double strength) {
@@ -43,6 +57,7 @@ PolicyState policy_at(const Scenario& scenario, double year) {
       case Lever::barrier: apply_sectors(state.barrier); break;
       case Lever::selective_focus: apply_sectors(state.selective_focus); break;
       case Lever::rd_support: apply_sectors(state.rd_support); break;
+      case Lever::productivity_shock: apply_sectors(state.productivity_shock); break;
       case Lever::infrastructure: apply(state.infrastructure, e, strength); break;
       case Lever::accessibility: apply(state.accessibility, e, strength); break;
       case Lever::smart_work: apply(state.smart_work, e, strength); break;

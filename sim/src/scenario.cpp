@@ -171,6 +171,8 @@ const std::vector<IntParam>& integer_params() {
       CONVSIM_INT("time.start_year", "year", 1800, 2500, time.start_year, "calendar year of the first step"),
       CONVSIM_INT("time.end_year", "year", 1800, 2500, time.end_year, "calendar year of the last step (inclusive)"),
       CONVSIM_INT("time.steps_per_year", "1/year", 1, 52, time.steps_per_year, "steps per year (1 annual, 4 quarterly)"),
+      CONVSIM_INT("time.burn_in_years", "year", 0, 200, time.burn_in_years,
+                  "years simulated before time.start_year under the levers of that year, not reported (the economy settles into its own dynamics)"),
       CONVSIM_INT("economy.firms", "1", 1, 2.0e9, economy.firms, "number of firms at the start"),
       CONVSIM_INT("adoption.partner_capacity", "1/step", 1, 1.0e6, adoption.partner_capacity,
                   "new partnerships one ICT firm accepts per step (contention is resolved by firm id)"),
@@ -186,6 +188,17 @@ const std::vector<RealParam>& real_params() {
       CONVSIM_REAL("economy.initial_wage", "1e8 KRW/(person*year)", 0.0, 100.0, true, economy.initial_wage, "wage in the first year"),
       CONVSIM_REAL("economy.labour_supply_growth", "1/year", -0.2, 0.2, false, economy.labour_supply_growth, "growth of labour supply at a constant wage"),
       CONVSIM_REAL("economy.labour_supply_elasticity", "1", 0.0, 10.0, false, economy.labour_supply_elasticity, "elasticity of labour supply to the wage"),
+      CONVSIM_REAL("labour.initial_unemployment", "1", 0.0, 0.9, false, labour.initial_unemployment, "unemployment rate in the first year: the labour force is employment / (1 - this)"),
+      CONVSIM_REAL("labour.wage_stickiness", "1", 0.0, 1.0, false, labour.wage_stickiness, "share of the log gap between last year's wage and the clearing wage left after one year (0: the wage clears the market every step)"),
+      CONVSIM_REAL("labour.smart_work_participation", "1", 0.0, 1.0, false, labour.smart_work_participation, "labour-force participation gain per unit of smart work"),
+      CONVSIM_REAL("labour.smart_work_matching", "1", 0.0, 10.0, false, labour.smart_work_matching, "gain of hiring speed and matching efficiency per unit of smart work"),
+      CONVSIM_REAL("labour.matching_efficiency", "1/year", 0.0, 1.0e4, true, labour.matching_efficiency, "efficiency mu of the matching function M = mu dt U^eta V^(1-eta) (large: hires limited only by the unemployed)"),
+      CONVSIM_REAL("labour.matching_elasticity", "1", 0.0, 1.0, false, labour.matching_elasticity, "elasticity eta of matches to job seekers (Petrongolo and Pissarides 2001: about 0.5)"),
+      CONVSIM_REAL("shocks.persistence", "1", 0.0, 0.999, false, shocks.persistence, "annual AR(1) coefficient of the aggregate and sector productivity shocks"),
+      CONVSIM_REAL("shocks.aggregate_sd", "log point", 0.0, 1.0, false, shocks.aggregate_sd, "s.d. of the annual innovation of the aggregate productivity shock"),
+      CONVSIM_REAL("shocks.sector_sd", "log point", 0.0, 1.0, false, shocks.sector_sd, "s.d. of the annual innovation of each sector's productivity shock"),
+      CONVSIM_REAL("shocks.firm_scale", "log point", 0.0, 1.0, false, shocks.firm_scale, "Laplace scale of a one-person firm's annual productivity innovation"),
+      CONVSIM_REAL("shocks.firm_size_elasticity", "1", -1.0, 0.0, false, shocks.firm_size_elasticity, "elasticity of a firm's productivity-innovation scale to its employment (Stanley et al. 1996: about -0.15)"),
       CONVSIM_REAL("network.mean_degree", "1", 0.0, 1000.0, false, network.mean_degree, "mean number of suppliers per firm"),
       CONVSIM_REAL("network.size_preference", "1", 0.0, 3.0, false, network.size_preference, "exponent of supplier size in supplier choice (preferential attachment)"),
       CONVSIM_REAL("technology.innovation_rate", "1/year", 0.0, 100.0, false, technology.innovation_rate, "innovation events per firm-year (technology exports)"),
@@ -195,7 +208,8 @@ const std::vector<RealParam>& real_params() {
       CONVSIM_REAL("adoption.base_hazard", "1/year", 0.0, 100.0, false, adoption.base_hazard, "spontaneous convergence hazard of a converging-sector firm"),
       CONVSIM_REAL("adoption.peer_effect", "1/year", 0.0, 100.0, false, adoption.peer_effect, "hazard per unit share of converged network neighbours"),
       CONVSIM_REAL("adoption.infrastructure_elasticity", "1", 0.0, 10.0, false, adoption.infrastructure_elasticity, "elasticity of the adoption hazard to infrastructure"),
-      CONVSIM_REAL("adoption.upgrade_hazard", "1/year", 0.0, 100.0, false, adoption.upgrade_hazard, "hazard of moving up package -> hybrid -> fusion"),
+      CONVSIM_REAL("adoption.upgrade_hazard", "1/year", 0.0, 100.0, false, adoption.upgrade_hazard, "spontaneous hazard of moving up package -> hybrid -> fusion at full network access"),
+      CONVSIM_REAL("adoption.upgrade_peer_effect", "1/year", 0.0, 100.0, false, adoption.upgrade_peer_effect, "upgrade hazard per unit share of neighbours at hybrid or fusion"),
       CONVSIM_REAL("adoption.lift_package", "1", 0.0, 10.0, false, adoption.lift_package, "productivity lift of package convergence (share)"),
       CONVSIM_REAL("adoption.lift_hybrid", "1", 0.0, 10.0, false, adoption.lift_hybrid, "productivity lift of hybrid convergence (share)"),
       CONVSIM_REAL("adoption.lift_fusion", "1", 0.0, 10.0, false, adoption.lift_fusion, "productivity lift of fusion convergence (share)"),
@@ -210,8 +224,14 @@ const std::vector<RealParam>& real_params() {
       CONVSIM_REAL("production.user_cost", "1/year", 0.0, 1.0, false, production.user_cost, "opportunity cost of capital charged in profit"),
       CONVSIM_REAL("production.hiring_speed", "1/year", 0.0, 52.0, true, production.hiring_speed, "share of the gap to desired employment closed per year"),
       CONVSIM_REAL("production.smart_work_hours", "1", 0.0, 10.0, false, production.smart_work_hours, "effective-hours gain per unit of smart work"),
-      CONVSIM_REAL("dynamics.exit_after_years", "year", 0.0, 100.0, true, dynamics.exit_after_years, "consecutive years of losses after which a firm exits"),
-      CONVSIM_REAL("dynamics.exit_hazard", "1/year", 0.0, 10.0, false, dynamics.exit_hazard, "exogenous exit hazard"),
+      CONVSIM_REAL("dynamics.exit_hazard", "1/year", 0.0, 0.69, false, dynamics.exit_hazard, "exit hazard of a mature one-person firm whose profit margin is at its sector's"),
+      CONVSIM_REAL("dynamics.exit_profit_sensitivity", "1", 0.0, 100.0, false, dynamics.exit_profit_sensitivity, "rise of the log exit hazard per unit of profit margin below the sector's mean margin"),
+      CONVSIM_REAL("dynamics.exit_young_factor", "1", 0.0, 100.0, false, dynamics.exit_young_factor, "extra exit hazard of a new firm, as a multiple of the mature hazard"),
+      CONVSIM_REAL("dynamics.exit_young_years", "year", 0.0, 100.0, true, dynamics.exit_young_years, "age at which the young-firm extra hazard has fallen to 1/e"),
+      CONVSIM_REAL("dynamics.exit_size_elasticity", "1", -2.0, 0.0, false, dynamics.exit_size_elasticity, "elasticity of the exit hazard to employment (Dunne, Roberts & Samuelson 1989: larger firms exit less)"),
+      CONVSIM_REAL("dynamics.initial_mean_age", "year", 0.0, 200.0, false, dynamics.initial_mean_age, "mean age of the initial firms (ages are exponential)"),
+      CONVSIM_REAL("dynamics.entrant_productivity_gap", "log point", -10.0, 10.0, false, dynamics.entrant_productivity_gap, "entrants' log productivity below that of the incumbent of their sector they copy"),
+      CONVSIM_REAL("dynamics.entrant_productivity_sd", "log point", 0.0, 10.0, false, dynamics.entrant_productivity_sd, "s.d. of an entrant's own log-productivity draw"),
       CONVSIM_REAL("dynamics.entry_rate", "1/year", 0.0, 10.0, false, dynamics.entry_rate, "entrants per alive firm-year"),
       CONVSIM_REAL("dynamics.entry_convergence", "1", 0.0, 100.0, false, dynamics.entry_convergence, "extra entry per unit growth rate of converged output"),
       CONVSIM_REAL("environment.infrastructure", "1", 0.0, 1000.0, true, environment.infrastructure, "network infrastructure index in the first year (1990 = 1)"),
@@ -248,7 +268,7 @@ const std::vector<SectorField>& sector_fields() {
 }
 
 const std::vector<std::string> kRoleNames = {"contents", "platform", "network", "device", "converging"};
-const std::vector<std::string> kLeverNames = {"barrier", "infrastructure", "selective_focus", "smart_work", "accessibility", "rd_support"};
+const std::vector<std::string> kLeverNames = {"barrier", "infrastructure", "selective_focus", "smart_work", "accessibility", "rd_support", "productivity_shock"};
 
 // The default economy when a scenario names no sectors: the study's C-P-N-D chain and the
 // converging industries it names (paper_targets.yaml, sectors).
@@ -362,6 +382,9 @@ bool ranges_ok_for_lever(Lever lever, double value, bool additive, std::string& 
     case Lever::rd_support:
       expected = "a change of the innovation rate in [-1, 10]";
       return value >= -1 && value <= 10;
+    case Lever::productivity_shock:
+      expected = "a productivity shock in [-2, 2] log points";
+      return value >= -2 && value <= 2;
   }
   return false;
 }
@@ -491,6 +514,22 @@ Scenario build_scenario(const ScenarioDocument& doc) {
     }
   }
 
+  //---- measured network access by year ----
+  for (const std::string& year_key : doc.children("environment.access_path")) {
+    const std::string key = "environment.access_path." + year_key;
+    const auto* e = take(key);
+    double year = 0;
+    if (!e) {
+      const SourceLocation at = doc.location_of(key);
+      throw InputError(at.file, at.line, key, "expected a share of society with network access in [0, 1]");
+    }
+    if (!parse_double(year_key, year) || !std::isfinite(year) || year < 1800 || year > 2500) {
+      fail(*e, key, "'" + year_key + "' is not a year in [1800, 2500]");
+    }
+    scenario.environment.access_path.emplace_back(year, read_real(*e, key, 0.0, 1.0, false));
+  }
+  std::sort(scenario.environment.access_path.begin(), scenario.environment.access_path.end());
+
   //---- policies ----
   for (const std::string& name : doc.children("policies")) {
     const std::string prefix = "policies." + name;
@@ -518,7 +557,7 @@ Scenario build_scenario(const ScenarioDocument& doc) {
     if (const auto* e = take(prefix + ".ramp_years")) event.ramp_years = read_real(*e, prefix + ".ramp_years", 0, 100, false);
     if (const auto* e = take(prefix + ".sectors")) {
       if (event.lever == Lever::infrastructure || event.lever == Lever::accessibility || event.lever == Lever::smart_work) {
-        fail(*e, prefix + ".sectors", "lever " + lever + " acts on the whole economy; remove `sectors` (only barrier, selective_focus and rd_support target sectors)");
+        fail(*e, prefix + ".sectors", "lever " + lever + " acts on the whole economy; remove `sectors` (only barrier, selective_focus, rd_support and productivity_shock target sectors)");
       }
       for (const std::string& sector : read_text_list(*e, prefix + ".sectors")) {
         const int index = scenario.sector_index(sector);
@@ -601,6 +640,8 @@ const std::vector<ParameterDoc>& scenario_schema() {
       out.push_back({p.key, "real", p.unit, format_number(p.ref(copy)), range_text(p.lo, p.hi, p.lo_open), p.description});
     }
     out.push_back({"calibration.<field>", "any", "", "none", "", "free-form record of how the parameters were calibrated (written by convsim calibrate; shown in reports)"});
+    out.push_back({"environment.access_path.<year>", "real", "1", "none", "[0, 1]",
+                   "measured share of society with network access in that year; access before any event follows these points (linear between them, constant outside) instead of environment.accessibility"});
     out.push_back({"network.link_intensity.<supplier>.<customer>", "real", "1", "from roles (see model.md)", "[0, 1e+06]",
                    "relative intensity of links from a supplier sector to a customer sector"});
     out.push_back({"output.snapshot_years", "list of year", "year", "[]", "within the run", "years at which every firm's state is written to /firms (years after the run are skipped)"});
@@ -611,8 +652,8 @@ const std::vector<ParameterDoc>& scenario_schema() {
       const double d = std::string(f.name) == "firm_share" ? 1.0 : sector_defaults.*(f.member);
       out.push_back({std::string("sectors.<sector>.") + f.name, "real", f.unit, format_number(d), range_text(f.lo, f.hi, f.lo_open), f.description});
     }
-    out.push_back({"policies.<event>.lever", "choice", "", "required", "barrier, infrastructure, selective_focus, smart_work, accessibility, rd_support", "the lever this event pulls"});
-    out.push_back({"policies.<event>.sectors", "list of sector names", "", "all sectors", "sectors of the scenario", "target sectors (barrier, selective_focus, rd_support)"});
+    out.push_back({"policies.<event>.lever", "choice", "", "required", "barrier, infrastructure, selective_focus, smart_work, accessibility, rd_support, productivity_shock", "the lever this event pulls"});
+    out.push_back({"policies.<event>.sectors", "list of sector names", "", "all sectors", "sectors of the scenario", "target sectors (barrier, selective_focus, rd_support, productivity_shock)"});
     out.push_back({"policies.<event>.at", "real", "year", "required", "[1800, 2500]", "year the lever starts to move"});
     out.push_back({"policies.<event>.until", "real", "year", "never", "> at", "year the lever returns to its previous level"});
     out.push_back({"policies.<event>.ramp_years", "real", "year", "0", "[0, 100]", "years to reach full strength (linear ramp)"});

@@ -27,8 +27,13 @@ enum class Purpose : std::uint32_t {
   exit,
   entry_count,
   entrant,
+  shock,               // aggregate and sector productivity shocks: entity = sector, or kAggregateEntity
+  firm_productivity,   // a firm's own productivity innovation
   user = 1000,  // first purpose free for tests and extensions
 };
+
+// Entity of economy-wide draws that are not a firm's or a sector's (the aggregate shock).
+inline constexpr std::uint64_t kAggregateEntity = 0xFFFFFFFFull;
 
 // Four 32-bit draws for (seed, entity, purpose, step, block): one Philox call.
 class RandomBlock {
@@ -50,6 +55,11 @@ class RandomBlock {
   double uniform(int i) const { return (static_cast<double>(bits_.v[i]) + 0.5) * 0x1p-32; }
   // Exponential with the given mean from draw i.
   double exponential(int i, double mean) const { return -mean * std::log(uniform(i)); }
+  // Laplace (double exponential) with mean 0 and this scale from draw i.
+  double laplace(int i, double scale) const {
+    const double u = uniform(i) - 0.5;
+    return u < 0 ? scale * std::log1p(2.0 * u) : -scale * std::log1p(-2.0 * u);
+  }
   // Standard normal from draws i and i+1 (Box-Muller, cosine branch).
   double normal(int i) const {
     return std::sqrt(-2.0 * std::log(uniform(i))) * std::cos(2.0 * 3.14159265358979323846 * uniform(i + 1));

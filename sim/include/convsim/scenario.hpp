@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "convsim/scenario_document.hpp"
@@ -34,7 +35,7 @@ struct Sector {
 };
 
 // The policy levers a scenario can pull.
-enum class Lever : std::uint8_t { barrier, infrastructure, selective_focus, smart_work, accessibility, rd_support };
+enum class Lever : std::uint8_t { barrier, infrastructure, selective_focus, smart_work, accessibility, rd_support, productivity_shock };
 // The lever's scenario spelling.
 const char* to_string(Lever lever);
 
@@ -54,6 +55,7 @@ struct TimeSettings {
   int start_year = 1990;
   int end_year = 2020;      // inclusive: the last step starts in this year
   int steps_per_year = 1;
+  int burn_in_years = 0;    // years simulated before start_year under its levers, not reported
 };
 
 struct EconomySettings {
@@ -64,6 +66,26 @@ struct EconomySettings {
   double initial_wage = 0.25;            // 1e8 KRW per person-year
   double labour_supply_growth = 0.01;    // 1/year
   double labour_supply_elasticity = 0.3; // elasticity of labour supply to the wage, 1
+};
+
+// The labour market: a labour force, a wage that moves towards the one that clears it, hiring
+// rationed by the unemployed pool (docs/model.md, 7.6).
+struct LabourSettings {
+  double initial_unemployment = 0.025;   // unemployment rate in the first year, 1
+  double wage_stickiness = 0.0;          // share of the log gap to the clearing wage left after a year, 1
+  double smart_work_participation = 0.02;// labour-force participation gain per unit smart work, 1
+  double smart_work_matching = 0.5;      // gain of hiring speed and matching efficiency per unit smart work, 1
+  double matching_efficiency = 50;       // mu of the matching function M = mu dt U^eta V^(1-eta), 1/year
+  double matching_elasticity = 0.5;      // eta, elasticity of matches to job seekers, 1
+};
+
+// Productivity shocks: AR(1) in logs, aggregate and by sector, plus a firm's own innovations.
+struct ShockSettings {
+  double persistence = 0.6;        // annual AR(1) coefficient of aggregate and sector shocks, 1
+  double aggregate_sd = 0.0;       // s.d. of the annual aggregate innovation, log points
+  double sector_sd = 0.0;          // s.d. of the annual sector innovation, log points
+  double firm_scale = 0.0;         // Laplace scale of a one-person firm's annual productivity innovation, log points
+  double firm_size_elasticity = -0.15;  // elasticity of that scale to firm employment, 1
 };
 
 struct NetworkSettings {
@@ -84,6 +106,7 @@ struct AdoptionSettings {
   double peer_effect = 0.35;                // hazard per unit share of converged neighbours, 1/year
   double infrastructure_elasticity = 1.0;   // elasticity of the hazard to infrastructure, 1
   double upgrade_hazard = 0.12;             // package→hybrid→fusion hazard, 1/year
+  double upgrade_peer_effect = 0.0;         // upgrade hazard per unit share of hybrid-or-fusion neighbours, 1/year
   double lift_package = 0.04;               // productivity lift of each level, share
   double lift_hybrid = 0.10;
   double lift_fusion = 0.18;
@@ -108,8 +131,14 @@ struct ProductionSettings {
 };
 
 struct DynamicsSettings {
-  double exit_after_years = 2;        // years of losses before a firm exits, year
-  double exit_hazard = 0.015;         // exogenous exit hazard, 1/year
+  double exit_hazard = 0.015;         // exit hazard of a mature firm at its sector's profit margin, 1/year
+  double exit_profit_sensitivity = 5; // log exit hazard per unit of profit margin below the sector's, 1
+  double exit_young_factor = 2;       // extra exit hazard of a new firm (times the mature hazard), 1
+  double exit_young_years = 3;        // e-folding age of the young-firm extra hazard, year
+  double exit_size_elasticity = -0.3; // elasticity of the exit hazard to employment (one person: the base hazard), 1
+  double initial_mean_age = 12;       // mean age of the initial firms (exponential), year
+  double entrant_productivity_gap = 0.1;  // entrants' log productivity below the incumbent they copy, log points
+  double entrant_productivity_sd = 0.1;   // s.d. of the entrant's own log productivity draw, log points
   double entry_rate = 0.015;          // entrants per alive firm-year, 1/year
   double entry_convergence = 0.1;     // extra entry per unit growth rate of converged output, 1
 };
@@ -118,6 +147,9 @@ struct EnvironmentSettings {
   double infrastructure = 1.0;        // network infrastructure index in the first year, 1 (1990 = 1)
   double infrastructure_growth = 0.03;// market-led growth of the index, 1/year
   double accessibility = 0.6;         // share of society with network access at start, 1
+  // Measured access by year (year, share), ascending: when given, access before any event follows
+  // it (linear between points, constant outside them) instead of `accessibility`.
+  std::vector<std::pair<double, double>> access_path;
   double smart_work = 0.0;            // smart-work intensity at start, 1
 };
 
@@ -133,6 +165,8 @@ struct Scenario {
   std::uint64_t seed = 1;
   TimeSettings time;
   EconomySettings economy;
+  LabourSettings labour;
+  ShockSettings shocks;
   NetworkSettings network;
   TechnologySettings technology;
   AdoptionSettings adoption;
@@ -148,6 +182,8 @@ struct Scenario {
 
   // Number of steps: (end_year - start_year + 1) * steps_per_year.
   int steps() const { return (time.end_year - time.start_year + 1) * time.steps_per_year; }
+  // Steps simulated before the first reported one (time.burn_in_years * steps_per_year).
+  int burn_in_steps() const { return time.burn_in_years * time.steps_per_year; }
   // Step length in years.
   double dt() const { return 1.0 / time.steps_per_year; }
   // Decimal year at the start of step t.

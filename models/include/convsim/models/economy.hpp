@@ -32,7 +32,6 @@ struct FirmState {
   std::vector<double> employment;        // L, persons
   std::vector<double> output;            // Y in the last step, 1e8 KRW/year
   std::vector<std::int32_t> age;         // steps since entry
-  std::vector<std::uint16_t> loss_steps; // consecutive loss-making steps
 
   std::size_t size() const { return sector.size(); }
   // Reserves room for n slots (initial firms and the entrants expected over a run).
@@ -66,9 +65,11 @@ struct SectorSampler {
 
 // Economy-wide state that is not per firm.
 struct MarketState {
-  double wage = 0;                  // 1e8 KRW/(person*year)
+  double wage = 0;                  // wage paid in the last step, 1e8 KRW/(person*year)
   double reference_wage = 0;        // initial wage, w0
-  double reference_labour = 0;      // initial employment N0, persons
+  double reference_labour = 0;      // labour force at w0 in the first year, N0, persons
+  double employment = 0;            // employment at the end of the last step, persons
+  double aggregate_shock = 0;       // log aggregate productivity shock in force, log points
   double prosumer_share = 0;        // 1
   double previous_converged_output = 0;  // for the entry response, 1e8 KRW/year
   double converged_output_growth = 0;    // 1/year
@@ -84,7 +85,13 @@ struct Economy {
   std::vector<std::vector<double>> supplier_sectors;  // [customer S][supplier S] cumulative intensity
   MarketState market;
   std::vector<double> sector_mean_technology;  // [S] mean log technology of alive firms
-  int step = 0;                            // steps done
+  std::vector<double> sector_shock;            // [S] log sector productivity shock in force, log points
+  std::vector<double> sector_margin;           // [S] profit / output of the sector in the last step, 1
+  // Per-firm scratch of one step (not state): ln(A K^alpha) and the labour-demand coefficient
+  // (beta A K^alpha)^(1/(1-beta)), written by the first firm pass and read by the next ones.
+  std::vector<double> log_capital_term;
+  std::vector<double> demand_coefficient;
+  int step = 0;                            // steps done (burn-in included)
 };
 
 // Builds the initial economy of a scenario (sizes, sectors, technology, network), deterministic

@@ -42,6 +42,8 @@ enum SectorVariable : int {
   kConvTechnologyFlow,
   kConvJobsCreated,
   kConvJobsDestroyed,
+  kProfit,           // profit after the user cost of capital, 1e8 KRW/year
+  kWageBill,         // wages paid, 1e8 KRW/year
   kSectorVariableCount
 };
 
@@ -49,9 +51,15 @@ enum SectorVariable : int {
 struct StepAggregates {
   std::vector<double> by_sector;  // [kSectorVariableCount * S], by_sector[v * S + s]
   std::size_t sectors = 0;
-  double wage = 0;                // 1e8 KRW/(person*year)
-  double labour_supply = 0;       // person
-  double labour_demand = 0;       // desired employment at the wage, person
+  double wage = 0;                // wage paid in the step, 1e8 KRW/(person*year)
+  double clearing_wage = 0;       // wage at which desired employment equals the labour force
+  double labour_force = 0;        // labour force at the wage paid, person
+  double labour_demand = 0;       // desired employment at the wage paid, person
+  double hiring_rationed = 0;     // share of incumbents' planned hires not filled, 1
+  double vacancies = 0;           // planned hires of incumbents and entrants, person
+  double matches = 0;             // hires of incumbents and entrants, person
+  double aggregate_shock = 0;     // log aggregate productivity shock, log points
+  std::vector<double> sector_shock;  // [S] log sector productivity shock, log points
   double prosumer_share = 0;      // 1
   std::size_t partnerships_refused = 0;  // proposals beyond an ICT firm's capacity
 
@@ -63,12 +71,43 @@ struct StepAggregates {
   double at(int variable, std::size_t s) const { return by_sector[variable * sectors + s]; }
   // Sum over sectors.
   double total(int variable) const;
+  // Employment at the end of the step (entrants included).
+  double employment() const { return total(kEmployment); }
+  // Labour force minus employment, person (never negative).
+  double unemployment() const { return labour_force - employment(); }
+};
+
+// Hazard-derived probabilities per sector for one step (per step, not per year).
+struct SectorRates {
+  std::vector<double> innovation;     // probability of an innovation event
+  std::vector<double> imitation;      // share of the gap to better suppliers closed
+  std::vector<double> adoption_base;  // adoption hazard multiplier: infrastructure and focus
+  std::vector<double> adoption_max;   // adoption probability with every neighbour converged
+  std::vector<double> upgrade_base;   // upgrade hazard multiplier: access, barrier, infrastructure, focus
+  std::vector<double> upgrade_max;    // upgrade probability with every neighbour at hybrid or fusion
+  std::vector<std::uint8_t> converging;
+};
+
+// The rates in force under these levers (docs/model.md, 7.2). Levers scale hazards through
+// (1 + e ln I) factors, never through powers that could drive a probability to one.
+SectorRates sector_rates(const Scenario& scenario, const PolicyState& levers);
+
+// Factor (1 + e ln I) by which infrastructure I scales a hazard with log-elasticity e (>= 0).
+double infrastructure_factor(double infrastructure, double elasticity);
+
+// How entrants may hire: the share of each vacancy filled (as for incumbents) and the job seekers
+// left after incumbents' hiring.
+struct EntrantHiring {
+  double fill_share = 1;
+  double job_seekers = 0;
 };
 
 // Entry (structural change): appends entrants where converged markets grow, draws their
-// suppliers, counts them in `out` and adds their links to `new_links`.
-void add_entrants(const Scenario& scenario, Economy& economy, const PolicyState& levers, StepAggregates& out,
-                  std::vector<Link>& new_links);
+// suppliers, counts them in `out` and adds their links to `new_links`. Entrants fill their jobs
+// in `hiring.fill_share`, and all of them together hire at most `hiring.job_seekers` persons;
+// their drawn sizes count as vacancies in `out.vacancies`, their hires in `out.matches`.
+void add_entrants(const Scenario& scenario, Economy& economy, const PolicyState& levers, const EntrantHiring& hiring,
+                  StepAggregates& out, std::vector<Link>& new_links);
 
 // Advances the economy by one step under the given levers; fills `out`.
 void advance(const Scenario& scenario, Economy& economy, const PolicyState& levers, StepAggregates& out);
