@@ -87,34 +87,43 @@ SubbotinFit fit_subbotin(const std::vector<double>& sample) {
   const double range = *highest - *lowest;
   if (!(range > 0) || !std::isfinite(range)) return fit;
   const double n = static_cast<double>(sample.size());
-  // The log-likelihood with a at its ML value for (b, mu): a^b = mean |x - mu|^b.
-  const auto profile = [&](double b, double mu) {
+  // The log-likelihood with a at its ML value for (b, mu), from m = mean |x - mu|^b = a^b.
+  const auto likelihood = [&](double b, double mean) {
+    if (!(mean > 0)) return -std::numeric_limits<double>::infinity();
+    return -n * (std::log(2.0) + std::lgamma(1.0 + 1.0 / b) + std::log(b) / b + std::log(mean) / b + 1.0 / b);
+  };
+  const auto mean_power = [&](double b, double mu) {
     double sum = 0;
     for (double x : sample) sum += std::pow(std::fabs(x - mu), b);
-    const double mean = sum / n;
-    if (!(mean > 0)) return -std::numeric_limits<double>::infinity();
-    const double log_a = std::log(mean) / b;
-    return -n * (std::log(2.0) + std::lgamma(1.0 + 1.0 / b) + std::log(b) / b + log_a + 1.0 / b);
+    return sum / n;
+  };
+  // While b is searched with mu fixed, |x - mu|^b = exp(b ln|x - mu|) from logs taken once.
+  std::vector<double> log_distance(sample.size());
+  const auto mean_exp = [&](double b) {
+    double sum = 0;
+    for (double l : log_distance) sum += std::exp(b * l);
+    return sum / n;
   };
   double mu = sample_quantile(sample, 0.5);
   double b = 1.0;
   const double mu_tolerance = 1e-9 * range;
   for (int round = 0; round < 50; ++round) {
-    const double log_b = golden_maximum([&](double lb) { return profile(std::exp(lb), mu); }, std::log(0.2),
-                                        std::log(20.0), 1e-7);
+    for (std::size_t i = 0; i < sample.size(); ++i) log_distance[i] = std::log(std::fabs(sample[i] - mu));
+    const double log_b = golden_maximum([&](double lb) { return likelihood(std::exp(lb), mean_exp(std::exp(lb))); },
+                                        std::log(0.2), std::log(20.0), 1e-7);
     const double b_next = std::exp(log_b);
-    const double mu_next = golden_maximum([&](double m) { return profile(b_next, m); }, *lowest, *highest, mu_tolerance);
+    const double mu_next = golden_maximum([&](double m) { return likelihood(b_next, mean_power(b_next, m)); }, *lowest,
+                                          *highest, mu_tolerance);
     const bool settled = std::fabs(b_next - b) < 1e-6 && std::fabs(mu_next - mu) < 10 * mu_tolerance;
     b = b_next;
     mu = mu_next;
     if (settled) break;
   }
-  double sum = 0;
-  for (double x : sample) sum += std::pow(std::fabs(x - mu), b);
+  const double mean = mean_power(b, mu);
   fit.shape_b = b;
   fit.location_mu = mu;
-  fit.width_a = std::pow(sum / n, 1.0 / b);
-  fit.log_likelihood = profile(b, mu);
+  fit.width_a = std::pow(mean, 1.0 / b);
+  fit.log_likelihood = likelihood(b, mean);
   return fit;
 }
 
