@@ -67,26 +67,18 @@ SolowData solow_data_from_run(const RunResult& run, const std::string& scope, co
   data.labour.name = found->second[2].variable;
   data.technology.name = found->second[3].variable;
   std::array<SolowSeries*, 4> targets = {&data.output, &data.capital, &data.labour, &data.technology};
-  std::size_t t = 0;
-  while (t < run.time.size()) {
-    // A small tolerance: decimal years of quarterly steps (1990.75) are exact, others may round.
-    const int year = static_cast<int>(std::floor(run.time[t] + 1e-6));
-    std::size_t end = t;
-    while (end < run.time.size() && static_cast<int>(std::floor(run.time[end] + 1e-6)) == year) ++end;
-    if (static_cast<int>(end - t) == per_year) {
-      data.years.push_back(year);
-      for (std::size_t k = 0; k < 4; ++k) {
-        const std::vector<double>& values = series[k]->values;
-        double value = values[end - 1];
-        if (found->second[k].flow) {
-          value = 0;
-          for (std::size_t step = t; step < end; ++step) value += values[step];
-          value /= static_cast<double>(end - t);
-        }
-        targets[k]->values.push_back(value);
+  for (const YearSteps& year : complete_years(run.time, per_year)) {
+    data.years.push_back(year.year);
+    for (std::size_t k = 0; k < 4; ++k) {
+      const std::vector<double>& values = series[k]->values;
+      double value = values[year.end - 1];
+      if (found->second[k].flow) {
+        value = 0;
+        for (std::size_t step = year.begin; step < year.end; ++step) value += values[step];
+        value /= static_cast<double>(year.end - year.begin);
       }
+      targets[k]->values.push_back(value);
     }
-    t = end;
   }
   if (data.years.empty()) {
     throw InputError(source, 0, "/time",
@@ -94,6 +86,21 @@ SolowData solow_data_from_run(const RunResult& run, const std::string& scope, co
                          std::to_string(per_year) + " per year)");
   }
   return data;
+}
+
+std::vector<YearSteps> complete_years(const std::vector<double>& time, int steps_per_year) {
+  const int per_year = std::max(1, steps_per_year);
+  std::vector<YearSteps> years;
+  std::size_t t = 0;
+  while (t < time.size()) {
+    // A small tolerance: decimal years of quarterly steps (1990.75) are exact, others may round.
+    const int year = static_cast<int>(std::floor(time[t] + 1e-6));
+    std::size_t end = t;
+    while (end < time.size() && static_cast<int>(std::floor(time[end] + 1e-6)) == year) ++end;
+    if (static_cast<int>(end - t) == per_year) years.push_back({year, t, end});
+    t = end;
+  }
+  return years;
 }
 
 SolowData load_solow_data_from_result(const std::filesystem::path& path, const std::string& scope) {

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   convsim::cli::add_schema_command(app, exit_code);
   convsim::cli::add_sweep_command(app, exit_code);
   convsim::cli::add_merge_command(app, exit_code);
+  convsim::cli::add_facts_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -41,6 +41,17 @@ namespace convsim::analysis {
 // Defined in solow_result_input.cpp next to load_solow_data_from_result, which reads it from a file.
 SolowData solow_data_from_run(const RunResult& run, const std::string& scope, const std::string& source);
 
+// The steps [begin, end) of one calendar year of a run's time axis.
+struct YearSteps {
+  int year = 0;
+  std::size_t begin = 0;
+  std::size_t end = 0;
+};
+
+// The complete years of a time axis (decimal years at the start of each step): consecutive steps
+// grouped by calendar year, keeping only the years that hold all `steps_per_year` steps.
+std::vector<YearSteps> complete_years(const std::vector<double>& time, int steps_per_year);
+
 //---- published targets (data/paper_targets.yaml) ----
 
 // Published descriptive statistics of one log series (Table 2).

@@ -18,5 +18,6 @@ void add_compare_command(CLI::App& app, int& exit_code);   // convsim compare BA
 void add_schema_command(CLI::App& app, int& exit_code);    // convsim schema
 void add_sweep_command(CLI::App& app, int& exit_code);    // convsim sweep plan|run|slurm SWEEP
 void add_merge_command(CLI::App& app, int& exit_code);    // convsim merge SWEEP_DIR
+void add_facts_command(CLI::App& app, int& exit_code);    // convsim facts RESULT.h5
 
 }  // namespace convsim::cli
