@@ -138,8 +138,10 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   std::vector<VisibleFirm>& next = economy.visible_next;
   economy.log_capital_term.resize(n);
   economy.demand_coefficient.resize(n);
+  economy.exit_draw.resize(n);
   double* log_capital_terms = economy.log_capital_term.data();
   double* coefficients = economy.demand_coefficient.data();
+  double* exit_draws = economy.exit_draw.data();
 
   const std::size_t chunks = chunk_count(n);
   std::vector<ChunkScratch> scratch(chunks);
@@ -176,6 +178,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       const double innovation = draw.uniform(0) < rates.innovation[s] ? draw.exponential(1, sc.technology.innovation_step) : 0.0;
       const double imitation = weight > 0 ? rates.imitation[s] * gap / weight : 0.0;
       f.technology[i] += innovation + imitation;
+      exit_draws[i] = draw.uniform(3);
       const double labour = f.employment[i];
       if (firm_scale > 0) {
         // The firm's own productivity innovation: Laplace, its scale falling with size.
@@ -274,6 +277,13 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   //---- pass 2: hiring, production, profit, exit or investment ----
   const double age_scale = 1.0 / (sc.dynamics.exit_young_years * sc.time.steps_per_year);
   const DynamicsSettings& dyn = sc.dynamics;
+  // The young-firm factor by age in steps; past the table (e^-45 of its excess) it is 1 to the last bit.
+  std::vector<double> young_factor(static_cast<std::size_t>(std::ceil(45.0 / age_scale)) + 1);
+  for (std::size_t a = 0; a < young_factor.size(); ++a) {
+    young_factor[a] = 1.0 + dyn.exit_young_factor * std::exp(-static_cast<double>(a) * age_scale);
+  }
+  // A draw at or above the largest exit probability cannot exit: the hazard need not be computed.
+  const double max_exit_probability = hazard_probability(kMaxExitHazard, dt);
   for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
     double* partial = scratch[c].partial.data();
     for (std::size_t i = begin; i < end; ++i) {
@@ -292,14 +302,19 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       const double profit = surplus - prod.user_cost * capital;
       // Selection: the exit hazard rises with the margin's shortfall from the sector's and
       // falls with age (young firms exit more) and size (large firms exit less).
-      const double margin = output > 0 ? profit / output : -1.0;
-      const double shortfall = std::max(0.0, economy.sector_margin[s] - margin);
-      const double young = 1.0 + dyn.exit_young_factor * std::exp(-f.age[i] * age_scale);
-      const double exit_hazard = std::min(
-          kMaxExitHazard, dyn.exit_hazard * young *
-                              std::exp(dyn.exit_profit_sensitivity * shortfall + dyn.exit_size_elasticity * std::max(0.0, log_labour)));
-      const RandomBlock draw(seed, i, Purpose::innovation, step);
-      if (draw.uniform(3) < hazard_probability(exit_hazard, dt)) {
+      bool exits = false;
+      const double exit_draw = exit_draws[i];
+      if (exit_draw < max_exit_probability) {
+        const double margin = output > 0 ? profit / output : -1.0;
+        const double shortfall = std::max(0.0, economy.sector_margin[s] - margin);
+        const std::size_t age = static_cast<std::size_t>(std::max(0, f.age[i]));
+        const double young = age < young_factor.size() ? young_factor[age] : 1.0;
+        const double exit_hazard = std::min(
+            kMaxExitHazard, dyn.exit_hazard * young *
+                                std::exp(dyn.exit_profit_sensitivity * shortfall + dyn.exit_size_elasticity * std::max(0.0, log_labour)));
+        exits = exit_draw < hazard_probability(exit_hazard, dt);
+      }
+      if (exits) {
         f.alive[i] = 0;
         f.employment[i] = 0;
         f.output[i] = 0;

@@ -91,6 +91,7 @@ struct Economy {
   // (beta A K^alpha)^(1/(1-beta)), written by the first firm pass and read by the next ones.
   std::vector<double> log_capital_term;
   std::vector<double> demand_coefficient;
+  std::vector<double> exit_draw;  // slot 3 of the firm's step block (drawn once, used in the second pass)
   int step = 0;                            // steps done (burn-in included)
 };
 
