@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libboost-graph-dev libboost-math-dev libtbb-dev libeigen3-dev
-  libhdf5-dev hdf5-tools libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libhdf5-dev hdf5-tools zlib1g-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev librandom123-dev libnlopt-cxx-dev
   libopenmpi-dev openmpi-bin
   python3 python3-h5py python3-netcdf4 python3-xarray python3-numpy python3-matplotlib

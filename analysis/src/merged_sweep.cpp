@@ -16,13 +16,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include "convsim/detail/hdf5_handle.hpp"
+#include "convsim/detail/hdf5_read.hpp"
 #include "convsim/errors.hpp"
 #include "convsim/merge.hpp"
 
 namespace convsim::analysis::detail {
 namespace {
 
-using convsim::detail::AttributeHandle;
 using convsim::detail::DatasetHandle;
 using convsim::detail::DataspaceHandle;
 using convsim::detail::DatatypeHandle;
@@ -39,65 +39,29 @@ std::string read_string_attribute(hid_t object, const char* name) {
 }
 
 std::int64_t read_int_attribute(hid_t object, const char* name, std::int64_t fallback) {
-  if (H5Aexists(object, name) <= 0) return fallback;
-  auto attribute = AttributeHandle::checked(H5Aopen(object, name, H5P_DEFAULT), "H5Aopen", name);
-  std::int64_t value = fallback;
-  h5_check(H5Aread(attribute.get(), H5T_NATIVE_INT64, &value), "H5Aread", name);
-  return value;
+  if (h5_check(H5Aexists(object, name), "H5Aexists", name) <= 0) return fallback;
+  return convsim::detail::read_number_attribute<std::int64_t>(object, name, H5T_NATIVE_INT64);
 }
 
-std::vector<hsize_t> dims_of(hid_t dataset, const std::string& name) {
-  auto space = DataspaceHandle::checked(H5Dget_space(dataset), "H5Dget_space", name);
-  const int rank = h5_check(H5Sget_simple_extent_ndims(space.get()), "H5Sget_simple_extent_ndims", name);
-  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-  if (rank > 0) h5_check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), "H5Sget_simple_extent_dims", name);
-  return dims;
+DatasetHandle open_dataset(hid_t parent, const std::string& name) {
+  return DatasetHandle::checked(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "H5Dopen2", name);
 }
 
-bool is_string_dataset(hid_t dataset) {
-  auto type = DatatypeHandle::checked(H5Dget_type(dataset), "H5Dget_type");
-  return H5Tget_class(type.get()) == H5T_STRING;
-}
+bool is_string_dataset(hid_t dataset) { return convsim::detail::dataset_class(dataset) == H5T_STRING; }
 
-std::vector<double> read_doubles(hid_t parent, const std::string& name, std::vector<hsize_t>* dims = nullptr) {
-  auto dataset = DatasetHandle::checked(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "H5Dopen2", name);
-  const auto shape = dims_of(dataset.get(), name);
-  std::size_t count = 1;
-  for (auto d : shape) count *= static_cast<std::size_t>(d);
-  std::vector<double> values(count);
-  if (count > 0) {
-    h5_check(H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "H5Dread", name);
-  }
-  if (dims != nullptr) *dims = shape;
-  return values;
+std::vector<double> read_doubles(hid_t parent, const std::string& name) {
+  auto dataset = open_dataset(parent, name);
+  return convsim::detail::read_number_dataset(dataset.get(), name);
 }
 
 std::vector<std::uint64_t> read_uint64(hid_t parent, const std::string& name) {
-  auto dataset = DatasetHandle::checked(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "H5Dopen2", name);
-  const auto shape = dims_of(dataset.get(), name);
-  std::vector<std::uint64_t> values(shape.empty() ? 0 : static_cast<std::size_t>(shape[0]));
-  if (!values.empty()) {
-    h5_check(H5Dread(dataset.get(), H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "H5Dread", name);
-  }
-  return values;
+  auto dataset = open_dataset(parent, name);
+  return convsim::detail::read_uint64_column(dataset.get(), name);
 }
 
 std::vector<std::string> read_strings(hid_t parent, const std::string& name) {
-  auto dataset = DatasetHandle::checked(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "H5Dopen2", name);
-  const auto shape = dims_of(dataset.get(), name);
-  const std::size_t count = shape.empty() ? 0 : static_cast<std::size_t>(shape[0]);
-  std::vector<std::string> values(count);
-  if (count == 0) return values;
-  auto file_type = DatatypeHandle::checked(H5Dget_type(dataset.get()), "H5Dget_type", name);
-  auto memory = DatatypeHandle::checked(H5Tcopy(H5T_C_S1), "H5Tcopy", name);
-  h5_check(H5Tset_size(memory.get(), H5T_VARIABLE), "H5Tset_size", name);
-  h5_check(H5Tset_cset(memory.get(), H5Tget_cset(file_type.get())), "H5Tset_cset", name);
-  std::vector<char*> pointers(count, nullptr);
-  h5_check(H5Dread(dataset.get(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), "H5Dread", name);
-  for (std::size_t i = 0; i < count; ++i) values[i] = pointers[i] != nullptr ? pointers[i] : "";
-  auto space = DataspaceHandle::checked(H5Dget_space(dataset.get()), "H5Dget_space", name);
-  H5Dvlen_reclaim(memory.get(), space.get(), H5P_DEFAULT, pointers.data());
-  return values;
+  auto dataset = open_dataset(parent, name);
+  return convsim::detail::read_string_column(dataset.get(), name);
 }
 
 // The dataset names of a group in creation order (the order the merge wrote them).
@@ -168,16 +132,7 @@ std::vector<PolicyEventRecord> events_of(const std::string& yaml) {
 bool is_merged_sweep(const std::filesystem::path& path) {
   try {
     convsim::detail::Hdf5Session session;
-    if (H5Fis_hdf5(path.c_str()) <= 0) {
-      H5Eclear2(H5E_DEFAULT);
-      return false;
-    }
-    const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (id < 0) {
-      H5Eclear2(H5E_DEFAULT);
-      return false;
-    }
-    FileHandle file(id);
+    FileHandle file = convsim::detail::open_for_reading(path);
     return read_string_attribute(file.get(), "convsim_format") == kMergedFormat;
   } catch (const std::exception&) {
     H5Eclear2(H5E_DEFAULT);
@@ -189,7 +144,7 @@ void read_merged_sweep(const std::filesystem::path& path, std::vector<RunResult>
   const std::string file_name = path.string();
   convsim::detail::Hdf5Session session;
   try {
-    auto file = FileHandle::checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "H5Fopen", file_name);
+    auto file = convsim::detail::open_for_reading(path);
     const hid_t root = file.get();
     if (read_string_attribute(root, "convsim_format") != kMergedFormat) {
       throw InputError(file_name, 0, "convsim_format", std::string("not a merged convsim sweep (") + kMergedFormat + ")");
@@ -227,7 +182,7 @@ void read_merged_sweep(const std::filesystem::path& path, std::vector<RunResult>
     std::string key;
     while (std::getline(keys, key, ',')) {
       if (key.empty() || H5Lexists(table.get(), key.c_str(), H5P_DEFAULT) <= 0) continue;
-      auto dataset = DatasetHandle::checked(H5Dopen2(table.get(), key.c_str(), H5P_DEFAULT), "H5Dopen2", key);
+      auto dataset = open_dataset(table.get(), key);
       const bool text = is_string_dataset(dataset.get());
       dataset.reset();
       std::vector<std::string> values(R);
@@ -236,6 +191,11 @@ void read_merged_sweep(const std::filesystem::path& path, std::vector<RunResult>
       } else {
         const auto numbers = read_doubles(table.get(), key);
         for (std::size_t r = 0; r < R && r < numbers.size(); ++r) values[r] = format_parameter(numbers[r]);
+        if (numbers.size() != R) values.clear();
+      }
+      if (values.size() != R) {
+        throw InputError(file_name, 0, "/runs/" + key, "has a length other than that of the run table (" +
+                                                           std::to_string(R) + ")");
       }
       for (std::size_t r = 0; r < R; ++r) {
         parameters[r] += (parameters[r].empty() ? "" : ", ") + key + "=" + values[r];
@@ -268,8 +228,8 @@ void read_merged_sweep(const std::filesystem::path& path, std::vector<RunResult>
       for (const auto& name : dataset_names(group.get())) {
         if (name == "run" || name == "time" || name == "sector") continue;
         const std::string where = std::string("/") + group_name + "/" + name;
-        auto dataset = DatasetHandle::checked(H5Dopen2(group.get(), name.c_str(), H5P_DEFAULT), "H5Dopen2", where);
-        const auto shape = dims_of(dataset.get(), where);
+        auto dataset = open_dataset(group.get(), name);
+        const auto shape = convsim::detail::dataset_dims(dataset.get(), where);
         if (is_string_dataset(dataset.get())) continue;
         const std::string units = read_string_attribute(dataset.get(), "units");
         const std::string long_name = read_string_attribute(dataset.get(), "long_name");

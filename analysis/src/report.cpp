@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "convsim/errors.hpp"
+#include "convsim/output_file.hpp"
 #include "convsim/result_file.hpp"
 
 namespace convsim::analysis {
@@ -369,20 +370,9 @@ void write_report(const Comparison& comparison, const std::vector<ReportPlot>& p
   if (!std::filesystem::is_directory(folder, error)) {
     throw InputError(path.string(), 0, "--report", "the folder " + folder.string() + " does not exist");
   }
-  const std::filesystem::path temporary = path.string() + ".tmp." + std::to_string(::getpid());
-  try {
-    {
-      std::ofstream out(temporary, std::ios::binary);
-      if (!out) throw std::runtime_error("cannot write " + temporary.string());
-      write_report_html(comparison, plots, out);
-      out.flush();
-      if (!out) throw std::runtime_error("writing " + temporary.string() + " failed");
-    }
-    std::filesystem::rename(temporary, path);
-  } catch (...) {
-    std::filesystem::remove(temporary, error);
-    throw;
-  }
+  std::ostringstream html;
+  write_report_html(comparison, plots, html);
+  write_file_atomically(path, html.str());
 }
 
 }  // namespace convsim::analysis

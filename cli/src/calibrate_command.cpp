@@ -23,6 +23,7 @@
 #include "convsim/cli/cli_common.hpp"
 #include "convsim/cli/commands.hpp"
 #include "convsim/errors.hpp"
+#include "convsim/output_file.hpp"
 #include "convsim/result_file.hpp"
 #include "convsim/scenario.hpp"
 
@@ -69,17 +70,7 @@ void write_atomically(const std::filesystem::path& path, const std::string& text
   if (!std::filesystem::is_directory(folder)) {
     throw InputError(kCommandLine, 0, path.string(), "the folder " + folder.string() + " does not exist");
   }
-  const std::filesystem::path temporary = path.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary);
-    out << text;
-    out.close();
-    if (!out) {
-      std::filesystem::remove(temporary);
-      throw std::runtime_error("cannot write " + temporary.string());
-    }
-  }
-  std::filesystem::rename(temporary, path);
+  write_file_atomically(path, text);
 }
 
 // The default settings file: calibration/free_parameters.yaml next to the scenario.

@@ -19,6 +19,7 @@
 #include "convsim/analysis/report.hpp"
 #include "convsim/cli/commands.hpp"
 #include "convsim/errors.hpp"
+#include "convsim/output_file.hpp"
 
 namespace convsim::cli {
 namespace {
@@ -128,9 +129,9 @@ std::vector<analysis::ReportPlot> make_plots(const analysis::Comparison& compari
   }
   const fs::path data = folder / "comparison.json";
   {
-    std::ofstream out(data);
-    if (!out) throw std::runtime_error("cannot write " + data.string());
-    analysis::write_comparison_json(comparison, out);
+    std::ostringstream json;
+    analysis::write_comparison_json(comparison, json);
+    write_file_atomically(data, json.str());
   }
   const std::vector<std::string> argv = {python_interpreter(), find_plot_script().string(), "--data", data.string(),
                                          "--out", folder.string(), "--quiet"};

@@ -1,10 +1,14 @@
 // convsim: the command-line entry point. Subcommands live in cli/src/<name>_command.cpp.
+#include <csignal>
 #include <iostream>
 
 #include "convsim/cli/commands.hpp"
 #include "convsim/errors.hpp"
 
 int main(int argc, char** argv) {
+  // Past a file size limit (ulimit -f) a write then fails with EFBIG, which every writer reports
+  // and cleans up after, instead of SIGXFSZ killing the process with a partial temporary file.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"convsim: agent-based simulator of an ICT-convergence economy", "convsim"};
   app.require_subcommand(1);
   app.fallthrough(false);

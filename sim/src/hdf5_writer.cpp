@@ -1,9 +1,16 @@
 #include "hdf5_writer.hpp"
 
+#include <fcntl.h>
 #include <hdf5_hl.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
 #include <utility>
 
 namespace convsim::detail {
@@ -73,11 +80,127 @@ PropertyListHandle file_access_plist() {
   return plist;
 }
 
+PropertyListHandle file_write_access_plist() {
+  auto plist = file_access_plist();
+  h5_check(H5Pset_libver_bounds(plist.get(), H5F_LIBVER_V110, H5F_LIBVER_V110), "H5Pset_libver_bounds");
+  return plist;
+}
+
+void set_checksummed_chunks(hid_t plist, const std::vector<hsize_t>& chunk) {
+  if (chunk.empty() || std::find(chunk.begin(), chunk.end(), hsize_t{0}) != chunk.end()) return;
+  h5_check(H5Pset_chunk(plist, static_cast<int>(chunk.size()), chunk.data()), "H5Pset_chunk");
+  h5_check(H5Pset_fletcher32(plist), "H5Pset_fletcher32");
+}
+
+std::vector<hsize_t> whole_chunk(const std::vector<hsize_t>& dims) {
+  constexpr hsize_t kChunkValues = hsize_t{1} << 17;
+  std::vector<hsize_t> chunk = dims;
+  if (chunk.empty()) return chunk;
+  hsize_t inner = 1;
+  for (std::size_t d = 1; d < chunk.size(); ++d) inner *= std::max<hsize_t>(chunk[d], 1);
+  chunk[0] = std::clamp<hsize_t>(kChunkValues / inner, 1, std::max<hsize_t>(chunk[0], 1));
+  if (dims[0] == 0) chunk[0] = 0;
+  return chunk;
+}
+
 PropertyListHandle conversion_transfer_plist(std::size_t count, std::size_t element_bytes) {
   auto plist = PropertyListHandle::checked(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate", "transfer");
   const std::size_t bytes = std::clamp<std::size_t>(count * element_bytes, 4096, 1u << 20);
   h5_check(H5Pset_buffer(plist.get(), bytes, nullptr, nullptr), "H5Pset_buffer");
   return plist;
+}
+
+namespace {
+
+// The system's reason for the failure on the current HDF5 error stack ("No space left on device"):
+// HDF5's file drivers record it as "... errno = 28, error message = '...'" somewhere in the stack.
+std::string system_reason() {
+  std::string reason;
+  auto visit = [](unsigned, const H5E_error2_t* error, void* client) -> herr_t {
+    auto* out = static_cast<std::string*>(client);
+    if (!out->empty() || error == nullptr || error->desc == nullptr) return 0;
+    const std::string text = error->desc;
+    const std::string marker = "error message = '";
+    const std::size_t at = text.find(marker);
+    if (at == std::string::npos) return 0;
+    const std::size_t end = text.find('\'', at + marker.size());
+    *out = text.substr(at + marker.size(), end == std::string::npos ? std::string::npos : end - at - marker.size());
+    return 0;
+  };
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, visit, &reason);
+  return reason;
+}
+
+// Throws "cannot write <path>: <system's reason> (HDF5 <call> failed)" for a failed file call.
+[[noreturn]] void throw_write_failure(const char* call, const std::string& path) {
+  const std::string reason = system_reason();
+  if (reason.empty()) throw_hdf5_error(call, path);
+  H5Eclear2(H5E_DEFAULT);
+  throw std::runtime_error("cannot write " + path + ": " + reason + " (HDF5 " + call + " failed)");
+}
+
+}  // namespace
+
+FileHandle create_file(const std::string& path, hid_t create_plist, hid_t access_plist) {
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, create_plist, access_plist);
+  if (id < 0) throw_write_failure("H5Fcreate", path);
+  return FileHandle(id);
+}
+
+void close_written_file(FileHandle& file, const std::string& path) {
+  const hid_t id = file.release();
+  if (id < 0 || H5Fclose(id) >= 0) return;
+  throw_write_failure("H5Fclose", path);
+}
+
+std::uint32_t crc32_of(const void* data, std::size_t size, std::uint32_t crc) {
+  const auto* bytes = static_cast<const Bytef*>(data);
+  while (size > 0) {
+    const auto piece = static_cast<uInt>(std::min<std::size_t>(size, 1u << 30));
+    crc = static_cast<std::uint32_t>(::crc32(crc, bytes, piece));
+    bytes += piece;
+    size -= piece;
+  }
+  return crc;
+}
+
+std::string checksum_trailer(std::uint32_t crc, std::uint64_t bytes) {
+  char text[kChecksumTrailerBytes + 1];
+  std::snprintf(text, sizeof text, "%s%08x bytes=%016llx\n", kChecksumPrefix, static_cast<unsigned>(crc),
+                static_cast<unsigned long long>(bytes));
+  return std::string(text, kChecksumTrailerBytes);
+}
+
+void append_checksum_trailer(const std::string& path) {
+  auto failure = [&](const char* what) {
+    return std::runtime_error("cannot write " + path + ": " + what + ": " + std::strerror(errno));
+  };
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) throw failure("cannot open it to add its checksum");
+  std::vector<unsigned char> buffer(std::size_t{1} << 20);
+  std::uint32_t crc = crc32_of(nullptr, 0);
+  std::uint64_t bytes = 0;
+  for (;;) {
+    const ssize_t got = ::read(fd, buffer.data(), buffer.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      const auto error = failure("cannot read it back");
+      ::close(fd);
+      throw error;
+    }
+    if (got == 0) break;
+    crc = crc32_of(buffer.data(), static_cast<std::size_t>(got), crc);
+    bytes += static_cast<std::uint64_t>(got);
+  }
+  const std::string trailer = checksum_trailer(crc, bytes);
+  const ssize_t written = ::pwrite(fd, trailer.data(), trailer.size(), static_cast<off_t>(bytes));
+  if (written != static_cast<ssize_t>(trailer.size())) {
+    if (written >= 0) errno = ENOSPC;
+    const auto error = failure("cannot add its checksum");
+    ::close(fd);
+    throw error;
+  }
+  if (::close(fd) != 0) throw failure("close failed");
 }
 
 GroupHandle create_group(hid_t parent, const std::string& name, ObjectTimes times) {

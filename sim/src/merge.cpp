@@ -32,13 +32,11 @@ namespace {
 namespace fs = std::filesystem;
 using detail::DatasetHandle;
 using detail::DataspaceHandle;
-using detail::FileHandle;
 using detail::GroupHandle;
 using detail::h5_check;
 using detail::attach;
 using detail::dataset_create_plist;
 using detail::DimensionScale;
-using detail::file_access_plist;
 using detail::file_create_plist;
 using detail::ObjectTimes;
 using detail::simple_space;
@@ -51,15 +49,18 @@ constexpr ObjectTimes kTimes = ObjectTimes::omitted;
 
 GroupHandle create_group(hid_t parent, const std::string& name) { return detail::create_group(parent, name, kTimes); }
 
-DatasetHandle create_dataset(hid_t parent, const std::string& name, hid_t file_type, const std::vector<hsize_t>& dims) {
+// A numeric dataset, chunked by `chunk` and checksummed (Fletcher32).
+DatasetHandle create_dataset(hid_t parent, const std::string& name, hid_t file_type, const std::vector<hsize_t>& dims,
+                             const std::vector<hsize_t>& chunk) {
   auto plist = dataset_create_plist(kTimes);
+  detail::set_checksummed_chunks(plist.get(), chunk);
   return detail::create_dataset(parent, name, file_type, dims, plist.get());
 }
 
 template <typename Number>
 DatasetHandle write_numbers(hid_t parent, const std::string& name, hid_t file_type, hid_t memory_type,
                             const std::vector<Number>& values) {
-  auto dataset = create_dataset(parent, name, file_type, {values.size()});
+  auto dataset = create_dataset(parent, name, file_type, {values.size()}, detail::whole_chunk({values.size()}));
   if (!values.empty()) {
     h5_check(H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "H5Dwrite", name);
   }
@@ -121,7 +122,10 @@ MergedVariable create_variable(MergedGroup& group, const std::string& name, cons
   std::vector<hsize_t> dims = {run_count, time_count};
   if (by_sector) dims.push_back(sector_count);
   variable.values_per_run = time_count * (by_sector ? sector_count : 1);
-  variable.dataset = create_dataset(group.group.get(), name, H5T_IEEE_F64LE, dims);
+  // One chunk per run: rows are written one at a time.
+  std::vector<hsize_t> chunk = dims;
+  chunk[0] = 1;
+  variable.dataset = create_dataset(group.group.get(), name, H5T_IEEE_F64LE, dims, chunk);
   write_units(variable.dataset.get(), unit, long_name);
   if (by_sector) {
     attach(variable.dataset.get(), {&group.scales.run, &group.scales.time, &group.scales.sector}, name);
@@ -312,9 +316,8 @@ MergeReport merge_sweep(const fs::path& sweep_dir, const fs::path& output, const
     scenario_yaml.reserve(run_count);
     {
       auto create_plist = file_create_plist(kTimes);
-      auto access = file_access_plist();
-      auto file = FileHandle::checked(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, create_plist.get(), access.get()),
-                                      "H5Fcreate", temporary.string());
+      auto access = detail::file_write_access_plist();
+      auto file = detail::create_file(temporary, create_plist.get(), access.get());
       const hid_t root = file.get();
       write_string_attribute(root, "title", "convsim sweep " + plan.name);
       write_string_attribute(root, "Conventions", "CF-1.8");
@@ -377,7 +380,8 @@ MergeReport merge_sweep(const fs::path& sweep_dir, const fs::path& output, const
       // Written last: a file that carries it was written to the end.
       write_string_attribute(root, "convsim_format", kMergedSweepFormat);
       root_scales = Scales{};
-      file.close("H5Fclose", temporary.string());
+      detail::close_written_file(file, temporary);
+      detail::append_checksum_trailer(temporary);
     }
     fs::rename(temporary, output);
   } catch (...) {

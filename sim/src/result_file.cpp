@@ -25,6 +25,7 @@
 #include <string_view>
 
 #include "convsim/detail/hdf5_handle.hpp"
+#include "convsim/detail/hdf5_read.hpp"
 #include "convsim/errors.hpp"
 #include "hdf5_writer.hpp"
 
@@ -48,13 +49,17 @@ using detail::GroupHandle;
 using detail::h5_check;
 using detail::ObjectHandle;
 using detail::PropertyListHandle;
+using detail::dataset_dims;
+using detail::NotOneString;
+using detail::read_number_attribute;
+using detail::read_number_dataset;
 using detail::read_string_attribute;
+using detail::read_string_column;
 using detail::attach;
 using detail::conversion_transfer_plist;
 using detail::create_dataset;
 using detail::dataset_create_plist;
 using detail::DimensionScale;
-using detail::file_access_plist;
 using detail::simple_space;
 using detail::utf8_string_type;
 using detail::write_number_attribute;
@@ -105,7 +110,7 @@ std::size_t estimated_result_bytes(const RunResult& r) {
 
 // File access for writing `r`: in memory when small (see kInMemoryResultBytes).
 PropertyListHandle file_write_plist(const RunResult& r) {
-  auto plist = file_access_plist();
+  auto plist = detail::file_write_access_plist();
   const std::size_t bytes = estimated_result_bytes(r);
   if (bytes <= kInMemoryResultBytes) {
     // Grow the image in steps of about a quarter of the expected file, at least 64 KiB.
@@ -122,6 +127,7 @@ GroupHandle create_group(hid_t parent, const std::string& name) {
 DatasetHandle write_doubles(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
                             const double* values) {
   auto plist = dataset_create_plist(kTimes);
+  detail::set_checksummed_chunks(plist.get(), detail::whole_chunk(dims));
   auto dataset = create_dataset(parent, name, H5T_IEEE_F64LE, dims, plist.get());
   h5_check(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values),
            "H5Dwrite", name);
@@ -267,6 +273,7 @@ void write_events(hid_t policy, const std::vector<PolicyEventRecord>& events) {
   // The same rows as columns, for netCDF4 and xarray.
   auto fields = create_group(policy, kEventFields);
   auto plist_index = dataset_create_plist(kTimes);
+  detail::set_checksummed_chunks(plist_index.get(), detail::whole_chunk({events.size()}));
   auto event_index = create_dataset(fields.get(), kEvent, H5T_STD_I64LE, {events.size()},
                                     plist_index.get());
   std::vector<std::int64_t> numbers(events.size());
@@ -351,12 +358,12 @@ void write_firms(hid_t root, const std::vector<FirmSnapshot>& snapshots, int def
   auto firm_plist = [&](std::vector<hsize_t> chunk) {
     auto plist = dataset_create_plist(kTimes);
     if (firm_count == 0) return plist;  // a zero-length dimension cannot be chunked
-    h5_check(H5Pset_chunk(plist.get(), static_cast<int>(chunk.size()), chunk.data()),
-             "H5Pset_chunk");
     if (deflate_level > 0) {
       h5_check(H5Pset_shuffle(plist.get()), "H5Pset_shuffle");
       h5_check(H5Pset_deflate(plist.get(), static_cast<unsigned>(deflate_level)), "H5Pset_deflate");
     }
+    // Last: the checksum covers the stored (compressed) bytes, checked before inflating them.
+    detail::set_checksummed_chunks(plist.get(), chunk);
     return plist;
   };
 
@@ -383,6 +390,7 @@ void write_firms(hid_t root, const std::vector<FirmSnapshot>& snapshots, int def
   write_units(firm_scale.get(), "1", "firm slot index");
 
   auto counts_plist = dataset_create_plist(kTimes);
+  detail::set_checksummed_chunks(counts_plist.get(), detail::whole_chunk({slot_counts.size()}));
   auto counts = create_dataset(group.get(), kSlotCount, H5T_STD_I64LE, {slot_counts.size()},
                                counts_plist.get());
   h5_check(H5Dwrite(counts.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
@@ -504,6 +512,9 @@ void sync_file(const fs::path& path) {
 }
 
 //---- reading --------------------------------------------------------------------------------
+// Every dataset and attribute is checked for rank, shape, type class and declared size before
+// anything is allocated for it (detail/hdf5_read.hpp): a file with the right names but other
+// shapes is refused with a message, never read past a buffer.
 
 [[noreturn]] void not_a_result(const fs::path& path, const std::string& why) {
   throw InputError(path.string(), 0, "", "not a convsim result: " + why);
@@ -511,24 +522,6 @@ void sync_file(const fs::path& path) {
 
 bool link_exists(hid_t location, const std::string& name) {
   return h5_check(H5Lexists(location, name.c_str(), H5P_DEFAULT), "H5Lexists", name) > 0;
-}
-
-template <typename Number>
-Number read_number_attribute(hid_t object, const char* name, hid_t memory_type) {
-  auto attribute =
-      AttributeHandle::checked(H5Aopen(object, name, H5P_DEFAULT), "H5Aopen", name);
-  Number value{};
-  h5_check(H5Aread(attribute.get(), memory_type, &value), "H5Aread", name);
-  return value;
-}
-
-std::vector<hsize_t> dataset_shape(hid_t dataset) {
-  auto space = DataspaceHandle::checked(H5Dget_space(dataset), "H5Dget_space");
-  const int rank = h5_check(H5Sget_simple_extent_ndims(space.get()), "H5Sget_simple_extent_ndims");
-  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-  h5_check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr),
-           "H5Sget_simple_extent_dims");
-  return dims;
 }
 
 DatasetHandle open_dataset(hid_t location, const std::string& name) {
@@ -539,30 +532,17 @@ GroupHandle open_group(hid_t location, const std::string& name) {
   return GroupHandle::checked(H5Gopen2(location, name.c_str(), H5P_DEFAULT), "H5Gopen2", name);
 }
 
-std::vector<double> read_doubles(hid_t dataset, std::size_t count, const std::string& name) {
-  std::vector<double> values(count);
-  if (count > 0) {
-    h5_check(H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
-             "H5Dread", name);
-  }
-  return values;
+std::string shape_text(const std::vector<hsize_t>& dims) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < dims.size(); ++i) text += (i > 0 ? ", " : "") + std::to_string(dims[i]);
+  return text + "]";
 }
 
-std::vector<std::string> read_strings(hid_t dataset, const std::string& name) {
-  const auto shape = dataset_shape(dataset);
-  if (shape.size() != 1) throw std::runtime_error("result: " + name + " is not one-dimensional");
-  std::vector<char*> pointers(shape[0], nullptr);
-  std::vector<std::string> values;
-  if (shape[0] == 0) return values;
-  auto memory_type = utf8_string_type();
-  h5_check(H5Dread(dataset, memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
-           "H5Dread", name);
-  values.reserve(pointers.size());
-  for (char* pointer : pointers) {
-    values.emplace_back(pointer != nullptr ? pointer : "");
-    H5free_memory(pointer);
-  }
-  return values;
+// A one-dimensional numeric dataset (a coordinate) as doubles.
+std::vector<double> read_axis(hid_t dataset, const std::string& name) {
+  const auto dims = dataset_dims(dataset, name);
+  if (dims.size() != 1) throw std::runtime_error(name + " has shape " + shape_text(dims) + ", expected one dimension");
+  return read_number_dataset(dataset, name);
 }
 
 // The names of a group's links in creation order (name order when the group does not track it).
@@ -591,17 +571,54 @@ std::vector<std::string> child_names(hid_t group) {
   return names;
 }
 
+// What a link of `location` leads to, without following soft or external links (which may point
+// into another file, or back up the tree): the object's type and a key that identifies it in the
+// file. `type` is H5O_TYPE_UNKNOWN for a link that is not a hard link.
+struct LinkTarget {
+  H5O_type_t type = H5O_TYPE_UNKNOWN;
+  std::string key;
+};
+
+// A key that identifies an open object within its file.
+std::string object_key(hid_t object) {
+#if H5_VERSION_GE(1, 12, 0)
+  H5O_info2_t info{};
+  h5_check(H5Oget_info3(object, &info, H5O_INFO_BASIC), "H5Oget_info");
+  return std::string(reinterpret_cast<const char*>(&info.token), sizeof info.token);
+#else
+  H5O_info_t info{};
+  h5_check(H5Oget_info2(object, &info, H5O_INFO_BASIC), "H5Oget_info");
+  return std::string(reinterpret_cast<const char*>(&info.addr), sizeof info.addr);
+#endif
+}
+
+LinkTarget link_target(hid_t location, const std::string& name) {
+  LinkTarget target;
+  H5L_info_t link{};
+  h5_check(H5Lget_info(location, name.c_str(), &link, H5P_DEFAULT), "H5Lget_info", name);
+  if (link.type != H5L_TYPE_HARD) return target;
+#if H5_VERSION_GE(1, 12, 0)
+  H5O_info2_t object{};
+  h5_check(H5Oget_info_by_name3(location, name.c_str(), &object, H5O_INFO_BASIC, H5P_DEFAULT), "H5Oget_info_by_name",
+           name);
+  target.key.assign(reinterpret_cast<const char*>(&object.token), sizeof object.token);
+#else
+  H5O_info_t object{};
+  h5_check(H5Oget_info_by_name2(location, name.c_str(), &object, H5O_INFO_BASIC, H5P_DEFAULT), "H5Oget_info_by_name",
+           name);
+  target.key.assign(reinterpret_cast<const char*>(&object.addr), sizeof object.addr);
+#endif
+  target.type = object.type;
+  return target;
+}
+
 bool is_dataset(hid_t location, const std::string& name) {
-  auto object =
-      ObjectHandle::checked(H5Oopen(location, name.c_str(), H5P_DEFAULT), "H5Oopen", name);
-  return H5Iget_type(object.get()) == H5I_DATASET;
+  return link_target(location, name).type == H5O_TYPE_DATASET;
 }
 
 // A float dataset of a result group that is a variable (not a coordinate, not a table).
 bool is_variable(hid_t dataset) {
-  if (h5_check(H5DSis_scale(dataset), "H5DSis_scale") > 0) return false;
-  auto type = DatatypeHandle::checked(H5Dget_type(dataset), "H5Dget_type");
-  return H5Tget_class(type.get()) == H5T_FLOAT;
+  return !detail::is_dimension_scale(dataset) && detail::dataset_class(dataset) == H5T_FLOAT;
 }
 
 struct VariableRead {
@@ -612,7 +629,9 @@ struct VariableRead {
   std::vector<double> values;
 };
 
-std::vector<VariableRead> read_variables(hid_t file, const char* group_name) {
+// The variables of one group; each must have one of `shapes` (checked before it is read).
+std::vector<VariableRead> read_variables(hid_t file, const char* group_name,
+                                         const std::vector<std::vector<hsize_t>>& shapes) {
   std::vector<VariableRead> variables;
   if (!link_exists(file, group_name)) return variables;
   auto group = open_group(file, group_name);
@@ -620,30 +639,32 @@ std::vector<VariableRead> read_variables(hid_t file, const char* group_name) {
     if (!is_dataset(group.get(), name)) continue;
     auto dataset = open_dataset(group.get(), name);
     if (!is_variable(dataset.get())) continue;
+    const std::string where = std::string("/") + group_name + "/" + name;
     VariableRead v;
     v.name = name;
+    v.shape = dataset_dims(dataset.get(), where);
+    if (std::find(shapes.begin(), shapes.end(), v.shape) == shapes.end()) {
+      std::string expected;
+      for (const auto& shape : shapes) expected += (expected.empty() ? "" : " or ") + shape_text(shape);
+      throw std::runtime_error(where + " has shape " + shape_text(v.shape) + ", expected " + expected);
+    }
     v.units = read_string_attribute(dataset.get(), "units");
     v.long_name = read_string_attribute(dataset.get(), "long_name");
-    v.shape = dataset_shape(dataset.get());
-    std::size_t count = 1;
-    for (hsize_t d : v.shape) count *= d;
-    v.values = read_doubles(dataset.get(), count, name);
+    v.values = read_number_dataset(dataset.get(), where);
     variables.push_back(std::move(v));
   }
   return variables;
-}
-
-void expect_shape(const fs::path& path, const std::string& where, const std::vector<hsize_t>& found,
-                  const std::vector<hsize_t>& expected) {
-  if (found != expected) not_a_result(path, where + " has an unexpected shape");
 }
 
 std::vector<PolicyEventRecord> read_events(hid_t policy) {
   std::vector<PolicyEventRecord> events;
   if (!link_exists(policy, kEvents)) return events;
   auto table = open_dataset(policy, kEvents);
-  const auto shape = dataset_shape(table.get());
-  if (shape.size() != 1) throw std::runtime_error("result: /policy/events is not a table");
+  const auto shape = dataset_dims(table.get(), "/policy/events");
+  if (shape.size() != 1 || detail::dataset_class(table.get()) != H5T_COMPOUND) {
+    throw std::runtime_error("/policy/events is not a one-dimensional table");
+  }
+  detail::check_declared_size(table.get(), shape[0], "/policy/events");
   std::vector<EventRow> rows(shape[0]);
   if (rows.empty()) return events;
   auto memory_type = event_memory_type();
@@ -668,18 +689,13 @@ std::vector<FirmSnapshot> read_firms(hid_t file) {
   if (!link_exists(file, kFirms)) return snapshots;
   auto group = open_group(file, kFirms);
   auto time_scale = open_dataset(group.get(), kTime);
-  const auto time_shape = dataset_shape(time_scale.get());
-  const std::vector<double> times = read_doubles(time_scale.get(), time_shape.at(0), "firms/time");
-  std::vector<std::int64_t> slot_counts(times.size());
+  const std::vector<double> times = read_axis(time_scale.get(), "/firms/time");
+  std::vector<std::int64_t> slot_counts;
   {
     auto counts = open_dataset(group.get(), kSlotCount);
-    if (dataset_shape(counts.get()) != time_shape) {
-      throw std::runtime_error("result: /firms/slot_count does not match /firms/time");
-    }
-    if (!slot_counts.empty()) {
-      h5_check(H5Dread(counts.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                       slot_counts.data()),
-               "H5Dread", kSlotCount);
+    slot_counts = detail::read_int64_column(counts.get(), "/firms/slot_count");
+    if (slot_counts.size() != times.size()) {
+      throw std::runtime_error("/firms/slot_count does not match /firms/time");
     }
   }
   snapshots.resize(times.size());
@@ -688,17 +704,24 @@ std::vector<FirmSnapshot> read_firms(hid_t file) {
     if (!is_dataset(group.get(), name)) continue;
     auto dataset = open_dataset(group.get(), name);
     if (!is_variable(dataset.get())) continue;
-    const auto shape = dataset_shape(dataset.get());
+    const std::string where = "/firms/" + name;
+    const auto shape = dataset_dims(dataset.get(), where);
     if (shape.size() != 2 || shape[0] != times.size()) {
-      throw std::runtime_error("result: /firms/" + name + " has an unexpected shape");
+      throw std::runtime_error(where + " has shape " + shape_text(shape) + ", expected [" +
+                               std::to_string(times.size()) + ", firm]");
     }
+    hsize_t total = 0;
+    for (const std::int64_t slots : slot_counts) {
+      if (slots < 0 || static_cast<hsize_t>(slots) > shape[1]) {
+        throw std::runtime_error("/firms/slot_count is out of range for " + where);
+      }
+      total += static_cast<hsize_t>(slots);
+    }
+    detail::check_declared_size(dataset.get(), total, where);
     const std::string units = read_string_attribute(dataset.get(), "units");
     const std::string long_name = read_string_attribute(dataset.get(), "long_name");
     for (std::size_t i = 0; i < times.size(); ++i) {
       const auto slots = static_cast<hsize_t>(slot_counts[i]);
-      if (slot_counts[i] < 0 || slots > shape[1]) {
-        throw std::runtime_error("result: /firms/slot_count is out of range");
-      }
       FirmColumn column{name, units, long_name, std::vector<double>(slots)};
       if (slots > 0) {
         const hsize_t start[2] = {i, 0};
@@ -722,20 +745,18 @@ std::vector<FirmSnapshot> read_firms(hid_t file) {
 FileHandle open_result(const fs::path& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path.string(), 0, "", "no such file");
-  if (fs::is_directory(path, ec)) not_a_result(path, "it is a folder");
-  if (H5Fis_hdf5(path.c_str()) <= 0) {
-    H5Eclear2(H5E_DEFAULT);
-    not_a_result(path, "not an HDF5 file (or a truncated one)");
+  FileHandle file;
+  try {
+    file = detail::open_for_reading(path);
+  } catch (const std::runtime_error& e) {
+    not_a_result(path, e.what());
   }
-  auto access = file_access_plist();
-  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, access.get());
-  if (id < 0) {
-    const std::string cause = detail::hdf5_error_message();
-    H5Eclear2(H5E_DEFAULT);
-    not_a_result(path, "HDF5 cannot open it" + (cause.empty() ? "" : ": " + cause));
+  std::string format;
+  try {
+    format = read_string_attribute(file.get(), "convsim_format");
+  } catch (const std::runtime_error& e) {
+    not_a_result(path, std::string("its root attribute 'convsim_format' is damaged: ") + e.what());
   }
-  FileHandle file(id);
-  const std::string format = read_string_attribute(file.get(), "convsim_format");
   if (format.empty()) not_a_result(path, "it has no root attribute 'convsim_format'");
   if (format != kResultFormat) {
     not_a_result(path, "format '" + format + "' is not supported (this convsim reads '" +
@@ -760,6 +781,9 @@ std::string type_name(hid_t type) {
   }
 }
 
+// Attribute values longer than this many numbers are shown by their count only.
+constexpr hssize_t kMaxAttributeNumbers = 64;
+
 // An attribute's value as text (strings as they are, numbers in full precision).
 std::string attribute_text(hid_t object, const char* name) {
   auto attribute = AttributeHandle::checked(H5Aopen(object, name, H5P_DEFAULT), "H5Aopen", name);
@@ -769,6 +793,9 @@ std::string attribute_text(hid_t object, const char* name) {
       h5_check(H5Sget_simple_extent_npoints(space.get()), "H5Sget_simple_extent_npoints", name);
   const H5T_class_t type_class = H5Tget_class(type.get());
   if (type_class == H5T_STRING && points == 1) return read_string_attribute(object, name);
+  if ((type_class == H5T_INTEGER || type_class == H5T_FLOAT) && points > kMaxAttributeNumbers) {
+    return "<" + std::to_string(points) + " " + type_name(type.get()) + " values>";
+  }
   if ((type_class == H5T_INTEGER || type_class == H5T_FLOAT) && points >= 1) {
     std::string text;
     if (type_class == H5T_INTEGER && H5Tget_sign(type.get()) == H5T_SGN_NONE) {
@@ -810,49 +837,75 @@ std::vector<std::string> attribute_names(hid_t object) {
   return names;
 }
 
-// The names of the scales attached to each dimension of `dataset` ("" where none is).
+// The name of a dimension scale (its NAME attribute), "" when it has none.
+std::string scale_name(hid_t scale) { return read_string_attribute(scale, "NAME", NotOneString::empty); }
+
+// The names of the scales attached to each dimension of `dataset` ("" where none is), read from
+// its DIMENSION_LIST after checking that attribute's type and size (H5DS reads it into a buffer
+// sized by the dataset's rank, whatever the attribute holds).
 std::vector<std::string> dimension_names(hid_t dataset, std::size_t rank) {
   std::vector<std::string> names(rank);
-  if (h5_check(H5DSis_scale(dataset), "H5DSis_scale") > 0) {
-    char name[256] = {};
-    if (rank == 1 && H5DSget_scale_name(dataset, name, sizeof name) > 0) names[0] = name;
-    H5Eclear2(H5E_DEFAULT);
+  if (detail::is_dimension_scale(dataset)) {
+    if (rank == 1) names[0] = scale_name(dataset);
     return names;
   }
-  auto visit = [](hid_t, unsigned, hid_t scale, void* client) -> herr_t {
-    char name[256] = {};
-    if (H5DSget_scale_name(scale, name, sizeof name) > 0) {
-      *static_cast<std::string*>(client) = name;
-    }
-    return 1;  // the first scale of the dimension is enough
-  };
-  for (std::size_t d = 0; d < rank; ++d) {
-    if (H5DSget_num_scales(dataset, static_cast<unsigned>(d)) > 0) {
-      H5DSiterate_scales(dataset, static_cast<unsigned>(d), nullptr, visit, &names[d]);
-    }
+  if (rank == 0 || h5_check(H5Aexists(dataset, DIMENSION_LIST), "H5Aexists", DIMENSION_LIST) <= 0) return names;
+  auto attribute = AttributeHandle::checked(H5Aopen(dataset, DIMENSION_LIST, H5P_DEFAULT), "H5Aopen", DIMENSION_LIST);
+  auto type = DatatypeHandle::checked(H5Aget_type(attribute.get()), "H5Aget_type", DIMENSION_LIST);
+  auto space = DataspaceHandle::checked(H5Aget_space(attribute.get()), "H5Aget_space", DIMENSION_LIST);
+  if (H5Tget_class(type.get()) != H5T_VLEN ||
+      H5Sget_simple_extent_npoints(space.get()) != static_cast<hssize_t>(rank)) {
+    return names;  // not a dimension list convsim (or H5DS) wrote: show the dimensions unnamed
   }
-  H5Eclear2(H5E_DEFAULT);
+  {
+    auto base = DatatypeHandle::checked(H5Tget_super(type.get()), "H5Tget_super", DIMENSION_LIST);
+    if (H5Tget_class(base.get()) != H5T_REFERENCE) return names;
+  }
+  auto memory = DatatypeHandle::checked(H5Tvlen_create(H5T_STD_REF_OBJ), "H5Tvlen_create", DIMENSION_LIST);
+  std::vector<hvl_t> lists(rank);
+  h5_check(H5Aread(attribute.get(), memory.get(), lists.data()), "H5Aread", DIMENSION_LIST);
+  for (std::size_t d = 0; d < rank; ++d) {
+    if (lists[d].len == 0 || lists[d].p == nullptr) continue;
+    const hobj_ref_t reference = static_cast<const hobj_ref_t*>(lists[d].p)[0];
+    const hid_t scale = H5Rdereference2(dataset, H5P_DEFAULT, H5R_OBJECT, &reference);
+    if (scale < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      continue;
+    }
+    ObjectHandle owned(scale);
+    if (H5Iget_type(scale) == H5I_DATASET) names[d] = scale_name(scale);
+  }
+  H5Dvlen_reclaim(memory.get(), space.get(), H5P_DEFAULT, lists.data());
   return names;
 }
 
-void describe_group(hid_t group, const std::string& prefix, ResultSummary& summary) {
+// Groups nested deeper than this are not listed (convsim writes two levels).
+constexpr int kMaxGroupDepth = 32;
+
+// Lists every dataset under `group`, following hard links only and visiting each object once, so
+// that a link cycle (a group linked into itself, a soft link to an ancestor) ends.
+void describe_group(hid_t group, const std::string& prefix, ResultSummary& summary, std::set<std::string>& visited,
+                    int depth) {
+  if (depth > kMaxGroupDepth) throw std::runtime_error(prefix + " is nested more than 32 groups deep");
   for (const auto& name : child_names(group)) {
+    const std::string path = prefix + "/" + name;
+    const LinkTarget target = link_target(group, name);
+    if (target.type != H5O_TYPE_GROUP && target.type != H5O_TYPE_DATASET) continue;
+    if (!visited.insert(target.key).second) continue;
     auto object =
         ObjectHandle::checked(H5Oopen(group, name.c_str(), H5P_DEFAULT), "H5Oopen", name);
-    const std::string path = prefix + "/" + name;
-    if (H5Iget_type(object.get()) == H5I_GROUP) {
-      describe_group(object.get(), path, summary);
+    if (target.type == H5O_TYPE_GROUP) {
+      describe_group(object.get(), path, summary, visited, depth + 1);
       continue;
     }
-    if (H5Iget_type(object.get()) != H5I_DATASET) continue;
     DatasetSummary d;
     d.path = path;
-    for (hsize_t n : dataset_shape(object.get())) d.shape.push_back(n);
+    for (hsize_t n : dataset_dims(object.get(), path)) d.shape.push_back(n);
     d.dims = dimension_names(object.get(), d.shape.size());
     auto type = DatatypeHandle::checked(H5Dget_type(object.get()), "H5Dget_type", path);
     d.type = type_name(type.get());
-    d.units = read_string_attribute(object.get(), "units");
-    d.long_name = read_string_attribute(object.get(), "long_name");
+    d.units = read_string_attribute(object.get(), "units", NotOneString::empty);
+    d.long_name = read_string_attribute(object.get(), "long_name", NotOneString::empty);
     summary.datasets.push_back(std::move(d));
   }
 }
@@ -893,15 +946,12 @@ void write_result(const RunResult& result, const fs::path& path,
 
   detail::Hdf5Session session;
   try {
-    {
-      auto create_plist = detail::file_create_plist(kTimes);
-      auto access = file_write_plist(result);
-      auto file = FileHandle::checked(
-          H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, create_plist.get(), access.get()),
-          "H5Fcreate", temporary.string());
-      write_contents(file.get(), result, options);
-      file.close("H5Fclose", temporary.string());
-    }
+    auto create_plist = detail::file_create_plist(kTimes);
+    auto access = file_write_plist(result);
+    auto file = detail::create_file(temporary, create_plist.get(), access.get());
+    write_contents(file.get(), result, options);
+    detail::close_written_file(file, temporary);
+    detail::append_checksum_trailer(temporary);
     if (options.sync) sync_file(temporary);
     fs::rename(temporary, path);
   } catch (...) {
@@ -924,40 +974,34 @@ RunResult read_result(const fs::path& path) {
     r.steps_per_year = read_number_attribute<int>(root, "steps_per_year", H5T_NATIVE_INT);
     {
       auto time = open_dataset(root, kTime);
-      const auto shape = dataset_shape(time.get());
-      if (shape.size() != 1) not_a_result(path, "/time is not one-dimensional");
-      r.time = read_doubles(time.get(), shape[0], "/time");
+      r.time = read_axis(time.get(), "/time");
     }
     {
       auto sector = open_dataset(root, kSector);
-      r.sectors = read_strings(sector.get(), "/sector");
+      r.sectors = read_string_column(sector.get(), "/sector");
     }
     if (link_exists(root, kSectorRole)) {
       auto roles = open_dataset(root, kSectorRole);
-      r.sector_roles = read_strings(roles.get(), "/sector_role");
+      r.sector_roles = read_string_column(roles.get(), "/sector_role");
     }
-    const hsize_t time_count = r.time.size();
-    const hsize_t sector_count = r.sectors.size();
+    const std::vector<hsize_t> series_shape = {r.time.size()};
+    const std::vector<hsize_t> sector_shape = {r.time.size(), r.sectors.size()};
     auto series_of = [&](const char* group) {
       std::vector<Series> out;
-      for (auto& v : read_variables(root, group)) {
-        expect_shape(path, std::string("/") + group + "/" + v.name, v.shape, {time_count});
+      for (auto& v : read_variables(root, group, {series_shape})) {
         out.push_back({v.name, v.units, v.long_name, std::move(v.values)});
       }
       return out;
     };
     r.aggregate = series_of(kAggregate);
     r.convergence = series_of(kConvergence);
-    for (auto& v : read_variables(root, kBySector)) {
-      expect_shape(path, "/by_sector/" + v.name, v.shape, {time_count, sector_count});
+    for (auto& v : read_variables(root, kBySector, {sector_shape})) {
       r.by_sector.push_back({v.name, v.units, v.long_name, std::move(v.values)});
     }
-    for (auto& v : read_variables(root, kPolicy)) {
-      if (v.shape.size() == 1) {
-        expect_shape(path, "/policy/" + v.name, v.shape, {time_count});
+    for (auto& v : read_variables(root, kPolicy, {series_shape, sector_shape})) {
+      if (v.shape == series_shape) {
         r.policy.push_back({v.name, v.units, v.long_name, std::move(v.values)});
       } else {
-        expect_shape(path, "/policy/" + v.name, v.shape, {time_count, sector_count});
         r.policy_by_sector.push_back({v.name, v.units, v.long_name, std::move(v.values)});
       }
     }
@@ -1007,7 +1051,8 @@ ResultSummary describe_result(const fs::path& path) {
       summary.attributes.emplace_back(name, attribute_text(root, name.c_str()));
     }
     auto root_group = open_group(root, "/");
-    describe_group(root_group.get(), "", summary);
+    std::set<std::string> visited = {object_key(root_group.get())};
+    describe_group(root_group.get(), "", summary, visited, 0);
     for (const auto& d : summary.datasets) {
       if (d.path == "/time" && d.shape.size() == 1) summary.time_count = d.shape[0];
       if (d.path == "/sector" && d.shape.size() == 1) summary.sector_count = d.shape[0];
@@ -1018,12 +1063,12 @@ ResultSummary describe_result(const fs::path& path) {
     summary.time_last = summary.time_first;
     if (summary.time_count > 0) {
       auto time = open_dataset(root, kTime);
-      const auto values = read_doubles(time.get(), summary.time_count, "/time");
+      const auto values = read_axis(time.get(), "/time");
       summary.time_first = values.front();
       summary.time_last = values.back();
     }
     auto sector = open_dataset(root, kSector);
-    summary.sectors = read_strings(sector.get(), "/sector");
+    summary.sectors = read_string_column(sector.get(), "/sector");
   } catch (const std::exception& e) {
     not_a_result(path, std::string("it is damaged: ") + e.what());
   }

@@ -60,11 +60,24 @@ inline std::recursive_mutex& hdf5_mutex() {
   return mutex;
 }
 
+// Turns off HDF5's clean-up at process exit (H5dont_atexit), once, before the library starts.
+// When H5Fclose fails (a full disk at the final flush), HDF5 frees the file but keeps its
+// identifier; its clean-up at exit would close that identifier again and crash. convsim closes
+// every file it opens itself, so the clean-up has nothing else to do.
+inline void disable_hdf5_exit_cleanup() {
+  static const bool done = [] {
+    H5dont_atexit();
+    return true;
+  }();
+  (void)done;
+}
+
 // Scope guard for a sequence of HDF5 calls: holds hdf5_mutex() and turns off HDF5's automatic
 // printing of its error stack to stderr; restores the previous printing on exit.
 class Hdf5Session {
  public:
   Hdf5Session() : lock_(hdf5_mutex()) {
+    disable_hdf5_exit_cleanup();
     H5Eget_auto2(H5E_DEFAULT, &saved_func_, &saved_data_);
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   }
@@ -171,7 +184,15 @@ inline std::string read_string_attribute(hid_t object, const char* name,
     H5free_memory(text);
     return value;
   }
-  std::string value(H5Tget_size(type.get()), '\0');
+  // A fixed-length string is stored in the file: a size beyond the file's is a damaged type.
+  const std::size_t size = H5Tget_size(type.get());
+  {
+    auto file = Hdf5Handle<H5Fclose>::checked(H5Iget_file_id(object), "H5Iget_file_id", name);
+    hsize_t file_bytes = 0;
+    h5_check(H5Fget_filesize(file.get(), &file_bytes), "H5Fget_filesize", name);
+    if (size > file_bytes) throw std::runtime_error(std::string("attribute '") + name + "' is damaged (string size)");
+  }
+  std::string value(size, '\0');
   h5_check(H5Aread(attribute.get(), type.get(), value.data()), "H5Aread", name);
   return value.substr(0, value.find('\0'));
 }
