@@ -283,7 +283,10 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
     young_factor[a] = 1.0 + dyn.exit_young_factor * std::exp(-static_cast<double>(a) * age_scale);
   }
   // A draw at or above the largest exit probability cannot exit: the hazard need not be computed.
+  // For a firm whose margin is at or above its sector's, the hazard is at most h_x (1 + y_x).
   const double max_exit_probability = hazard_probability(kMaxExitHazard, dt);
+  const double max_exit_probability_no_shortfall =
+      hazard_probability(std::min(kMaxExitHazard, dyn.exit_hazard * (1.0 + dyn.exit_young_factor)), dt);
   for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
     double* partial = scratch[c].partial.data();
     for (std::size_t i = begin; i < end; ++i) {
@@ -304,9 +307,9 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       // falls with age (young firms exit more) and size (large firms exit less).
       bool exits = false;
       const double exit_draw = exit_draws[i];
-      if (exit_draw < max_exit_probability) {
-        const double margin = output > 0 ? profit / output : -1.0;
-        const double shortfall = std::max(0.0, economy.sector_margin[s] - margin);
+      const double margin = output > 0 ? profit / output : -1.0;
+      const double shortfall = std::max(0.0, economy.sector_margin[s] - margin);
+      if (exit_draw < (shortfall > 0 ? max_exit_probability : max_exit_probability_no_shortfall)) {
         const std::size_t age = static_cast<std::size_t>(std::max(0, f.age[i]));
         const double young = age < young_factor.size() ? young_factor[age] : 1.0;
         const double exit_hazard = std::min(
