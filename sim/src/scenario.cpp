@@ -662,9 +662,9 @@ std::string content_digest(const std::string& text) {
 RunMemoryEstimate estimate_run_memory(const Scenario& scenario) {
   // Constants from the model's layout (models/: FirmState, VisibleFirm, FirmNetwork, RunResult),
   // checked against the measured peak by tests/sim/memory_estimate_test.cpp.
-  constexpr double kProcessBytes = 48.0 * (1 << 20);  // libraries, TBB and HDF5 state, code
-  constexpr double kBytesPerSlot = 160.0;              // firm columns, visible state (x2), samplers, scratch
-  constexpr double kBytesPerLink = 2 * 16.0;           // CSR base + overlay or rebuild buffer
+  constexpr double kProcessBytes = 24.0 * (1 << 20);  // libraries, TBB and HDF5 state, code
+  constexpr double kBytesPerSlot = 96.0;               // firm columns, visible state (x2), samplers, scratch
+  constexpr double kBytesPerLink = 12.0;               // CSR arrays and the links of the step
   constexpr double kSectorSeries = 21;                 // [T, S] series: 18 by_sector + 3 policy levers
   constexpr double kOtherSeries = 40;                  // [T] series: aggregate, convergence, policy
   constexpr double kSnapshotColumns = 9;               // doubles per firm slot in each snapshot
