@@ -9,6 +9,7 @@ packages=(
   libhdf5-dev hdf5-tools zlib1g-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev librandom123-dev libnlopt-cxx-dev
   libopenmpi-dev openmpi-bin
+  clang libclang-rt-14-dev
   python3 python3-h5py python3-netcdf4 python3-xarray python3-numpy python3-matplotlib
 )
 # Extra packages for the cluster and report tests (labelled `slurm`, `browser`).

@@ -2,12 +2,12 @@
 
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <sstream>
 #include <unordered_set>
 #include <utility>
 
 #include "convsim/errors.hpp"
+#include "convsim/input_file.hpp"
 
 namespace convsim::analysis {
 namespace {
@@ -247,16 +247,7 @@ Table parse_csv(std::string_view text, const std::string& source) {
 }
 
 Table read_csv(const std::filesystem::path& path) {
-  std::error_code ignored;
-  if (std::filesystem::is_directory(path, ignored)) {
-    throw InputError(path.string(), 0, "", "is a directory; expected a CSV file");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string(), 0, "", "cannot open the file for reading");
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  if (in.bad()) throw InputError(path.string(), 0, "", "error while reading the file");
-  return parse_csv(contents.str(), path.string());
+  return parse_csv(read_input_file(path, "CSV file", {}, kMaxCsvFileBytes), path.string());
 }
 
 }  // namespace convsim::analysis

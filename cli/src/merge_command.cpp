@@ -6,6 +6,7 @@
 #include "convsim/cli/commands.hpp"
 #include "convsim/errors.hpp"
 #include "convsim/merge.hpp"
+#include "convsim/output_path.hpp"
 
 namespace convsim::cli {
 namespace {
@@ -22,7 +23,17 @@ int merge_command(const MergeArgs& args) {
       args.output.empty() ? std::filesystem::path(args.sweep_dir) / "sweep.h5" : std::filesystem::path(args.output);
   MergeOptions options;
   options.allow_missing = args.allow_missing;
-  const MergeReport report = merge_sweep(args.sweep_dir, output, options);
+  check_output_path(output, "the merged file");
+  MergeReport report;
+  try {
+    report = merge_sweep(args.sweep_dir, output, options);
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    // Reading a run can fail too; name the output only when its folder is the problem.
+    if (output_folder_problem(output.parent_path()).empty()) throw;
+    throw std::runtime_error(describe_write_failure(output, "the merged file", e.what()));
+  }
   if (!report.written) {
     if (report.runs_merged == 0 && report.missing.size() == report.runs_planned) {
       std::fprintf(stderr, "convsim: none of the %zu runs of %s has a complete result yet; nothing merged\n",

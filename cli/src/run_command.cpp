@@ -9,6 +9,7 @@
 #include "convsim/cli/cli_common.hpp"
 #include "convsim/cli/commands.hpp"
 #include "convsim/errors.hpp"
+#include "convsim/output_path.hpp"
 #include "convsim/models/simulation.hpp"
 #include "convsim/result_file.hpp"
 #include "convsim/scenario.hpp"
@@ -59,6 +60,7 @@ int run(const RunArgs& args) {
   check_memory(scenario);
   const auto threads = limit_threads(args.threads);
   const std::string output = args.output.empty() ? default_result_path(args.scenario) : args.output;
+  check_output_path(output, "the result");  // before the run, not after it
   Progress progress("run " + scenario.name, args.quiet);
   models::RunOptions options;
   options.progress = [&](int done, int total) { progress.update(done, total); };
@@ -66,7 +68,11 @@ int run(const RunArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   const RunResult result = models::simulate(scenario, options);
   progress.finish();
-  write_result(result, output);
+  try {
+    write_result(result, output);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(describe_write_failure(output, "the result", e.what()));
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!args.quiet) print_summary(result, output, seconds);
   return kExitOk;

@@ -122,7 +122,13 @@ class RunProgress {
 };
 
 int report_sweep(const SweepPlan& plan, const SweepReport& report, const RunArgs& args) {
-  const auto failures = write_failures_log(plan, args.output);
+  std::vector<std::string> failures;
+  std::string log_error;
+  try {
+    failures = write_failures_log(plan, args.output, report.outcomes);
+  } catch (const std::exception& e) {
+    log_error = e.what();
+  }
   double simulate = 0, total = 0;
   for (const auto& o : report.outcomes) {
     if (o.status == RunStatus::completed) {
@@ -166,8 +172,13 @@ int report_sweep(const SweepPlan& plan, const SweepReport& report, const RunArgs
     std::fprintf(stderr, "  run %zu (%s): %s\n", o.index, plan.scenarios[plan.runs[o.index].scenario].name.c_str(),
                  o.error.c_str());
   }
-  std::fprintf(stderr, "every failed run of the sweep: %s (%zu); rerun the same command to retry them\n",
-               (fs::path(args.output) / "failures.log").c_str(), failures.size());
+  if (log_error.empty()) {
+    std::fprintf(stderr, "every failed run of the sweep: %s (%zu); rerun the same command to retry them\n",
+                 (fs::path(args.output) / "failures.log").c_str(), failures.size());
+  } else {
+    std::fprintf(stderr, "convsim: the failures log could not be written (%s); rerun the same command to retry the runs\n",
+                 log_error.c_str());
+  }
   return kExitFailure;
 }
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include "convsim/errors.hpp"
 
@@ -405,9 +406,16 @@ Scenario build_scenario(const ScenarioDocument& doc) {
   Scenario scenario;
   scenario.source_file = doc.file();
   std::set<std::string> consumed;
+  // The leaf at `key`, marked as read; nullptr when absent. A map where a value belongs is refused
+  // here, so no typed read below ever sees one.
   auto take = [&](const std::string& key) -> const DocumentEntry* {
     const DocumentEntry* entry = doc.find(key);
-    if (entry) consumed.insert(key);
+    if (entry) {
+      consumed.insert(key);
+    } else if (doc.contains_subtree(key)) {
+      const SourceLocation at = doc.location_of(key);
+      throw InputError(at.file, at.line, key, "found a map, expected a value (one level too deep?)");
+    }
     return entry;
   };
 
@@ -488,9 +496,15 @@ Scenario build_scenario(const ScenarioDocument& doc) {
   //---- network link intensity: defaults from roles, entries overridable by name ----
   scenario.network.link_intensity = default_link_intensity(scenario.sectors);
   const std::size_t S = scenario.sectors.size();
+  std::unordered_map<std::string, int> sector_of;  // by name: S^2 entries are looked up in O(1) each
+  for (std::size_t i = 0; i < S; ++i) sector_of.emplace(scenario.sectors[i].name, static_cast<int>(i));
+  auto sector_index = [&](const std::string& name) {
+    const auto found = sector_of.find(name);
+    return found == sector_of.end() ? -1 : found->second;
+  };
   for (const std::string& supplier : doc.children("network.link_intensity")) {
     const std::string row = "network.link_intensity." + supplier;
-    const int s = scenario.sector_index(supplier);
+    const int s = sector_index(supplier);
     if (s < 0) {
       const SourceLocation at = doc.location_of(row);
       throw InputError(at.file, at.line, row, "'" + supplier + "' is not a sector of this scenario");
@@ -498,9 +512,12 @@ Scenario build_scenario(const ScenarioDocument& doc) {
     if (const auto* e = doc.find(row)) fail(*e, row, "expected a map from customer sector to intensity");
     for (const std::string& customer : doc.children(row)) {
       const std::string key = row + "." + customer;
-      const int c = scenario.sector_index(customer);
+      const int c = sector_index(customer);
+      if (c < 0) {
+        const SourceLocation at = doc.location_of(key);
+        throw InputError(at.file, at.line, key, "'" + customer + "' is not a sector of this scenario");
+      }
       const auto* e = take(key);
-      if (c < 0) fail(*e, key, "'" + customer + "' is not a sector of this scenario");
       scenario.network.link_intensity[s * S + c] = read_real(*e, key, 0.0, 1.0e6, false);
     }
   }
@@ -560,7 +577,7 @@ Scenario build_scenario(const ScenarioDocument& doc) {
         fail(*e, prefix + ".sectors", "lever " + lever + " acts on the whole economy; remove `sectors` (only barrier, selective_focus, rd_support and productivity_shock target sectors)");
       }
       for (const std::string& sector : read_text_list(*e, prefix + ".sectors")) {
-        const int index = scenario.sector_index(sector);
+        const int index = sector_index(sector);
         if (index < 0) fail(*e, prefix + ".sectors", "'" + sector + "' is not a sector of this scenario");
         event.sectors.push_back(index);
       }
@@ -683,14 +700,55 @@ std::string content_digest(const std::string& text) {
   return buffer;
 }
 
+RunMemoryEstimate estimate_run_memory(const Scenario& scenario) {
+  // Constants from the model's layout (models/: FirmState, VisibleFirm, FirmNetwork, RunResult),
+  // checked against the measured peak by tests/sim/memory_estimate_test.cpp.
+  constexpr double kProcessBytes = 24.0 * (1 << 20);  // libraries, TBB and HDF5 state, code
+  constexpr double kBytesPerSlot = 96.0;               // firm columns, visible state (x2), samplers, scratch
+  constexpr double kBytesPerLink = 12.0;               // CSR arrays and the links of the step
+  constexpr double kSectorSeries = 21;                 // [T, S] series: 18 by_sector + 3 policy levers
+  constexpr double kOtherSeries = 40;                  // [T] series: aggregate, convergence, policy
+  constexpr double kSnapshotColumns = 9;               // doubles per firm slot in each snapshot
+  RunMemoryEstimate e;
+  const double steps_per_year = scenario.time.steps_per_year;
+  const double steps = (scenario.time.end_year - scenario.time.start_year + 1) * steps_per_year;
+  const double dt = 1.0 / steps_per_year;
+  // Firm slots are never reused: every entrant takes a new one. Alive firms grow by entry and
+  // shrink by exogenous exit only (exits for losses are not foreseeable: an upper bound).
+  const double entry = scenario.dynamics.entry_rate + 0.3 * scenario.dynamics.entry_convergence;
+  const double exit_probability = 1.0 - std::exp(-scenario.dynamics.exit_hazard * dt);
+  double alive = static_cast<double>(scenario.economy.firms);
+  double slots = alive;
+  std::vector<double> snapshot_slots;
+  std::size_t next_snapshot = 0;
+  std::vector<double> snapshot_years = scenario.output.snapshot_years;
+  std::sort(snapshot_years.begin(), snapshot_years.end());
+  for (double t = 0; t < steps && slots < 1e15; ++t) {
+    const double year = scenario.time.start_year + t * dt;
+    while (next_snapshot < snapshot_years.size() && snapshot_years[next_snapshot] <= year + 1e-9) {
+      snapshot_slots.push_back(slots);
+      ++next_snapshot;
+    }
+    const double entrants = alive * dt * entry;
+    slots += entrants;
+    alive += entrants - alive * exit_probability;
+  }
+  while (next_snapshot++ < snapshot_years.size()) snapshot_slots.push_back(slots);
+  e.peak_firm_slots = slots;
+  const double S = static_cast<double>(scenario.sectors.size());
+  e.firm_state = slots * (kBytesPerSlot + scenario.network.mean_degree * kBytesPerLink);
+  // The series are filled while the run goes and written after it: 8 bytes per value.
+  e.result_series = 8.0 * steps * (kSectorSeries * S + kOtherSeries) + 3 * 8.0 * S * S;  // + link intensities
+  // Each snapshot holds every slot of its time; the writer pads them to the last one's slots.
+  for (double n : snapshot_slots) e.snapshots += 8.0 * kSnapshotColumns * n;
+  if (!snapshot_slots.empty()) e.snapshots += 8.0 * static_cast<double>(snapshot_slots.size()) * snapshot_slots.back();
+  e.total = kProcessBytes + e.firm_state + e.result_series + e.snapshots;
+  return e;
+}
+
 std::uint64_t estimated_run_bytes(const Scenario& scenario) {
-  // Firm state (double-buffered technology and level, ~112 B) + network (8 B per edge, base and
-  // rebuild buffer) + per-chunk partials; entrants grow the economy by at most entry over the run.
-  const double years = scenario.time.end_year - scenario.time.start_year + 1;
-  const double growth = 1.0 + std::min(2.0, years * (scenario.dynamics.entry_rate + 0.02));
-  const double firms = static_cast<double>(scenario.economy.firms) * growth;
-  const double per_firm = 112.0 + 8.0 + scenario.network.mean_degree * 8.0 * 2.0;
-  return static_cast<std::uint64_t>(firms * per_firm) + (64u << 20);
+  const double total = estimate_run_memory(scenario).total;
+  return total >= 1.8e19 ? std::numeric_limits<std::uint64_t>::max() : static_cast<std::uint64_t>(total);
 }
 
 void check_memory(const Scenario& scenario) {
@@ -705,13 +763,16 @@ void check_memory(const Scenario& scenario) {
       break;
     }
   }
-  const std::uint64_t need = estimated_run_bytes(scenario);
-  if (available > 0 && need > available) {
-    auto gb = [](std::uint64_t b) { return format_number(std::round(b / 1.0e7) / 100.0) + " GB"; };
+  const RunMemoryEstimate e = estimate_run_memory(scenario);
+  if (available > 0 && e.total > static_cast<double>(available)) {
+    auto gb = [](double b) { return b >= 1e15 ? std::string("more than 10^6 GB") : format_number(std::round(b / 1.0e7) / 100.0) + " GB"; };
     const SourceLocation& at = scenario.firms_location;
     throw InputError(at.file, at.line, "economy.firms",
-                     "an economy of " + std::to_string(scenario.economy.firms) + " firms needs about " + gb(need) +
-                         " of memory, but only " + gb(available) + " is available; expected fewer firms");
+                     "the run needs about " + gb(e.total) + " of memory (firms and network " + gb(e.firm_state) +
+                         " for up to " + format_number(std::round(e.peak_firm_slots)) + " firm slots with entry, result series " +
+                         gb(e.result_series) + ", firm snapshots " + gb(e.snapshots) + "), but only " +
+                         gb(static_cast<double>(available)) +
+                         " is available; expected fewer firms, sectors, steps, snapshots or a lower entry rate");
   }
 }
 

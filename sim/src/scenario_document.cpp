@@ -1,10 +1,11 @@
 #include "convsim/scenario_document.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <sstream>
+#include <unordered_set>
 
 #include "convsim/errors.hpp"
+#include "convsim/input_file.hpp"
 
 namespace convsim {
 namespace {
@@ -25,25 +26,13 @@ bool is_valid_key_segment(const std::string& segment) {
 }
 
 YAML::Node parse_yaml_text(const std::string& text, const std::string& file) {
+  check_utf8(text, file);
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     const int line = e.mark.line >= 0 ? e.mark.line + 1 : 0;
     throw InputError(file, line, "", "invalid YAML: " + e.msg);
   }
-}
-
-std::string read_file_text(const std::filesystem::path& path, const SourceLocation& requested_at,
-                           const std::string& key) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw InputError(requested_at.file.empty() ? path.string() : requested_at.file,
-                     requested_at.line, key,
-                     "cannot open scenario file '" + path.string() + "': no such readable file");
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 void emit_subtree(YAML::Emitter& out, const ScenarioDocument& doc, const std::string& prefix) {
@@ -86,6 +75,7 @@ ScenarioDocument ScenarioDocument::parse(const std::string& yaml_text, const std
     throw InputError(file_label, line_of(root["extends"]), "extends",
                      "extends is only allowed in scenario files");
   }
+  refuse_duplicate_keys(root, file_label, "");
   doc.merge_node(root, "", file_label);
   return doc;
 }
@@ -104,13 +94,17 @@ void ScenarioDocument::merge_file(const std::filesystem::path& path,
                      "extends cycle: " + cycle + "; expected a chain that ends in a base scenario");
   }
   const std::string file = path.string();
-  const std::string text = read_file_text(path, requested_at, requested_at.file.empty() ? "" : "extends");
+  const InputFileContext context{requested_at.file, requested_at.line, requested_at.file.empty() ? "" : "extends"};
+  const std::string text = read_input_file(path, "scenario file", context);
   const YAML::Node root = parse_yaml_text(text, file);
-  if (root.IsNull()) return;  // an empty file adds nothing
+  if (root.IsNull()) {
+    throw InputError(file, 0, "", "the scenario file is empty; expected a YAML map of keys (at least a name)");
+  }
   if (!root.IsMap()) {
     throw InputError(file, line_of(root), "", "a scenario must be a YAML map of keys, found a " +
                                                   std::string(root.IsSequence() ? "list" : "scalar"));
   }
+  refuse_duplicate_keys(root, file, "");
   chain.push_back(canonical);
   if (const YAML::Node base = root["extends"]) {
     if (!base.IsScalar() || base.Scalar().empty()) {
@@ -126,10 +120,21 @@ void ScenarioDocument::merge_file(const std::filesystem::path& path,
 
 void ScenarioDocument::merge_node(const YAML::Node& node, const std::string& prefix,
                                   const std::string& file) {
+  if (!prefix.empty()) refuse_duplicate_keys(node, file, prefix);  // the root was checked before extends
   for (const auto& item : node) {
     const YAML::Node& key_node = item.first;
     const YAML::Node& value = item.second;
+    if (++merged_items_ > kMaxScenarioKeys) {
+      throw InputError(file, line_of(key_node), prefix,
+                       "more than " + std::to_string(kMaxScenarioKeys) +
+                           " keys (with the extends chain and YAML aliases expanded); expected at most " +
+                           std::to_string(kMaxScenarioKeys));
+    }
     const std::string segment = key_node.IsScalar() ? key_node.Scalar() : std::string();
+    if (prefix.size() + segment.size() + 1 > kMaxKeyLength) {
+      throw InputError(file, line_of(key_node), prefix.substr(0, 80) + "...",
+                       "key path longer than " + std::to_string(kMaxKeyLength) + " characters");
+    }
     const std::string key = prefix.empty() ? segment : prefix + "." + segment;
     if (!is_valid_key_segment(segment)) {
       throw InputError(file, line_of(key_node), key,
@@ -137,10 +142,7 @@ void ScenarioDocument::merge_node(const YAML::Node& node, const std::string& pre
     }
     if (prefix.empty() && segment == "extends") continue;
     if (value.IsMap()) {
-      if (const DocumentEntry* leaf = find(key)) {
-        (void)leaf;
-        erase_subtree(key);  // a map replaces a leaf written earlier
-      }
+      if (find(key)) erase_subtree(key);  // a map replaces a leaf written earlier
       if (value.size() == 0) continue;
       merge_node(value, key, file);
     } else if (value.IsSequence()) {
@@ -166,6 +168,8 @@ void ScenarioDocument::apply_override(const std::string& assignment) {
   }
   const std::string key = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
+  check_utf8(assignment, kCommandLine);
+  if (key.size() > kMaxKeyLength) throw InputError(kCommandLine, 0, key.substr(0, 80) + "...", "key path too long");
   std::stringstream segments(key);
   std::string segment;
   while (std::getline(segments, segment, '.')) {
@@ -197,59 +201,146 @@ void ScenarioDocument::set(const std::string& key, const YAML::Node& value,
                            const SourceLocation& where) {
   // Replacing a leaf keeps its place in document order (sector order is output order).
   // yaml-cpp's Node::operator= writes through to every copy sharing the node; reset() rebinds.
-  if (auto it = entries_.find(key); it != entries_.end()) {
-    it->second.value.reset(YAML::Clone(value));
-    it->second.where = where;
-    return;
+  int node = 0;
+  std::size_t begin = 0;
+  while (true) {
+    const std::size_t dot = key.find('.', begin);
+    const std::string segment = key.substr(begin, dot == std::string::npos ? std::string::npos : dot - begin);
+    const bool last = dot == std::string::npos;
+    const auto found = nodes_[node].kid_index.find(segment);
+    int kid = found == nodes_[node].kid_index.end() ? -1 : found->second;
+    if (kid >= 0 && last && nodes_[kid].leaf) {
+      nodes_[kid].entry.value.reset(YAML::Clone(value));
+      nodes_[kid].entry.where = where;
+      return;
+    }
+    // A leaf replaces any map below it and any leaf above it.
+    if (kid >= 0 && (last || nodes_[kid].leaf)) {
+      const bool parent_survives = nodes_[node].live_kids > 1 || node == 0;
+      remove_node(kid);
+      if (!parent_survives) {
+        // `node` was pruned with its only kid: rebuild the path from the root.
+        set(key, value, where);
+        return;
+      }
+      kid = -1;
+    }
+    if (kid < 0) kid = add_kid(node, segment);
+    if (last) {
+      nodes_[kid].leaf = true;
+      nodes_[kid].entry = DocumentEntry{YAML::Clone(value), where};
+      return;
+    }
+    node = kid;
+    begin = dot + 1;
   }
-  // A leaf replaces any map below it and any leaf above it.
-  erase_subtree(key);
-  for (auto dot = key.find('.'); dot != std::string::npos; dot = key.find('.', dot + 1)) {
-    const std::string parent = key.substr(0, dot);
-    if (entries_.count(parent) != 0) erase_subtree(parent);
+}
+
+int ScenarioDocument::find_node(const std::string& key) const {
+  int node = 0;
+  std::size_t begin = 0;
+  while (true) {
+    const std::size_t dot = key.find('.', begin);
+    const auto& index = nodes_[node].kid_index;
+    const auto found = index.find(key.substr(begin, dot == std::string::npos ? std::string::npos : dot - begin));
+    if (found == index.end()) return -1;
+    node = found->second;
+    if (dot == std::string::npos) return node;
+    begin = dot + 1;
   }
-  entries_.emplace(key, DocumentEntry{YAML::Clone(value), where});
-  order_.push_back(key);
+}
+
+int ScenarioDocument::add_kid(int parent, const std::string& name) {
+  const int kid = static_cast<int>(nodes_.size());
+  Node node;
+  node.name = name;
+  node.parent = parent;
+  node.position = nodes_[parent].kids.size();
+  nodes_.push_back(std::move(node));
+  Node& p = nodes_[parent];
+  p.kids.push_back(kid);
+  p.kid_index.emplace(name, kid);
+  ++p.live_kids;
+  return kid;
+}
+
+void ScenarioDocument::remove_node(int node) {
+  // Detaches `node` from its parent; a parent left without kids goes too (maps are never empty).
+  while (node > 0) {
+    const int parent = nodes_[node].parent;
+    Node& p = nodes_[parent];
+    p.kids[nodes_[node].position] = -1;
+    p.kid_index.erase(nodes_[node].name);
+    --p.live_kids;
+    if (p.kids.size() > 2 * p.live_kids + 8) {  // compact: amortised O(1) per removal
+      std::vector<int> live;
+      live.reserve(p.live_kids);
+      for (const int k : p.kids) {
+        if (k >= 0) {
+          nodes_[k].position = live.size();
+          live.push_back(k);
+        }
+      }
+      nodes_[parent].kids = std::move(live);
+    }
+    if (nodes_[parent].live_kids > 0) return;
+    node = parent;
+  }
 }
 
 void ScenarioDocument::erase_subtree(const std::string& key) {
-  const std::string child_prefix = key + ".";
-  auto doomed = [&](const std::string& k) { return k == key || k.rfind(child_prefix, 0) == 0; };
-  for (const std::string& k : order_) {
-    if (doomed(k)) entries_.erase(k);
-  }
-  order_.erase(std::remove_if(order_.begin(), order_.end(), doomed), order_.end());
+  const int node = find_node(key);
+  if (node > 0) remove_node(node);
 }
 
 const DocumentEntry* ScenarioDocument::find(const std::string& key) const {
-  auto it = entries_.find(key);
-  return it == entries_.end() ? nullptr : &it->second;
+  const int node = find_node(key);
+  return node > 0 && nodes_[node].leaf ? &nodes_[node].entry : nullptr;
 }
 
 std::vector<std::string> ScenarioDocument::children(const std::string& prefix) const {
   std::vector<std::string> names;
-  const std::string child_prefix = prefix.empty() ? std::string() : prefix + ".";
-  for (const std::string& k : order_) {
-    if (!child_prefix.empty() && k.rfind(child_prefix, 0) != 0) continue;
-    const std::string rest = k.substr(child_prefix.size());
-    const std::string name = rest.substr(0, rest.find('.'));
-    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  const int node = prefix.empty() ? 0 : find_node(prefix);
+  if (node < 0) return names;
+  for (const int kid : nodes_[node].kids) {
+    if (kid >= 0) names.push_back(nodes_[kid].name);
   }
   return names;
 }
 
-bool ScenarioDocument::contains_subtree(const std::string& key) const {
-  const std::string child_prefix = key + ".";
-  return std::any_of(order_.begin(), order_.end(),
-                     [&](const std::string& k) { return k == key || k.rfind(child_prefix, 0) == 0; });
+std::vector<std::string> ScenarioDocument::keys() const {
+  std::vector<std::string> out;
+  // Depth first without recursion: (node, its dotted key).
+  std::vector<std::pair<int, std::string>> stack;
+  const auto& root = nodes_[0].kids;
+  for (auto it = root.rbegin(); it != root.rend(); ++it) {
+    if (*it >= 0) stack.emplace_back(*it, nodes_[*it].name);
+  }
+  while (!stack.empty()) {
+    auto [node, key] = std::move(stack.back());
+    stack.pop_back();
+    if (nodes_[node].leaf) {
+      out.push_back(std::move(key));
+      continue;
+    }
+    const auto& kids = nodes_[node].kids;
+    for (auto it = kids.rbegin(); it != kids.rend(); ++it) {
+      if (*it >= 0) stack.emplace_back(*it, key + "." + nodes_[*it].name);
+    }
+  }
+  return out;
 }
 
+bool ScenarioDocument::contains_subtree(const std::string& key) const { return find_node(key) > 0; }
+
 SourceLocation ScenarioDocument::location_of(const std::string& key) const {
-  const std::string child_prefix = key + ".";
-  for (const std::string& k : order_) {
-    if (k == key || k.rfind(child_prefix, 0) == 0) return entries_.at(k).where;
+  int node = find_node(key);
+  if (node <= 0) return SourceLocation{file_, 0};
+  while (!nodes_[node].leaf) {
+    const auto& kids = nodes_[node].kids;
+    node = *std::find_if(kids.begin(), kids.end(), [](int k) { return k >= 0; });
   }
-  return SourceLocation{file_, 0};
+  return nodes_[node].entry.where;
 }
 
 std::string ScenarioDocument::to_yaml() const {
@@ -257,6 +348,19 @@ std::string ScenarioDocument::to_yaml() const {
   out.SetIndent(2);
   emit_subtree(out, *this, "");
   return std::string(out.c_str()) + "\n";
+}
+
+void refuse_duplicate_keys(const YAML::Node& map, const std::string& file, const std::string& prefix) {
+  std::unordered_map<std::string, int> seen;
+  for (const auto& item : map) {
+    if (!item.first.IsScalar()) continue;  // the callers refuse keys that are not names
+    const std::string& name = item.first.Scalar();
+    const auto [at, inserted] = seen.emplace(name, line_of(item.first));
+    if (!inserted) {
+      throw InputError(file, line_of(item.first), prefix.empty() ? name : prefix + "." + name,
+                       "key written twice (also on line " + std::to_string(at->second) + ")");
+    }
+  }
 }
 
 }  // namespace convsim

@@ -9,10 +9,12 @@
 #include <numeric>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include <boost/math/distributions/normal.hpp>
 
 #include "convsim/errors.hpp"
+#include "convsim/input_file.hpp"
 #include "convsim/rng.hpp"
 
 namespace convsim {
@@ -90,6 +92,14 @@ class SweepReader {
     return value;
   }
 
+  // A yes/no option (true or false).
+  bool flag(const YAML::Node& node, const std::string& key) const {
+    if (!node.IsScalar() || (node.Scalar() != "true" && node.Scalar() != "false")) {
+      fail(node, key, "found " + describe(node) + ", expected true or false");
+    }
+    return node.Scalar() == "true";
+  }
+
   std::string text(const YAML::Node& node, const std::string& key) const {
     if (!node.IsScalar()) fail(node, key, "found " + describe(node) + ", expected text");
     return node.Scalar();
@@ -97,11 +107,10 @@ class SweepReader {
 
   // Fails on any key of `map` not in `allowed`.
   void only_keys(const YAML::Node& map, const std::string& prefix, const std::vector<std::string>& allowed) const {
-    std::set<std::string> seen;
+    refuse_duplicate_keys(map, file_, prefix);
     for (const auto& item : map) {
       const std::string key = item.first.Scalar();
       const std::string path = prefix.empty() ? key : prefix + "." + key;
-      if (!seen.insert(key).second) fail(item.first, path, "key written twice");
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string list;
         for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
@@ -148,13 +157,13 @@ bool is_valid_key(const std::string& key) {
 
 // `set:` accepts dotted keys and nested maps alike; leaves become settings.
 void flatten_settings(const SweepReader& reader, const YAML::Node& node, const std::string& prefix,
-                      std::vector<SweepSetting>& out) {
+                      std::vector<SweepSetting>& out, std::unordered_map<std::string, int>& lines) {
   for (const auto& item : node) {
     const std::string key = prefix.empty() ? item.first.Scalar() : prefix + "." + item.first.Scalar();
     if (!is_valid_key(key)) reader.fail(item.first, key, "not a scenario key (expected a dotted path like economy.firms)");
     const YAML::Node& value = item.second;
     if (value.IsMap()) {
-      flatten_settings(reader, value, key, out);
+      flatten_settings(reader, value, key, out, lines);
       continue;
     }
     if (value.IsSequence()) {
@@ -164,8 +173,8 @@ void flatten_settings(const SweepReader& reader, const YAML::Node& node, const s
     } else if (!value.IsScalar()) {
       reader.fail(item.second, key, "found " + describe(value) + ", expected a value");
     }
-    for (const auto& existing : out) {
-      if (existing.key == key) reader.fail(item.first, key, "set twice (also on line " + std::to_string(existing.where.line) + ")");
+    if (const auto [at, inserted] = lines.emplace(key, line_of(item.first)); !inserted) {
+      reader.fail(item.first, key, "set twice (also on line " + std::to_string(at->second) + ")");
     }
     out.push_back({key, value_text(value), {reader.file(), line_of(item.first)}});
   }
@@ -187,13 +196,14 @@ std::vector<ParameterSpec> read_parameters(const SweepReader& reader, const YAML
     reader.fail(parameters, "design.parameters", "found " + describe(parameters) + ", expected a map of scenario keys");
   }
   std::vector<ParameterSpec> out;
+  std::unordered_map<std::string, int> lines;
   for (const auto& item : parameters) {
     const std::string key = item.first.Scalar();
     if (!is_valid_key(key)) {
       reader.fail(item.first, "design.parameters." + key, "not a scenario key (expected a dotted path like adoption.peer_effect)");
     }
-    for (const auto& other : out) {
-      if (other.key == key) reader.fail(item.first, key, "design parameter written twice (also on line " + std::to_string(other.line) + ")");
+    if (const auto [at, inserted] = lines.emplace(key, line_of(item.first)); !inserted) {
+      reader.fail(item.first, key, "design parameter written twice (also on line " + std::to_string(at->second) + ")");
     }
     out.push_back({key, item.second, line_of(item.first)});
   }
@@ -224,7 +234,7 @@ std::vector<std::string> grid_values(const SweepReader& reader, const ParameterS
     }
     const double from = reader.real(node["from"], spec.key + ".from");
     const double to = reader.real(node["to"], spec.key + ".to");
-    const bool integer = node["integer"] && node["integer"].as<std::string>() == "true";
+    const bool integer = node["integer"] && reader.flag(node["integer"], spec.key + ".integer");
     std::vector<double> numbers;
     if (node["step"]) {
       const double step = reader.real(node["step"], spec.key + ".step");
@@ -307,7 +317,7 @@ class Distribution {
     } else {
       reader.fail(kind_node, spec.key + ".distribution", "found '" + kind_ + "', expected uniform, normal, lognormal or choice");
     }
-    integer_ = node["integer"] && reader.text(node["integer"], spec.key + ".integer") == "true";
+    integer_ = node["integer"] && reader.flag(node["integer"], spec.key + ".integer");
     if (const YAML::Node clip = node["clip"]) {
       if (!clip.IsSequence() || clip.size() != 2) reader.fail(clip, spec.key + ".clip", "found " + describe(clip) + ", expected [low, high]");
       clip_low_ = reader.real(clip[0], spec.key + ".clip");
@@ -465,6 +475,32 @@ void read_scenarios(const SweepReader& reader, const YAML::Node& node, const fs:
   if (plan.scenarios.empty()) reader.fail(node, "scenarios", "empty; expected at least one scenario file");
 }
 
+// A resolved scenario's YAML with its top-level `seed: N` line cut out, to be written with
+// another seed. Unusable when that line is not found exactly once.
+class SeedTemplate {
+ public:
+  SeedTemplate() = default;
+  SeedTemplate(const std::string& yaml, std::uint64_t seed) {
+    const std::string line = "seed: " + std::to_string(seed) + "\n";
+    std::size_t found = std::string::npos;
+    for (std::size_t at = yaml.find(line); at != std::string::npos; at = yaml.find(line, at + 1)) {
+      if (at != 0 && yaml[at - 1] != '\n') continue;  // top level only: column 0
+      if (found != std::string::npos) return;
+      found = at;
+    }
+    if (found == std::string::npos) return;
+    before_ = yaml.substr(0, found) + "seed: ";
+    after_ = yaml.substr(found + line.size() - 1);
+    usable_ = true;
+  }
+  bool usable() const { return usable_; }
+  std::string with_seed(std::uint64_t seed) const { return before_ + std::to_string(seed) + after_; }
+
+ private:
+  std::string before_, after_;
+  bool usable_ = false;
+};
+
 std::uint64_t splitmix64(std::uint64_t z) {
   z += 0x9e3779b97f4a7c15ull;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -554,11 +590,11 @@ SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities) {
   SweepPlan plan;
   plan.file = sweep_file.string();
   const SweepReader reader(plan.file);
-  std::error_code ec;
-  if (!fs::is_regular_file(sweep_file, ec)) throw InputError(plan.file, 0, "", "cannot open sweep file: no such readable file");
+  const std::string text = read_input_file(sweep_file, "sweep file");
+  check_utf8(text, plan.file);
   YAML::Node root;
   try {
-    root = YAML::LoadFile(sweep_file.string());
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw InputError(plan.file, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "invalid YAML: " + e.msg);
   }
@@ -573,7 +609,8 @@ SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities) {
 
   if (const YAML::Node set = root["set"]) {
     if (!set.IsMap()) reader.fail(set, "set", "found " + describe(set) + ", expected a map of scenario keys to values");
-    flatten_settings(reader, set, "", plan.fixed);
+    std::unordered_map<std::string, int> lines;
+    flatten_settings(reader, set, "", plan.fixed, lines);
   }
   read_design(reader, root["design"], plan);
   for (const auto& setting : plan.fixed) {
@@ -604,6 +641,9 @@ SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities) {
   for (int r = 0; r < plan.replicates; ++r) seeds[static_cast<std::size_t>(r)] = replicate_seed(plan.base_seed, r);
   for (std::size_t s = 0; s < plan.scenarios.size(); ++s) {
     for (std::size_t point = 0; point < plan.points.size(); ++point) {
+      // Replicates differ only in their seed, which validation never depends on: the first is
+      // resolved and checked, the others' identities come from its resolved YAML with their seed.
+      SeedTemplate replicate_yaml;
       for (int r = 0; r < plan.replicates; ++r) {
         SweepRun run;
         run.index = plan.runs.size();
@@ -613,7 +653,13 @@ SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities) {
         run.seed = seeds[static_cast<std::size_t>(r)];
         try {
           if (identities == RunIdentities::compute) {
-            run.identity = run_identity(build_scenario(run_document(plan, run, plan.seed_where)));
+            if (!replicate_yaml.usable()) {
+              const Scenario scenario = build_scenario(run_document(plan, run, plan.seed_where));
+              run.identity = run_identity(scenario);
+              replicate_yaml = SeedTemplate(scenario.resolved_yaml, run.seed);
+            } else {
+              run.identity = content_digest(replicate_yaml.with_seed(run.seed) + "\n#seed=" + std::to_string(run.seed));
+            }
           }
         } catch (const InputError& e) {
           std::string context = " (run " + std::to_string(run.index) + ": scenario " + plan.scenarios[s].name;

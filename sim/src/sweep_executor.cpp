@@ -30,6 +30,7 @@
 #include "convsim/detail/hdf5_handle.hpp"
 #include "convsim/detail/sweep_messages.hpp"
 #include "convsim/errors.hpp"
+#include "convsim/output_path.hpp"
 #include "convsim/result_file.hpp"
 
 extern char** environ;
@@ -128,6 +129,30 @@ void record_failure(const SweepPlan& plan, const SweepRun& run, const fs::path& 
                           false);
   } catch (const std::exception&) {
     // The failure is reported to the caller either way; the folder may be gone.
+  }
+}
+
+// Whether a temporary's name ("<result>.tmp.<host>.<pid>", see temporary_name) names a process
+// of this host that is still alive: its file is in flight and must not be removed.
+bool written_by_live_process(const std::string& name) {
+  const auto tmp = name.rfind(".tmp.");
+  const auto dot = name.rfind('.');
+  if (tmp == std::string::npos || dot <= tmp + 4) return false;
+  const std::string host = name.substr(tmp + 5, dot - tmp - 5);
+  std::size_t pid = 0;
+  if (!parse_index(std::string_view(name).substr(dot + 1), pid) || pid == 0 || pid > 0x7fffffff) return false;
+  char ours[256] = {};
+  ::gethostname(ours, sizeof ours - 1);
+  if (host != ours) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+// write_failures_log for the executors, which go on when the log cannot be written (a full disk):
+// the command's summary writes it again and says why it cannot.
+void write_failures_log_of(const SweepPlan& plan, const fs::path& output_dir, const std::vector<RunOutcome>& outcomes) {
+  try {
+    write_failures_log(plan, output_dir, outcomes);
+  } catch (const std::exception&) {
   }
 }
 
@@ -258,15 +283,60 @@ std::size_t SweepReport::failed() const {
                                                 [](const RunOutcome& o) { return o.status == RunStatus::failed; }));
 }
 
-void prepare_sweep_output(const SweepPlan& plan, const fs::path& output_dir) {
+namespace {
+
+void create_output_folder(const fs::path& folder) {
   std::error_code ec;
-  for (const fs::path& folder : {output_dir, output_dir / kRunsFolder, output_dir / kFailuresFolder}) {
-    fs::create_directories(folder, ec);
-    if (!fs::is_directory(folder)) {
-      throw InputError("<command line>", 0, "--output",
-                       "cannot create the sweep's output folder '" + folder.string() + "'" +
-                           (ec ? ": " + ec.message() : std::string()));
+  fs::create_directories(folder, ec);
+  if (!fs::is_directory(folder)) {
+    throw InputError("<command line>", 0, "--output",
+                     "cannot create the sweep's output folder '" + folder.string() + "'" +
+                         (ec ? ": " + ec.message() : std::string()));
+  }
+}
+
+}  // namespace
+
+SweepFolderLock::SweepFolderLock(const fs::path& output_dir, Shard shard) {
+  create_output_folder(output_dir);
+  const fs::path path = output_dir / ".lock";
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw std::runtime_error("cannot open the sweep's lock file '" + path.string() + "': " + std::strerror(errno));
+  // Byte 0 stands for the whole sweep; byte 1 + N(N-1)/2 + I for shard I/N.
+  auto claim = [&](short type, off_t start) {
+    struct flock lock {};
+    lock.l_type = type;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = start;
+    lock.l_len = 1;
+    return ::fcntl(fd_, F_OFD_SETLK, &lock) == 0;
+  };
+  const off_t n = shard.count;
+  const bool whole = shard.count == 1;
+  const bool ok = whole ? claim(F_WRLCK, 0) : claim(F_RDLCK, 0) && claim(F_WRLCK, 1 + n * (n - 1) / 2 + shard.index);
+  if (!ok) {
+    const int error = errno;
+    ::close(fd_);
+    fd_ = -1;
+    const std::string what = whole ? "this sweep" : "shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count);
+    if (error != EAGAIN && error != EACCES) {
+      throw std::runtime_error("cannot lock the sweep's output folder '" + output_dir.string() + "': " + std::strerror(error));
     }
+    throw std::runtime_error("another convsim process is running " + what + " (or a sweep that overlaps it) in '" +
+                             output_dir.string() + "'; wait for it to end, or give this sweep another output folder");
+  }
+}
+
+SweepFolderLock::~SweepFolderLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void prepare_sweep_output(const SweepPlan& plan, const fs::path& output_dir) {
+  for (const fs::path& folder : {output_dir, output_dir / kRunsFolder, output_dir / kFailuresFolder}) {
+    create_output_folder(folder);
+  }
+  if (const std::string problem = output_folder_problem(output_dir); !problem.empty()) {
+    throw std::runtime_error("cannot write the sweep's results: " + problem);
   }
   const fs::path plan_path = output_dir / kPlanFile;
   const std::string text = plan_to_json(plan);
@@ -288,7 +358,7 @@ std::vector<std::size_t> pending_runs(const SweepPlan& plan, const fs::path& out
     const std::string name = it->path().filename().string();
     if (name.find(".tmp.") != std::string::npos) {
       const long long index = leading_index(name);
-      if (index >= 0 && shard.contains(static_cast<std::size_t>(index))) {
+      if (index >= 0 && shard.contains(static_cast<std::size_t>(index)) && !written_by_live_process(name)) {
         std::error_code remove_ec;
         fs::remove(it->path(), remove_ec);
       }
@@ -339,7 +409,11 @@ RunOutcome execute_run(const SweepPlan& plan, const SweepRun& run, const RunSimu
     }
     ResultWriteOptions write_options;
     write_options.sync = options.sync == SyncPolicy::each;
-    write_result(result, path, write_options);
+    try {
+      write_result(result, path, write_options);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(describe_write_failure(path, "the result", e.what()));
+    }
     std::error_code ec;
     fs::remove(failure_path(options.output_dir, run), ec);
     outcome.status = RunStatus::completed;
@@ -358,6 +432,7 @@ RunOutcome execute_run(const SweepPlan& plan, const SweepRun& run, const RunSimu
 SweepReport run_sweep_local(const SweepPlan& plan, const RunSimulator& simulator, const SweepExecutionOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   SweepReport report;
+  const SweepFolderLock lock(options.output_dir, options.shard);
   prepare_sweep_output(plan, options.output_dir);
   const std::vector<std::size_t> pending = pending_runs(plan, options.output_dir, options.shard, &report.outcomes);
   std::vector<RunOutcome> done(pending.size());
@@ -384,7 +459,7 @@ SweepReport run_sweep_local(const SweepPlan& plan, const RunSimulator& simulator
   report.outcomes.insert(report.outcomes.end(), done.begin(), done.end());
   std::sort(report.outcomes.begin(), report.outcomes.end(),
             [](const RunOutcome& a, const RunOutcome& b) { return a.index < b.index; });
-  write_failures_log(plan, options.output_dir);
+  write_failures_log_of(plan, options.output_dir, report.outcomes);
   report.sync_error = flush_sweep_results(options);
   report.seconds = seconds_since(start);
   return report;
@@ -395,6 +470,7 @@ SweepReport run_sweep_processes(const SweepPlan& plan, const std::vector<std::st
   if (worker_command.empty()) throw std::invalid_argument("run_sweep_processes: empty worker command");
   const auto start = std::chrono::steady_clock::now();
   SweepReport report;
+  const SweepFolderLock lock(options.output_dir, options.shard);
   prepare_sweep_output(plan, options.output_dir);
   const std::vector<std::size_t> pending_list = pending_runs(plan, options.output_dir, options.shard, &report.outcomes);
   std::deque<std::size_t> pending(pending_list.begin(), pending_list.end());
@@ -501,7 +577,7 @@ SweepReport run_sweep_processes(const SweepPlan& plan, const std::vector<std::st
   }
   std::sort(report.outcomes.begin(), report.outcomes.end(),
             [](const RunOutcome& a, const RunOutcome& b) { return a.index < b.index; });
-  write_failures_log(plan, options.output_dir);
+  write_failures_log_of(plan, options.output_dir, report.outcomes);
   report.sync_error = flush_sweep_results(options);  // the workers flushed theirs; this is cheap then
   report.seconds = seconds_since(start);
   return report;
@@ -534,7 +610,8 @@ int serve_sweep_worker(const SweepPlan& plan, const RunSimulator& simulator, con
   }
 }
 
-std::vector<std::string> write_failures_log(const SweepPlan& plan, const fs::path& output_dir) {
+std::vector<std::string> write_failures_log(const SweepPlan& plan, const fs::path& output_dir,
+                                            const std::vector<RunOutcome>& outcomes) {
   std::map<std::size_t, fs::path> failure_files;
   std::error_code ec;
   for (fs::directory_iterator it(output_dir / kFailuresFolder, ec), end; !ec && it != end; it.increment(ec)) {
@@ -545,24 +622,35 @@ std::vector<std::string> write_failures_log(const SweepPlan& plan, const fs::pat
     const SweepRun& run = plan.runs[static_cast<std::size_t>(index)];
     if (failure_path(output_dir, run).filename() == it->path().filename()) failure_files[run.index] = it->path();
   }
-  std::vector<std::string> lines;
+  std::map<std::size_t, std::string> lines;
   for (const auto& [index, path] : failure_files) {
     const SweepRun& run = plan.runs[index];
     std::ifstream in(path);
     std::string header, error, line;
     std::getline(in, header);
     while (std::getline(in, line)) error += (error.empty() ? "" : " ") + line;
-    lines.push_back(std::to_string(index) + " " + plan.scenarios[run.scenario].name + " " + run.identity + ": " + error);
+    lines.emplace(index, std::to_string(index) + " " + plan.scenarios[run.scenario].name + " " + run.identity + ": " + error);
+  }
+  // Failures of this invocation whose failure file could not be written (a full disk).
+  for (const auto& outcome : outcomes) {
+    if (outcome.status != RunStatus::failed || outcome.index >= plan.runs.size() || lines.count(outcome.index)) continue;
+    const SweepRun& run = plan.runs[outcome.index];
+    std::string error = outcome.error;
+    std::replace(error.begin(), error.end(), '\n', ' ');
+    lines.emplace(outcome.index, std::to_string(outcome.index) + " " + plan.scenarios[run.scenario].name + " " +
+                                     run.identity + ": " + error);
   }
   const fs::path log = output_dir / kFailuresLog;
-  if (lines.empty()) {
+  std::vector<std::string> out;
+  for (auto& [index, line] : lines) out.push_back(std::move(line));
+  if (out.empty()) {
     fs::remove(log, ec);
   } else {
     std::string text;
-    for (const auto& line : lines) text += line + "\n";
+    for (const auto& line : out) text += line + "\n";
     write_text_atomically(log, text, false);
   }
-  return lines;
+  return out;
 }
 
 }  // namespace convsim

@@ -67,6 +67,7 @@ void check_same_plan(const SweepPlan& plan, int rank) {
 }
 
 void manage(const SweepPlan& plan, const SweepExecutionOptions& options, int size, SweepReport& report) {
+  const SweepFolderLock lock(options.output_dir, options.shard);
   prepare_sweep_output(plan, options.output_dir);
   const std::vector<std::size_t> pending_list = pending_runs(plan, options.output_dir, options.shard, &report.outcomes);
   std::deque<std::size_t> pending(pending_list.begin(), pending_list.end());
@@ -166,7 +167,11 @@ SweepReport run_sweep_mpi(const SweepPlan& plan, const RunSimulator& simulator, 
       manage(plan, options, size, report);
       std::sort(report.outcomes.begin(), report.outcomes.end(),
                 [](const RunOutcome& a, const RunOutcome& b) { return a.index < b.index; });
-      write_failures_log(plan, options.output_dir);
+      try {
+        write_failures_log(plan, options.output_dir, report.outcomes);
+      } catch (const std::exception&) {
+        // A full disk: the command's summary writes it again and says why it cannot.
+      }
       report.sync_error = flush_sweep_results(options);
     } catch (const std::exception& e) {
       abort_all(e.what());  // workers wait for assignments: end them too

@@ -218,7 +218,16 @@ struct ParameterDoc {
 // Every key a scenario may hold.
 const std::vector<ParameterDoc>& scenario_schema();
 
-// Bytes a run of this scenario needs at its peak, estimated before allocation.
+// The memory a run of this scenario needs at its peak, in bytes, estimated before allocation.
+struct RunMemoryEstimate {
+  double firm_state = 0;       // firm columns and the network, at the most firm slots of the run
+  double result_series = 0;    // time series: steps x (sectors x sector variables + others)
+  double snapshots = 0;        // firm snapshots (output.snapshot_years) and the writer's padding
+  double total = 0;            // the above plus the process itself
+  double peak_firm_slots = 0;  // initial firms plus every entrant (slots are never reused)
+};
+RunMemoryEstimate estimate_run_memory(const Scenario& scenario);
+// estimate_run_memory(scenario).total, saturated at the largest uint64.
 std::uint64_t estimated_run_bytes(const Scenario& scenario);
 // Throws InputError (key economy.firms) when the estimate exceeds the memory available.
 void check_memory(const Scenario& scenario);

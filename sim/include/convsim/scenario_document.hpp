@@ -27,7 +27,9 @@ struct DocumentEntry {
 // A scenario as dotted keys ("sectors.health_care.barrier") in document order.
 class ScenarioDocument {
  public:
-  // Reads `path`, following `extends:` chains (maps merge, later files win). Throws InputError.
+  // Reads `path`, following `extends:` chains (maps merge, later files win). Throws InputError for
+  // a file that is not a regular file, is empty, holds more than kMaxInputFileBytes, invalid
+  // UTF-8, a key written twice in one map or more than kMaxScenarioKeys keys. Linear time.
   static ScenarioDocument load(const std::filesystem::path& path);
   // Parses YAML text as if it were a file named `file_label` (extends is resolved against cwd).
   static ScenarioDocument parse(const std::string& yaml_text, const std::string& file_label);
@@ -45,8 +47,8 @@ class ScenarioDocument {
   std::vector<std::string> children(const std::string& prefix) const;
   // Whether any key equals `key` or starts with `key.`.
   bool contains_subtree(const std::string& key) const;
-  // Every key in document order.
-  const std::vector<std::string>& keys() const { return order_; }
+  // Every key in document order (depth first, children in the order they were first written).
+  std::vector<std::string> keys() const;
   // The file the document was loaded from (the most derived one).
   const std::string& file() const { return file_; }
   // Where a subtree was first written (for errors about missing keys below it).
@@ -60,9 +62,33 @@ class ScenarioDocument {
                   const SourceLocation& requested_at);
   void merge_node(const YAML::Node& node, const std::string& prefix, const std::string& file);
 
+  // The document is a tree of key segments held in one vector (so copies are plain copies).
+  // Removed nodes stay in the vector, unreachable; every operation costs O(key length) amortised.
+  struct Node {
+    std::string name;
+    int parent = -1;
+    std::size_t position = 0;  // index in the parent's kids
+    bool leaf = false;
+    DocumentEntry entry;       // when leaf
+    std::vector<int> kids;     // in the order first written; -1 where one was removed
+    std::size_t live_kids = 0;
+    std::unordered_map<std::string, int> kid_index;
+  };
+  int find_node(const std::string& key) const;
+  int add_kid(int parent, const std::string& name);
+  void remove_node(int node);
+
   std::string file_;
-  std::vector<std::string> order_;
-  std::unordered_map<std::string, DocumentEntry> entries_;
+  std::vector<Node> nodes_ = std::vector<Node>(1);  // nodes_[0] is the root
+  std::size_t merged_items_ = 0;                    // keys and maps read from files so far
 };
+
+// The most keys (and maps) a scenario with its extends chain may hold: 500,000.
+inline constexpr std::size_t kMaxScenarioKeys = 500000;
+// The longest dotted key path accepted: 1,000 characters.
+inline constexpr std::size_t kMaxKeyLength = 1000;
+
+// Throws InputError (file, line of the second, key prefix.name) when a YAML map has a key twice.
+void refuse_duplicate_keys(const YAML::Node& map, const std::string& file, const std::string& prefix);
 
 }  // namespace convsim

@@ -91,13 +91,29 @@ struct SweepExecutionOptions {
 // system (every process that wrote results calls it). Returns "" or why the flush failed.
 std::string flush_sweep_results(const SweepExecutionOptions& options);
 
+// A claim on a sweep's output folder for one shard, held while an executor runs: an open file
+// description lock (fcntl F_OFD_SETLK) on DIR/.lock, released when the holder ends in any way.
+// The whole sweep (shard 0/1) excludes every other claim; shard I/N excludes the whole sweep and
+// another I/N, and lets the other shards of N run side by side. Creates DIR when missing.
+class SweepFolderLock {
+ public:
+  // Throws std::runtime_error naming the folder when another process holds a conflicting claim.
+  SweepFolderLock(const std::filesystem::path& output_dir, Shard shard);
+  ~SweepFolderLock();
+  SweepFolderLock(const SweepFolderLock&) = delete;
+  SweepFolderLock& operator=(const SweepFolderLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 // Creates DIR, DIR/runs and DIR/failures and writes DIR/plan.json (atomically; concurrent shards
 // write the same text). Throws InputError when DIR cannot be created.
 void prepare_sweep_output(const SweepPlan& plan, const std::filesystem::path& output_dir);
 
 // The runs of `shard` that still need to run (no complete result with their identity), in index
 // order; the others are appended to `skipped` when given. Removes the temporary files that killed
-// attempts of this shard's runs left behind.
+// attempts of this shard's runs left behind (never one named for a live process of this host).
 std::vector<std::size_t> pending_runs(const SweepPlan& plan, const std::filesystem::path& output_dir, Shard shard,
                                       std::vector<RunOutcome>* skipped = nullptr);
 
@@ -124,9 +140,12 @@ SweepReport run_sweep_processes(const SweepPlan& plan, const std::vector<std::st
 int serve_sweep_worker(const SweepPlan& plan, const RunSimulator& simulator, const SweepExecutionOptions& options,
                        int input_fd, int output_fd);
 
-// Rewrites DIR/failures.log from DIR/failures/ (removes it when no run of the plan has failed).
-// Returns the failed runs as "index scenario identity: error" lines.
-std::vector<std::string> write_failures_log(const SweepPlan& plan, const std::filesystem::path& output_dir);
+// Rewrites DIR/failures.log from DIR/failures/ and the failed `outcomes` of this invocation (whose
+// failure file may be missing when the disk was full); removes it when no run has failed.
+// Returns the failed runs as "index scenario identity: error" lines; throws std::runtime_error
+// when the log cannot be written.
+std::vector<std::string> write_failures_log(const SweepPlan& plan, const std::filesystem::path& output_dir,
+                                            const std::vector<RunOutcome>& outcomes = {});
 
 // Whether this build has the MPI executor (OpenMPI found at configure time).
 bool sweep_mpi_available();

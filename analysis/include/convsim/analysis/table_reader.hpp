@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -55,7 +56,11 @@ class Table {
 // header, a header without data rows, a ragged row, an unterminated quote or duplicate columns.
 Table parse_csv(std::string_view text, const std::string& source);
 
-// Reads and parses a CSV file; throws InputError when it cannot be opened or is malformed.
+// The largest CSV file read_csv reads (64 MiB).
+inline constexpr std::uintmax_t kMaxCsvFileBytes = std::uintmax_t{64} << 20;
+
+// Reads and parses a CSV file; throws InputError when it is not a regular file, cannot be read,
+// is larger than kMaxCsvFileBytes or is malformed.
 Table read_csv(const std::filesystem::path& path);
 
 // Parses one number the way Table::numeric_column does (surrounding blanks allowed); false when

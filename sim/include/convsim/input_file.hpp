@@ -1,0 +1,31 @@
+// Reading the files users give convsim (scenarios, sweeps, data tables): only regular files, at
+// most a fixed number of bytes, so that a directory, /dev/zero or a fifo is refused with a message
+// instead of read forever. Every refusal is an InputError naming the file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace convsim {
+
+// The largest input file convsim reads (16 MiB; a 4,096-sector scenario is well under 1 MiB).
+inline constexpr std::uintmax_t kMaxInputFileBytes = std::uintmax_t{16} << 20;
+
+// Where an error about a file is reported: the file itself, or the place that named it (an
+// `extends:` line, a sweep's scenarios list) with that place's key.
+struct InputFileContext {
+  std::string file;  // "" = report at the path being read
+  int line = 0;
+  std::string key;
+};
+
+// Reads `path` whole; `what` names it in messages ("scenario file", "CSV file"). Throws InputError
+// when it is not a regular file, cannot be read or holds more than `max_bytes`.
+std::string read_input_file(const std::filesystem::path& path, const std::string& what,
+                            const InputFileContext& context = {}, std::uintmax_t max_bytes = kMaxInputFileBytes);
+
+// Throws InputError (file, line of the first bad byte) unless `text` is valid UTF-8.
+void check_utf8(const std::string& text, const std::string& file);
+
+}  // namespace convsim
