@@ -704,27 +704,31 @@ RunMemoryEstimate estimate_run_memory(const Scenario& scenario) {
   // Constants from the model's layout (models/: FirmState, VisibleFirm, FirmNetwork, RunResult),
   // checked against the measured peak by tests/sim/memory_estimate_test.cpp.
   constexpr double kProcessBytes = 24.0 * (1 << 20);  // libraries, TBB and HDF5 state, code
-  constexpr double kBytesPerSlot = 96.0;               // firm columns, visible state (x2), samplers, scratch
+  constexpr double kBytesPerSlot = 120.0;              // firm columns, visible state (x2), samplers, scratch (3 doubles)
   constexpr double kBytesPerLink = 12.0;               // CSR arrays and the links of the step
-  constexpr double kSectorSeries = 21;                 // [T, S] series: 18 by_sector + 3 policy levers
-  constexpr double kOtherSeries = 40;                  // [T] series: aggregate, convergence, policy
+  constexpr double kSectorSeries = 25;                 // [T, S] series: 21 by_sector + 4 policy levers
+  constexpr double kOtherSeries = 46;                  // [T] series: 32 aggregate, 11 convergence, 3 policy
   constexpr double kSnapshotColumns = 9;               // doubles per firm slot in each snapshot
   RunMemoryEstimate e;
   const double steps_per_year = scenario.time.steps_per_year;
   const double steps = (scenario.time.end_year - scenario.time.start_year + 1) * steps_per_year;
   const double dt = 1.0 / steps_per_year;
   // Firm slots are never reused: every entrant takes a new one. Alive firms grow by entry and
-  // shrink by exogenous exit only (exits for losses are not foreseeable: an upper bound).
+  // shrink by exit.
   const double entry = scenario.dynamics.entry_rate + 0.3 * scenario.dynamics.entry_convergence;
-  const double exit_probability = 1.0 - std::exp(-scenario.dynamics.exit_hazard * dt);
+  // Exit: at least the hazard of a young one-person firm at its sector's margin (entrants are
+  // young and small; firms below their sector's margin exit more): an upper bound on the slots.
+  const double exit_probability =
+      1.0 - std::exp(-std::min(0.6931471805599453, scenario.dynamics.exit_hazard * (1.0 + scenario.dynamics.exit_young_factor)) * dt);
   double alive = static_cast<double>(scenario.economy.firms);
   double slots = alive;
   std::vector<double> snapshot_slots;
   std::size_t next_snapshot = 0;
   std::vector<double> snapshot_years = scenario.output.snapshot_years;
   std::sort(snapshot_years.begin(), snapshot_years.end());
-  for (double t = 0; t < steps && slots < 1e15; ++t) {
-    const double year = scenario.time.start_year + t * dt;
+  // Burn-in steps (t < 0) add entrants too but are not reported.
+  for (double t = -static_cast<double>(scenario.burn_in_steps()); t < steps && slots < 1e15; ++t) {
+    const double year = scenario.time.start_year + std::max(0.0, t) * dt - (t < 0 ? 1.0 : 0.0);
     while (next_snapshot < snapshot_years.size() && snapshot_years[next_snapshot] <= year + 1e-9) {
       snapshot_slots.push_back(slots);
       ++next_snapshot;
