@@ -52,6 +52,10 @@ void print_summary(const RunResult& r, const std::string& path, double seconds) 
   row("convergence output (1e8 KRW/year)", conv_output);
   row("convergence employment (persons)", conv_employment);
   row("converged firms", conv_firms);
+  // A rate: its level in the first and last year, no growth.
+  if (const Series* rate = r.find_aggregate("unemployment_rate")) {
+    std::printf("%-34s %15.2f%% %15.2f%%\n", "unemployment rate", 100.0 * value(rate, 0), 100.0 * value(rate, T - 1));
+  }
   std::printf("result: %s\n", path.c_str());
 }
 
