@@ -54,10 +54,6 @@ struct ChunkScratch {
   double separations = 0;         // planned separations at the wage, person
 };
 
-// The largest exit hazard a firm can have, 1/year: ln 2, so that no firm's exit probability
-// exceeds one half per year however far its margin falls below its sector's.
-constexpr double kMaxExitHazard = 0.6931471805599453;
-
 // Advances the AR(1) productivity shocks by one step: ln z <- rho^dt ln z + sd_dt eps, with sd_dt
 // chosen so that 1/dt steps add up to the annual process (same stationary variance).
 void advance_shocks(const Scenario& sc, Economy& economy, std::uint64_t step) {

@@ -719,17 +719,17 @@ RunMemoryEstimate estimate_run_memory(const Scenario& scenario) {
   // Exit: at least the hazard of a young one-person firm at its sector's margin (entrants are
   // young and small; firms below their sector's margin exit more): an upper bound on the slots.
   const double exit_probability =
-      1.0 - std::exp(-std::min(0.6931471805599453, scenario.dynamics.exit_hazard * (1.0 + scenario.dynamics.exit_young_factor)) * dt);
+      1.0 - std::exp(-std::min(kMaxExitHazard, scenario.dynamics.exit_hazard * (1.0 + scenario.dynamics.exit_young_factor)) * dt);
   double alive = static_cast<double>(scenario.economy.firms);
   double slots = alive;
   std::vector<double> snapshot_slots;
   std::size_t next_snapshot = 0;
   std::vector<double> snapshot_years = scenario.output.snapshot_years;
   std::sort(snapshot_years.begin(), snapshot_years.end());
-  // Burn-in steps (t < 0) add entrants too but are not reported.
+  // Burn-in steps (t < 0) add entrants too but are not reported (no snapshot is taken in them).
   for (double t = -static_cast<double>(scenario.burn_in_steps()); t < steps && slots < 1e15; ++t) {
-    const double year = scenario.time.start_year + std::max(0.0, t) * dt - (t < 0 ? 1.0 : 0.0);
-    while (next_snapshot < snapshot_years.size() && snapshot_years[next_snapshot] <= year + 1e-9) {
+    const double year = scenario.time.start_year + t * dt;
+    while (t >= 0 && next_snapshot < snapshot_years.size() && snapshot_years[next_snapshot] <= year + 1e-9) {
       snapshot_slots.push_back(slots);
       ++next_snapshot;
     }

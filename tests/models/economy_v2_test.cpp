@@ -206,7 +206,7 @@ TEST(Rates, NoPerYearEventProbabilityExceedsOneHalf) {
     }
     EXPECT_LE(largest, 0.5) << file << ": " << where;
     EXPECT_GT(largest, 0.0) << file;
-    EXPECT_LE(-std::expm1(-0.6931471805599453), 0.5 + 1e-15) << "the exit ceiling";
+    EXPECT_LE(-std::expm1(-kMaxExitHazard), 0.5 + 1e-15) << "the exit ceiling";
   }
 }
 

@@ -130,6 +130,10 @@ struct ProductionSettings {
   double smart_work_hours = 0.05;    // effective-hours gain per unit smart work, 1
 };
 
+// The largest exit hazard a firm can have, 1/year: ln 2, so that no firm's exit probability
+// exceeds one half per year however far its margin falls below its sector's (docs/model.md 7.5).
+inline constexpr double kMaxExitHazard = 0.6931471805599453;
+
 struct DynamicsSettings {
   double exit_hazard = 0.015;         // exit hazard of a mature firm at its sector's profit margin, 1/year
   double exit_profit_sensitivity = 5; // log exit hazard per unit of profit margin below the sector's, 1
