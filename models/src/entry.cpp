@@ -85,7 +85,7 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
       f.technology[id] = technology;
       // Productivity: a copy of a random incumbent of the sector, shifted down, with noise
       // (entrants learn from incumbents but start behind; docs/model.md 7.8). A sector without
-      // incumbents gives the productivity that makes the entrant's size optimal at the wage.
+      // incumbents gives the productivity that makes the entrant's size optimal at the wage and price.
       const SectorSampler& incumbents = economy.samplers[s];
       const RandomBlock own(sc.seed, id, Purpose::entrant, step, 1);
       if (!incumbents.empty()) {
@@ -94,7 +94,8 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
                                                 sc.dynamics.entrant_productivity_sd * own.normal(1));
       } else {
         f.productivity[id] = static_cast<float>(productivity_for_optimal_size(
-            labour, capital, economy.market.wage, technology, factors.log_factor(static_cast<int>(s), level), sc.production));
+            labour, capital, economy.market.wage, technology,
+            factors.log_factor(static_cast<int>(s), level) + std::log(economy.sector_price[s]), sc.production));
       }
       const VisibleFirm visible{static_cast<float>(technology), level, 1, static_cast<std::uint16_t>(s)};
       economy.visible[id] = visible;

@@ -147,6 +147,16 @@ Economy build_economy(const Scenario& scenario) {
   for (std::size_t s = 0; s < scenario.sectors.size(); ++s) {
     if (sector_output[s] > 0) economy.sector_margin[s] = sector_profit[s] / sector_output[s];
   }
+  // Households' CES weights are the initial output shares: at the initial quantities every
+  // sector's clearing price is 1 (the base prices of real output), whatever the elasticity.
+  double output_total = 0;
+  for (double y : sector_output) output_total += y;
+  economy.demand_weight.assign(scenario.sectors.size(), 0.0);
+  for (std::size_t s = 0; s < scenario.sectors.size(); ++s) {
+    if (output_total > 0) economy.demand_weight[s] = sector_output[s] / output_total;
+  }
+  economy.sector_price.assign(scenario.sectors.size(), 1.0);
+  economy.expected_price.assign(scenario.sectors.size(), 1.0);
   return economy;
 }
 

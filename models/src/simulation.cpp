@@ -13,6 +13,7 @@ constexpr const char* kMoney = "1e8 KRW";
 constexpr const char* kMoneyRate = "1e8 KRW/year";
 constexpr const char* kPersons = "person";
 constexpr const char* kFirmsUnit = "firm";
+constexpr const char* kPriceLongName = "price that clears the sector's market (base 1; consumer price index 1)";
 
 // A per-sector step variable and how it is written.
 struct Observed {
@@ -25,7 +26,8 @@ struct Observed {
 // Variables written under /aggregate (summed over sectors) and /by_sector.
 const std::vector<Observed>& sector_observed() {
   static const std::vector<Observed> vars = {
-      {kOutput, "output", kMoneyRate, "gross output (annual rate)"},
+      {kOutput, "output", kMoneyRate, "real output: quantities at base prices (the initial state's, all 1; annual rate)"},
+      {kNominalOutput, "nominal_output", kMoneyRate, "output at the step's prices (revenue; consumer price index 1; annual rate)"},
       {kEmployment, "employment", kPersons, "employment at the end of the step"},
       {kCapital, "capital", kMoney, "capital stock at the end of the step"},
       {kFirms, "firms", kFirmsUnit, "alive firms at the end of the step"},
@@ -40,7 +42,7 @@ const std::vector<Observed>& sector_observed() {
       {kJobsDestroyed, "jobs_destroyed", kPersons, "jobs destroyed in the step (shedding and exit)"},
       {kInnovationFlow, "innovation_flow", kMoneyRate, "value of technology from own innovation (technology exports)"},
       {kImitationFlow, "imitation_flow", kMoneyRate, "value of technology from imitating neighbours (technology imports)"},
-      {kConvOutput, "converged_output", kMoneyRate, "output of converged firms (annual rate)"},
+      {kConvOutput, "converged_output", kMoneyRate, "real output of converged firms (annual rate)"},
       {kConvEmployment, "converged_employment", kPersons, "employment of converged firms"},
       {kProfit, "profit", kMoneyRate, "profit after the user cost of capital (annual rate)"},
       {kWageBill, "wage_bill", kMoneyRate, "wages paid (annual rate)"},
@@ -51,7 +53,8 @@ const std::vector<Observed>& sector_observed() {
 // Variables written under /convergence (the smart convergence industry: converged firms).
 const std::vector<Observed>& convergence_observed() {
   static const std::vector<Observed> vars = {
-      {kConvOutput, "output", kMoneyRate, "output of the smart convergence industry (annual rate)"},
+      {kConvOutput, "output", kMoneyRate, "real output of the smart convergence industry (annual rate)"},
+      {kConvNominalOutput, "nominal_output", kMoneyRate, "output of the smart convergence industry at the step's prices (annual rate)"},
       {kConvEmployment, "employment", kPersons, "employment of the smart convergence industry"},
       {kConvCapital, "capital", kMoney, "capital of the smart convergence industry"},
       {kConvTechnologyFlow, "technology", kMoneyRate, "technology flows of converged firms: innovation + imitation (the study's A)"},
@@ -80,6 +83,7 @@ const std::vector<Observed>& economy_observed() {
       {0, "hiring_rationed", "1", "share of incumbents' planned hires not filled"},
       {0, "prosumer_share", "1", "share of customers co-creating through social media"},
       {0, "productivity_shock", "log point", "aggregate productivity shock (AR(1)) in force"},
+      {0, "price_index", "1", "implicit output deflator: nominal_output / output"},
   };
   return vars;
 }
@@ -128,6 +132,7 @@ std::vector<VariableDoc> result_variables() {
   out.push_back({"by_sector", "mean_technology", "log point", "mean log technology of alive firms"});
   for (const auto& v : economy_observed()) out.push_back({"aggregate", v.name, v.units, v.long_name});
   out.push_back({"by_sector", "productivity_shock", "log point", "sector productivity shock (AR(1)) in force"});
+  out.push_back({"by_sector", "price", "1", kPriceLongName});
   for (const auto& v : convergence_observed()) out.push_back({"convergence", v.name, v.units, v.long_name});
   out.push_back({"policy", "infrastructure", "1", "network infrastructure index in force"});
   out.push_back({"policy", "accessibility", "1", "share of society with network access in force"});
@@ -164,6 +169,7 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
   result.by_sector.push_back(make_sector_series("mean_technology", "log point", "mean log technology of alive firms", T, S));
   for (const auto& v : economy_observed()) result.aggregate.push_back(make_series(v.name, v.units, v.long_name, T));
   result.by_sector.push_back(make_sector_series("productivity_shock", "log point", "sector productivity shock (AR(1)) in force", T, S));
+  result.by_sector.push_back(make_sector_series("price", "1", kPriceLongName, T, S));
   for (const auto& v : convergence_observed()) result.convergence.push_back(make_series(v.name, v.units, v.long_name, T));
   result.policy.push_back(make_series("infrastructure", "1", "network infrastructure index in force", T));
   result.policy.push_back(make_series("accessibility", "1", "share of society with network access in force", T));
@@ -210,10 +216,14 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
                                      step.matches,
                                      step.hiring_rationed,
                                      step.prosumer_share,
-                                     step.aggregate_shock};
-    static_assert(sizeof economy_values / sizeof economy_values[0] == 11, "one value per economy_observed() entry");
+                                     step.aggregate_shock,
+                                     step.total(kOutput) > 0 ? step.total(kNominalOutput) / step.total(kOutput) : 1.0};
+    static_assert(sizeof economy_values / sizeof economy_values[0] == 12, "one value per economy_observed() entry");
     for (std::size_t k = 0; k < economy_observed().size(); ++k) result.aggregate[n_sector_vars + 2 + k].values[t] = economy_values[k];
-    for (std::size_t s = 0; s < S; ++s) result.by_sector[n_sector_vars + 1].values[t * S + s] = step.sector_shock[s];
+    for (std::size_t s = 0; s < S; ++s) {
+      result.by_sector[n_sector_vars + 1].values[t * S + s] = step.sector_shock[s];
+      result.by_sector[n_sector_vars + 2].values[t * S + s] = step.sector_price[s];
+    }
     for (std::size_t k = 0; k < convergence_observed().size(); ++k) {
       result.convergence[k].values[t] = step.total(convergence_observed()[k].variable);
     }

@@ -48,7 +48,7 @@ FirmId choose_partner(const Scenario& sc, const Economy& economy, int sector, co
 struct ChunkScratch {
   std::vector<double> partial;  // [kSectorVariableCount * S]
   std::vector<PartnerProposal> proposals;
-  double demand_coefficient = 0;  // sum of (beta A K^alpha)^(1/(1-beta)) over alive firms
+  double demand_coefficient = 0;  // sum of (beta P A K^alpha)^(1/(1-beta)) over alive firms
   double employment = 0;          // employment of alive firms at the start of the step, person
   double hires = 0;               // planned hires at the wage, person
   double separations = 0;         // planned separations at the wage, person
@@ -110,6 +110,43 @@ SectorRates sector_rates(const Scenario& sc, const PolicyState& levers) {
   return r;
 }
 
+std::vector<double> clearing_prices(const std::vector<double>& weights, const std::vector<double>& quantities, double sigma,
+                                    const std::vector<double>& previous) {
+  const std::size_t S = weights.size();
+  std::vector<double> prices = previous;
+  double weight_total = 0;
+  for (std::size_t s = 0; s < S; ++s) {
+    if (weights[s] > 0 && quantities[s] > 0) weight_total += weights[s];
+  }
+  if (weight_total <= 0) return prices;
+  // ln C, the log of the CES aggregate of quantities (Cobb-Douglas when sigma is 1).
+  double log_c = 0;
+  if (std::abs(sigma - 1.0) < 1e-12) {
+    for (std::size_t s = 0; s < S; ++s) {
+      if (weights[s] > 0 && quantities[s] > 0) {
+        const double theta = weights[s] / weight_total;
+        log_c += theta * (std::log(quantities[s]) - std::log(theta));
+      }
+    }
+  } else {
+    const double rho = (sigma - 1.0) / sigma;
+    double sum = 0;
+    for (std::size_t s = 0; s < S; ++s) {
+      if (weights[s] > 0 && quantities[s] > 0) {
+        const double theta = weights[s] / weight_total;
+        sum += std::exp(std::log(theta) / sigma + rho * std::log(quantities[s]));
+      }
+    }
+    log_c = std::log(sum) / rho;
+  }
+  for (std::size_t s = 0; s < S; ++s) {
+    if (weights[s] > 0 && quantities[s] > 0) {
+      prices[s] = std::exp((std::log(weights[s] / weight_total) + log_c - std::log(quantities[s])) / sigma);
+    }
+  }
+  return prices;
+}
+
 double StepAggregates::total(int variable) const {
   double sum = 0;
   for (std::size_t s = 0; s < sectors; ++s) sum += at(variable, s);
@@ -135,6 +172,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   economy.log_capital_term.resize(n);
   economy.demand_coefficient.resize(n);
   economy.exit_draw.resize(n);
+  economy.employment_start.resize(n);
   double* log_capital_terms = economy.log_capital_term.data();
   double* coefficients = economy.demand_coefficient.data();
   double* exit_draws = economy.exit_draw.data();
@@ -144,6 +182,8 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   for (ChunkScratch& local : scratch) local.partial.assign(static_cast<std::size_t>(kSectorVariableCount) * S, 0.0);
 
   const double log_beta = std::log(beta);
+  std::vector<double> log_expected_price(S);
+  for (std::size_t s = 0; s < S; ++s) log_expected_price[s] = std::log(economy.expected_price[s]);
   const double inverse_one_minus_beta = 1.0 / (1.0 - beta);
   const double hiring = hazard_probability(prod.hiring_speed * (1.0 + sc.labour.smart_work_matching * levers.smart_work), dt);
   const double firm_scale = sc.shocks.firm_scale * std::sqrt(dt);
@@ -205,10 +245,11 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       partial[kImitationFlow * S + s] += last_output * imitation / dt;
       if (level > 0) partial[kConvTechnologyFlow * S + s] += last_output * (innovation + imitation) / dt;
 
-      // Cobb-Douglas firm: labour demand L*(w) = c w^(-1/(1-beta)), c = (beta A K^alpha)^(1/(1-beta)).
+      // Cobb-Douglas price taker: labour demand at its sector's expected price P^e
+      // L*(w) = c w^(-1/(1-beta)), c = (beta P^e A K^alpha)^(1/(1-beta)).
       const double log_capital_term = log_efficiency(f.productivity[i], f.technology[i], factors.log_factor(s, level)) +
                                       alpha * std::log(f.capital[i]);
-      const double coefficient = std::exp((log_beta + log_capital_term) * inverse_one_minus_beta);
+      const double coefficient = std::exp((log_beta + log_expected_price[s] + log_capital_term) * inverse_one_minus_beta);
       log_capital_terms[i] = log_capital_term;
       coefficients[i] = coefficient;
       coefficient_sum += coefficient;
@@ -224,6 +265,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
     coefficient_total += local.demand_coefficient;
     employment_start += local.employment;
   }
+
   MarketState& market = economy.market;
   const double eta = sc.economy.labour_supply_elasticity;
   const double w0 = market.reference_wage;
@@ -270,7 +312,33 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   const double hire_share = hires_total > 0 ? std::clamp(matches / hires_total, 0.0, 1.0) : 1.0;
   const double keep_share = kept > labour_force && kept > 0 ? labour_force / kept : 1.0;
 
-  //---- pass 2: hiring, production, profit, exit or investment ----
+  //---- pass 2: hiring and production ----
+  double* employment_start_of = economy.employment_start.data();
+  for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
+    double* partial = scratch[c].partial.data();
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!f.alive[i]) continue;
+      const int s = f.sector[i];
+      const double labour = f.employment[i];
+      const double plan = hiring * (coefficients[i] * wage_power - labour);
+      const double labour_next = (labour + (plan > 0 ? hire_share * plan : plan)) * keep_share;
+      const double output = labour_next > 0 ? std::exp(log_capital_terms[i] + beta * std::log(labour_next)) : 0.0;
+      employment_start_of[i] = labour;
+      f.employment[i] = labour_next;
+      f.output[i] = output;
+      partial[kOutput * S + s] += output;
+      if (f.level[i] > 0) partial[kConvOutput * S + s] += output;
+    }
+  });
+
+  //---- the goods markets: each sector's price clears households' CES demand ----
+  std::vector<double> quantities(S, 0.0);
+  for (const ChunkScratch& local : scratch) {
+    for (std::size_t s = 0; s < S; ++s) quantities[s] += local.partial[kOutput * S + s];
+  }
+  const std::vector<double> prices = clearing_prices(economy.demand_weight, quantities, sc.demand.elasticity, economy.sector_price);
+
+  //---- pass 3: revenue at the clearing prices, profit, exit or investment ----
   const double age_scale = 1.0 / (sc.dynamics.exit_young_years * sc.time.steps_per_year);
   const DynamicsSettings& dyn = sc.dynamics;
   // The young-firm factor by age in steps; past the table (e^-45 of its excess) it is 1 to the last bit.
@@ -290,63 +358,64 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       const int s = f.sector[i];
       const std::uint8_t level = f.level[i];
       const bool is_converged = level > 0;
-      const double labour = f.employment[i];
+      const double labour = employment_start_of[i];
+      const double labour_next = f.employment[i];
       const double capital = f.capital[i];
-      const double plan = hiring * (coefficients[i] * wage_power - labour);
-      const double labour_next = (labour + (plan > 0 ? hire_share * plan : plan)) * keep_share;
-      const double log_labour = labour_next > 0 ? std::log(labour_next) : 0.0;
-      const double output = labour_next > 0 ? std::exp(log_capital_terms[i] + beta * log_labour) : 0.0;
+      const double revenue = prices[s] * f.output[i];
       const double wages = wage * labour_next;
-      const double surplus = output - wages;
+      const double surplus = revenue - wages;
       const double profit = surplus - prod.user_cost * capital;
+      const double created = std::max(0.0, labour_next - labour);
+      const double destroyed = std::max(0.0, labour - labour_next);
+      // The step's production is sold and its wages paid whether or not the firm exits at its end.
+      partial[kNominalOutput * S + s] += revenue;
+      partial[kProfit * S + s] += profit;
+      partial[kWageBill * S + s] += wages;
+      partial[kJobsCreated * S + s] += created;
+      if (is_converged) {
+        partial[kConvNominalOutput * S + s] += revenue;
+        partial[kConvJobsCreated * S + s] += created;
+      }
       // Selection: the exit hazard rises with the margin's shortfall from the sector's and
       // falls with age (young firms exit more) and size (large firms exit less).
       bool exits = false;
       const double exit_draw = exit_draws[i];
-      const double margin = output > 0 ? profit / output : -1.0;
+      const double margin = revenue > 0 ? profit / revenue : -1.0;
       const double shortfall = std::max(0.0, economy.sector_margin[s] - margin);
       if (exit_draw < (shortfall > 0 ? max_exit_probability : max_exit_probability_no_shortfall)) {
         const std::size_t age = static_cast<std::size_t>(std::max(0, f.age[i]));
         const double young = age < young_factor.size() ? young_factor[age] : 1.0;
+        const double log_labour = labour_next > 0 ? std::log(labour_next) : 0.0;
         const double exit_hazard = std::min(
             kMaxExitHazard, dyn.exit_hazard * young *
                                 std::exp(dyn.exit_profit_sensitivity * shortfall + dyn.exit_size_elasticity * std::max(0.0, log_labour)));
         exits = exit_draw < hazard_probability(exit_hazard, dt);
       }
       if (exits) {
+        // Its jobs end with it: those it shed in the step and those it still had.
         f.alive[i] = 0;
         f.employment[i] = 0;
         f.output[i] = 0;
         next[i].alive = 0;
         partial[kExits * S + s] += 1;
-        partial[kJobsDestroyed * S + s] += labour;
-        if (is_converged) partial[kConvJobsDestroyed * S + s] += labour;
+        partial[kJobsDestroyed * S + s] += destroyed + labour_next;
+        if (is_converged) partial[kConvJobsDestroyed * S + s] += destroyed + labour_next;
         continue;
       }
-      f.employment[i] = labour_next;
-      f.output[i] = output;
       f.capital[i] = capital + (prod.investment_rate * std::max(0.0, surplus) - prod.depreciation * capital) * dt;
       f.age[i] += 1;
       next[i].technology = static_cast<float>(f.technology[i]);
       next[i].level = level;
-      const double created = std::max(0.0, labour_next - labour);
-      const double destroyed = std::max(0.0, labour - labour_next);
-      partial[kOutput * S + s] += output;
       partial[kEmployment * S + s] += labour_next;
       partial[kCapital * S + s] += f.capital[i];
       partial[kFirms * S + s] += 1;
-      partial[kJobsCreated * S + s] += created;
       partial[kJobsDestroyed * S + s] += destroyed;
       partial[kTechnologySum * S + s] += f.technology[i];
-      partial[kProfit * S + s] += profit;
-      partial[kWageBill * S + s] += wages;
       if (is_converged) {
         partial[kConvergedFirms * S + s] += 1;
         partial[(kPackageFirms + level - 1) * S + s] += 1;
-        partial[kConvOutput * S + s] += output;
         partial[kConvEmployment * S + s] += labour_next;
         partial[kConvCapital * S + s] += f.capital[i];
-        partial[kConvJobsCreated * S + s] += created;
         partial[kConvJobsDestroyed * S + s] += destroyed;
       }
     }
@@ -366,10 +435,19 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   out.matches = hire_share * hires_total;
   out.aggregate_shock = market.aggregate_shock;
   out.sector_shock = economy.sector_shock;
+  out.sector_price = prices;
   market.wage = wage;
+  economy.sector_price = prices;
+  // Adaptive expectations (Nerlove 1958): the expected price closes a share of its log gap to the
+  // price just seen; a share below one damps the cobweb a price-taking sector would otherwise show.
+  const double expectation_keep = std::pow(1.0 - sc.demand.expectation_speed, dt);
   for (std::size_t s = 0; s < S; ++s) {
-    const double output = out.at(kOutput, s);
-    if (output > 0) economy.sector_margin[s] = out.at(kProfit, s) / output;
+    economy.expected_price[s] =
+        std::exp(expectation_keep * std::log(economy.expected_price[s]) + (1.0 - expectation_keep) * std::log(prices[s]));
+  }
+  for (std::size_t s = 0; s < S; ++s) {
+    const double revenue = out.at(kNominalOutput, s);
+    if (revenue > 0) economy.sector_margin[s] = out.at(kProfit, s) / revenue;
   }
 
   //---- structural change (sequential, deterministic) ----

@@ -217,7 +217,9 @@ const std::vector<RealParam>& real_params() {
       CONVSIM_REAL("prosumers.initial_share", "1", 0.0, 1.0, false, prosumers.initial_share, "share of customers co-creating through social media at start"),
       CONVSIM_REAL("prosumers.growth_rate", "1/year", 0.0, 100.0, false, prosumers.growth_rate, "logistic diffusion rate of prosumers"),
       CONVSIM_REAL("prosumers.max_share", "1", 0.0, 1.0, false, prosumers.max_share, "prosumer saturation share at full network access"),
-      CONVSIM_REAL("prosumers.demand_effect", "1", 0.0, 10.0, false, prosumers.demand_effect, "extra demand for converged output per unit prosumer share"),
+      CONVSIM_REAL("prosumers.demand_effect", "1", 0.0, 10.0, false, prosumers.demand_effect, "premium of converged output per unit prosumer share: one unit counts as 1 + effect x share units of its sector's good"),
+      CONVSIM_REAL("demand.elasticity", "1", 0.0, 20.0, true, demand.elasticity, "elasticity of substitution between sectors in households' CES demand (Herrendorf, Rogerson and Valentinyi 2013: about 0.85 for final expenditure)"),
+      CONVSIM_REAL("demand.expectation_speed", "1", 0.0, 1.0, true, demand.expectation_speed, "adaptive price expectations: share of the log gap between the expected and the last clearing price closed per year (Nerlove 1958; 1: the last price)"),
       CONVSIM_REAL("production.capital_elasticity", "1", 0.0, 1.0, true, production.capital_elasticity, "firm-level Cobb-Douglas elasticity of capital (alpha)"),
       CONVSIM_REAL("production.labour_elasticity", "1", 0.0, 1.0, true, production.labour_elasticity, "firm-level Cobb-Douglas elasticity of labour (beta); alpha + beta < 1"),
       CONVSIM_REAL("production.depreciation", "1/year", 0.0, 1.0, false, production.depreciation, "capital depreciation rate"),
@@ -704,10 +706,10 @@ RunMemoryEstimate estimate_run_memory(const Scenario& scenario) {
   // Constants from the model's layout (models/: FirmState, VisibleFirm, FirmNetwork, RunResult),
   // checked against the measured peak by tests/sim/memory_estimate_test.cpp.
   constexpr double kProcessBytes = 24.0 * (1 << 20);  // libraries, TBB and HDF5 state, code
-  constexpr double kBytesPerSlot = 120.0;              // firm columns, visible state (x2), samplers, scratch (3 doubles)
+  constexpr double kBytesPerSlot = 128.0;              // firm columns, visible state (x2), samplers, scratch (4 doubles)
   constexpr double kBytesPerLink = 12.0;               // CSR arrays and the links of the step
-  constexpr double kSectorSeries = 25;                 // [T, S] series: 21 by_sector + 4 policy levers
-  constexpr double kOtherSeries = 46;                  // [T] series: 32 aggregate, 11 convergence, 3 policy
+  constexpr double kSectorSeries = 27;                 // [T, S] series: 23 by_sector + 4 policy levers
+  constexpr double kOtherSeries = 49;                  // [T] series: 34 aggregate, 12 convergence, 3 policy
   constexpr double kSnapshotColumns = 9;               // doubles per firm slot in each snapshot
   RunMemoryEstimate e;
   const double steps_per_year = scenario.time.steps_per_year;

@@ -117,7 +117,13 @@ struct ProsumerSettings {
   double initial_share = 0.02;   // share of customers co-creating through social media, 1
   double growth_rate = 0.3;      // logistic diffusion rate, 1/year
   double max_share = 0.6;        // saturation share at full accessibility, 1
-  double demand_effect = 0.25;   // extra demand for converged output per unit prosumer share, 1
+  double demand_effect = 0.25;   // premium of converged output per unit prosumer share (quality-adjusted units), 1
+};
+
+// Households spend their income over sectors with CES preferences (docs/model.md 7.13).
+struct DemandSettings {
+  double elasticity = 0.85;  // elasticity of substitution between sectors, sigma, 1
+  double expectation_speed = 0.5;  // share of the log gap between expected and last price closed per year, 1
 };
 
 struct ProductionSettings {
@@ -175,6 +181,7 @@ struct Scenario {
   TechnologySettings technology;
   AdoptionSettings adoption;
   ProsumerSettings prosumers;
+  DemandSettings demand;
   ProductionSettings production;
   DynamicsSettings dynamics;
   EnvironmentSettings environment;

@@ -30,7 +30,7 @@ struct FirmState {
   std::vector<float> productivity;       // log firm-specific efficiency theta (fixed), log points
   std::vector<double> capital;           // K, 1e8 KRW
   std::vector<double> employment;        // L, persons
-  std::vector<double> output;            // Y in the last step, 1e8 KRW/year
+  std::vector<double> output;            // Y in the last step, real (base prices, quality-adjusted units), 1e8 KRW/year
   std::vector<std::int32_t> age;         // steps since entry
 
   std::size_t size() const { return sector.size(); }
@@ -86,12 +86,18 @@ struct Economy {
   MarketState market;
   std::vector<double> sector_mean_technology;  // [S] mean log technology of alive firms
   std::vector<double> sector_shock;            // [S] log sector productivity shock in force, log points
-  std::vector<double> sector_margin;           // [S] profit / output of the sector in the last step, 1
+  std::vector<double> sector_margin;           // [S] profit / revenue of the sector in the last step, 1
+  // Demand (docs/model.md 7.13): households' CES weights, fixed at the initial state so that its
+  // prices are all 1; each sector's price in the last step, and the price firms expect.
+  std::vector<double> demand_weight;           // [S] theta_s, summing to 1 over sectors with output
+  std::vector<double> sector_price;            // [S] P_s in the last step, consumer price index = 1
+  std::vector<double> expected_price;          // [S] the price firms plan with (adaptive expectations), 1
   // Per-firm scratch of one step (not state): ln(A K^alpha) and the labour-demand coefficient
   // (beta A K^alpha)^(1/(1-beta)), written by the first firm pass and read by the next ones.
   std::vector<double> log_capital_term;
   std::vector<double> demand_coefficient;
-  std::vector<double> exit_draw;  // slot 3 of the firm's step block (drawn once, used in the second pass)
+  std::vector<double> exit_draw;  // slot 3 of the firm's step block (drawn once, used in the last pass)
+  std::vector<double> employment_start;  // employment before this step's hiring, person
   int step = 0;                            // steps done (burn-in included)
 };
 

@@ -1,11 +1,13 @@
-// One step of the convergence economy (design.md, "Step loop"):
-//   1. levers in force (policy schedule, computed by the caller)
-//   2. firm update, one parallel pass over firms (reads neighbours' state t, writes its own t+1):
-//      technology, adoption and upgrade, hiring towards desired employment at the posted wage,
-//      production, investment, exit
-//   3. per-chunk partial aggregates summed in chunk order; the labour market sets next step's
-//      wage so that this step's desired employment meets next step's labour supply
-//   4. structural change, sequential and deterministic: partnerships, entries, new links
+// One step of the convergence economy (design.md, "Step loop"; docs/model.md 7):
+//   1. levers and shocks in force (policy schedule, computed by the caller; AR(1) shocks)
+//   2. firm pass 1 (reads neighbours' state t, writes its own t+1): technology, productivity,
+//      adoption and upgrade; each firm's labour demand at its sector's expected (last) price
+//   3. the labour market: the wage moves towards the clearing one; planned hires and separations;
+//      hires go through the matching function
+//   4. firm pass 2: hiring and production; the sector prices that clear the goods markets (CES)
+//   5. firm pass 3: revenue at those prices, profit, exit or investment
+//   6. per-chunk partial aggregates summed in chunk order; structural change, sequential and
+//      deterministic: partnerships, entries, new links
 #pragma once
 
 #include <array>
@@ -20,7 +22,7 @@ namespace convsim::models {
 // Quantities aggregated per sector each step. "conv_" variables cover converged firms only (the
 // smart convergence industry).
 enum SectorVariable : int {
-  kOutput,           // 1e8 KRW/year
+  kOutput,           // real output: quantities at base prices (the initial state's, all 1), 1e8 KRW/year
   kEmployment,       // person
   kCapital,          // 1e8 KRW
   kFirms,            // alive firms
@@ -44,6 +46,8 @@ enum SectorVariable : int {
   kConvJobsDestroyed,
   kProfit,           // profit after the user cost of capital, 1e8 KRW/year
   kWageBill,         // wages paid, 1e8 KRW/year
+  kNominalOutput,    // output at this step's sector prices (revenue), 1e8 KRW/year
+  kConvNominalOutput,
   kSectorVariableCount
 };
 
@@ -60,6 +64,7 @@ struct StepAggregates {
   double matches = 0;             // hires of incumbents and entrants, person
   double aggregate_shock = 0;     // log aggregate productivity shock, log points
   std::vector<double> sector_shock;  // [S] log sector productivity shock, log points
+  std::vector<double> sector_price;  // [S] price that clears the sector's market, consumer price index = 1
   double prosumer_share = 0;      // 1
   std::size_t partnerships_refused = 0;  // proposals beyond an ICT firm's capacity
 
@@ -94,6 +99,14 @@ SectorRates sector_rates(const Scenario& scenario, const PolicyState& levers);
 
 // Factor (1 + e ln I) by which infrastructure I scales a hazard with log-elasticity e (>= 0).
 double infrastructure_factor(double infrastructure, double elasticity);
+
+// The prices that clear the sectors' goods markets under CES demand with weights theta and
+// elasticity sigma, the consumer price index being the numeraire (docs/model.md 7.13):
+// P_s = (theta_s C / Q_s)^(1/sigma), C = (sum theta^(1/sigma) Q^((sigma-1)/sigma))^(sigma/(sigma-1)),
+// so that sum P_s Q_s = C and the CES price index is 1. Sectors without output or weight keep
+// their entry of `previous`; the weights of the others are renormalised to sum to one.
+std::vector<double> clearing_prices(const std::vector<double>& weights, const std::vector<double>& quantities, double sigma,
+                                    const std::vector<double>& previous);
 
 // How entrants may hire: the share of each vacancy filled (as for incumbents) and the job seekers
 // left after incumbents' hiring.
