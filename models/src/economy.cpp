@@ -138,13 +138,24 @@ void rebuild_samplers(const Scenario& scenario, Economy& economy) {
 
 namespace convsim::models {
 
-FirmId draw_supplier(const Economy& economy, int customer_sector, double u_sector, double u_firm) {
+SupplierLocation locate_supplier(const Economy& economy, int customer_sector, double u_sector, double u_firm) {
   const std::vector<double>& cumulative = economy.supplier_sectors[customer_sector];
-  if (cumulative.empty() || cumulative.back() <= 0) return UINT32_MAX;
+  if (cumulative.empty() || cumulative.back() <= 0) return {};
   const double target = u_sector * cumulative.back();
   const auto it = std::upper_bound(cumulative.begin(), cumulative.end(), target);
   const std::size_t s = std::min<std::size_t>(it - cumulative.begin(), cumulative.size() - 1);
-  return economy.samplers[s].pick(u_firm);
+  const std::vector<SectorSampler::Column>& columns = economy.samplers[s].columns;
+  if (columns.empty()) return {};
+  // The same arithmetic as SectorSampler::pick.
+  const double x = u_firm * static_cast<double>(columns.size());
+  const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(x), columns.size() - 1);
+  const SectorSampler::Column* column = &columns[k];
+  __builtin_prefetch(column);
+  return {column, x - static_cast<double>(k)};
+}
+
+FirmId draw_supplier(const Economy& economy, int customer_sector, double u_sector, double u_firm) {
+  return resolve_supplier(locate_supplier(economy, customer_sector, u_sector, u_firm));
 }
 
 }  // namespace convsim::models

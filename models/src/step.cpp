@@ -14,6 +14,8 @@ namespace {
 // Steps between refreshes of the size-weighted samplers for supplier and partner choice: an O(firms)
 // serial rebuild, so it is amortised; entrants become choosable at the next refresh.
 constexpr int kSamplerRefreshSteps = 4;
+// Firms ahead of the one being updated whose suppliers' state the first pass prefetches.
+constexpr std::size_t kPrefetchAhead = 4;
 
 // A converging firm's wish to partner with an ICT firm (resolved in structural change).
 struct PartnerProposal {
@@ -195,6 +197,9 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
     double* partial = local.partial.data();
     double coefficient_sum = 0, employment_sum = 0;
     for (std::size_t i = begin; i < end; ++i) {
+      // The suppliers' visible state is scattered over memory: request that of a firm a few
+      // places ahead while this one is updated.
+      if (i + kPrefetchAhead < end) economy.network.prefetch_suppliers(static_cast<FirmId>(i + kPrefetchAhead), visible.data());
       next[i] = visible[i];
       if (!f.alive[i]) continue;
       const int s = f.sector[i];

@@ -112,6 +112,19 @@ void rebuild_samplers(const Scenario& scenario, Economy& economy);
 // size); UINT32_MAX when no supplier sector has firms.
 FirmId draw_supplier(const Economy& economy, int customer_sector, double u_sector, double u_firm);
 
+// draw_supplier in two halves, so that a firm drawing several suppliers has all their alias-table
+// reads in flight at once (at 10^6 firms each read is a cache miss): locate_supplier finds the
+// column and prefetches it, resolve_supplier reads it. resolve(locate(...)) == draw_supplier(...).
+struct SupplierLocation {
+  const SectorSampler::Column* column = nullptr;  // none: no supplier sector has firms
+  double fraction = 0;
+};
+SupplierLocation locate_supplier(const Economy& economy, int customer_sector, double u_sector, double u_firm);
+inline FirmId resolve_supplier(const SupplierLocation& at) {
+  if (at.column == nullptr) return UINT32_MAX;
+  return at.fraction < at.column->keep ? at.column->firm : at.column->alias;
+}
+
 // Draws a firm's initial employment from the truncated Pareto (Zipf) law for uniform u.
 double draw_firm_size(const EconomySettings& economy, double u);
 
