@@ -302,8 +302,10 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
     separations_total += local.separations;
   }
   // Hires come from the job seekers (the unemployed and this step's separated) through a
-  // matching function, M = min(U, V, mu dt U^eta V^(1-eta)) with the planned hires as vacancies
-  // V; every vacancy is filled in the share M / V (pro rata). When the jobs kept exceed the
+  // matching function, M = min(U, V, mu dt U^eta (V/dt)^(1-eta)) with the planned hires as
+  // vacancies V: planned hires are a flow (about dt times the annual one), so V/dt is their
+  // annual rate and matches per year do not depend on the step length. Every vacancy is filled
+  // in the share M / V (pro rata). When the jobs kept exceed the
   // labour force (it shrank), every job is scaled down alike.
   const double kept = employment_start - separations_total;
   const double seekers = std::max(0.0, labour_force - kept);
@@ -312,7 +314,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   const double matches = hires_total > 0 && seekers > 0
                              ? std::min({seekers, hires_total,
                                          efficiency * std::pow(seekers, lab.matching_elasticity) *
-                                             std::pow(hires_total, 1.0 - lab.matching_elasticity)})
+                                             std::pow(hires_total / dt, 1.0 - lab.matching_elasticity)})
                              : 0.0;
   const double hire_share = hires_total > 0 ? std::clamp(matches / hires_total, 0.0, 1.0) : 1.0;
   const double keep_share = kept > labour_force && kept > 0 ? labour_force / kept : 1.0;
