@@ -293,6 +293,9 @@ void create_output_folder(const fs::path& folder) {
                      "cannot create the sweep's output folder '" + folder.string() + "'" +
                          (ec ? ": " + ec.message() : std::string()));
   }
+  // Before any run: a folder that cannot take files is named with the reason (exit code 2; a
+  // full one is std::runtime_error).
+  check_output_folder(folder, "the sweep's results", "--output");
 }
 
 }  // namespace
@@ -334,9 +337,6 @@ SweepFolderLock::~SweepFolderLock() {
 void prepare_sweep_output(const SweepPlan& plan, const fs::path& output_dir) {
   for (const fs::path& folder : {output_dir, output_dir / kRunsFolder, output_dir / kFailuresFolder}) {
     create_output_folder(folder);
-  }
-  if (const std::string problem = output_folder_problem(output_dir); !problem.empty()) {
-    throw std::runtime_error("cannot write the sweep's results: " + problem);
   }
   const fs::path plan_path = output_dir / kPlanFile;
   const std::string text = plan_to_json(plan);
