@@ -683,7 +683,9 @@ Scenario resolve_run(const SweepPlan& plan, const SweepRun& run) {
 }
 
 fs::path run_result_name(const SweepRun& run) {
-  return fs::path("runs") / (std::to_string(run.index) + "-" + run.identity + ".h5");
+  // Named by identity alone: the same run keeps its file when the plan around it changes
+  // (more replicates, another design point), so a resumed sweep finds it and never stores it twice.
+  return fs::path("runs") / (run.identity + ".h5");
 }
 
 std::string plan_to_json(const SweepPlan& plan) {

@@ -89,7 +89,8 @@ Scenario resolve_run(const SweepPlan& plan, const SweepRun& run);
 // The seed of replicate `replicate` for base seed `base` (SplitMix64 of both; below 2^53).
 std::uint64_t replicate_seed(std::uint64_t base, int replicate);
 
-// The result file of a run, relative to the sweep's output folder: runs/<index>-<identity>.h5.
+// The result file of a run, relative to the sweep's output folder: runs/<identity>.h5. Not the
+// plan index: a run keeps its file when the plan around it grows or shrinks.
 std::filesystem::path run_result_name(const SweepRun& run);
 
 // The plan as JSON (what DIR/plan.json holds; stable text for equal plans).
