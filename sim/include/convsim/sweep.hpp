@@ -66,6 +66,7 @@ struct SweepPlan {
   std::vector<SourceLocation> parameter_locations;  // where each design key is written
   std::vector<std::vector<std::string>> points;     // [point][parameter] value as YAML text
   std::vector<SweepRun> runs;
+  std::vector<std::string> warnings;     // distinct scenario warnings of its runs (ScenarioWarning::text)
 
   // The design point's value of parameter p for a run.
   const std::string& value(const SweepRun& run, std::size_t p) const { return points[run.point][p]; }
