@@ -384,7 +384,7 @@ def load_scenarios(arguments, baseline_scenario="", where=()):
                 parameters = ", ".join(f"{k}={v}" for k, v in run["parameters"])
                 key = (run["name"], parameters, re.sub(r"^seed:.*$", "", run["scenario"], flags=re.MULTILINE))
                 group = groups.setdefault(key, {"name": run["name"], "parameters": parameters, "argument": argument,
-                                                "runs": [], "leaves": _leaves(run["scenario"])})
+                                                "runs": [], "leaves": _leaves(run["scenario"]), "key": key})
                 for other in group["runs"]:
                     if other["seed"] == run["seed"]:
                         raise InputError(f"{path}: two runs of scenario '{run['name']}' with the same seed {run['seed']}")
@@ -404,6 +404,14 @@ def load_scenarios(arguments, baseline_scenario="", where=()):
                 raise InputError(f"{argument}: the baseline argument holds {len(ordered)} different scenarios; "
                                  "name the baseline with --baseline-scenario")
         for group in ordered:
+            # Files of one scenario given as separate arguments (a glob the shell expanded) are its
+            # replicates when no seed repeats, as convsim compare joins them.
+            seeds = {r["seed"] for r in group["runs"]}
+            same = next((g for g in scenarios if g["key"] == group["key"]
+                         and not seeds & {r["seed"] for r in g["runs"]}), None)
+            if same is not None:
+                same["runs"] = sorted(same["runs"] + group["runs"], key=lambda r: r["seed"])
+                continue
             group["runs"].sort(key=lambda r: r["seed"])
             scenarios.append(group)
     for i, flag in enumerate(used):

@@ -394,6 +394,7 @@ ComparisonInput group_runs(std::vector<ArgumentRuns> arguments, const LoadOption
   const std::vector<Filter> filters = parse_filters(options.where);
   std::vector<bool> filter_used(filters.size(), false);
   std::vector<Group> groups;
+  std::map<std::size_t, std::size_t> joined;  // group -> arguments joined into it as replicates
   std::size_t baseline_groups = 0;
   for (std::size_t a = 0; a < arguments.size(); ++a) {
     ArgumentRuns& argument = arguments[a];
@@ -482,7 +483,38 @@ ComparisonInput group_runs(std::vector<ArgumentRuns> arguments, const LoadOption
       }
       baseline_groups = local.size();
     }
-    for (auto& group : local) groups.push_back(std::move(group));
+    for (auto& group : local) {
+      // Files of one scenario given as separate arguments (a glob the shell expanded, file after
+      // file) are its replicates: same stored scenario but for the seed, no seed in common.
+      // Runs that share a seed stay apart (the same runs given twice compare as two scenarios).
+      auto same = std::find_if(groups.begin(), groups.end(), [&](const Group& earlier) {
+        if (earlier.variant != group.variant) return false;
+        for (const auto& a : earlier.runs.sources) {
+          for (const auto& b : group.runs.sources) {
+            if (a.seed == b.seed) return false;
+          }
+        }
+        return true;
+      });
+      if (same == groups.end()) {
+        groups.push_back(std::move(group));
+        continue;
+      }
+      for (std::size_t r = 0; r < group.runs.runs.size(); ++r) {
+        same->runs.sources.push_back(std::move(group.runs.sources[r]));
+        same->runs.runs.push_back(std::move(group.runs.runs[r]));
+      }
+      ++joined[static_cast<std::size_t>(same - groups.begin())];
+    }
+  }
+  std::vector<std::string> notes;
+  for (const auto& [g, count] : joined) {
+    const Group& group = groups[g];
+    notes.push_back(std::to_string(count + 1) + " arguments hold runs of scenario '" + group.runs.name +
+                    (group.runs.parameters.empty() ? "" : " [" + group.runs.parameters + "]") +
+                    "' that differ only in their seed: they are compared as its " +
+                    std::to_string(group.runs.runs.size()) +
+                    " replicates (to pass replicates as one argument, quote a glob, 'base_s*.h5', or join the files with commas)");
   }
   for (std::size_t f = 0; f < filters.size(); ++f) {
     if (!filter_used[f]) {
@@ -492,11 +524,14 @@ ComparisonInput group_runs(std::vector<ArgumentRuns> arguments, const LoadOption
   }
   if (groups.size() < 2) {
     throw InputError(kCommandLine, 0, "RESULT",
-                     "only one scenario to compare; give the baseline and at least one other scenario");
+                     std::string("only one scenario to compare") +
+                         (joined.empty() ? "" : " (the arguments hold runs of one scenario that differ only in their seed: its replicates)") +
+                         "; give the baseline and at least one other scenario");
   }
   (void)baseline_groups;
 
   ComparisonInput input;
+  input.notes = std::move(notes);
   // Replicates in seed order, so that tables and files list them the same way every time.
   for (auto& group : groups) {
     std::vector<std::size_t> order(group.runs.runs.size());

@@ -24,6 +24,7 @@
 #include "convsim/cli/commands.hpp"
 #include "convsim/errors.hpp"
 #include "convsim/output_file.hpp"
+#include "convsim/output_path.hpp"
 #include "convsim/result_file.hpp"
 #include "convsim/scenario.hpp"
 
@@ -110,8 +111,15 @@ void print_and_save_report(const CalibrateArgs& args, const std::string& report)
   if (!args.report.empty()) write_atomically(args.report, report);
 }
 
+// The files a calibration will write, checked before its runs (which take minutes to hours).
+void check_outputs(const CalibrateArgs& args, bool parameters) {
+  if (parameters) check_output_path(args.output, "the calibrated parameters", "--output");
+  if (!args.report.empty()) check_output_path(args.report, "the report", "--report");
+}
+
 // --check: score the scenario as it is (its own economy size unless --firms) against the targets.
 int check(const CalibrateArgs& args) {
+  check_outputs(args, false);
   const analysis::CalibrationTargets targets = analysis::load_calibration_targets(args.targets);
   // Only the loss weights are taken from a --free file: the check moves no parameter.
   analysis::CalibrationSettings settings;
@@ -168,6 +176,7 @@ std::vector<std::string> conflicting_keys(const CalibrateArgs& args, const analy
 }
 
 int calibrate(const CalibrateArgs& args) {
+  check_outputs(args, true);
   const analysis::CalibrationTargets targets = analysis::load_calibration_targets(args.targets);
   const std::string free_path = settings_path(args);
   analysis::CalibrationSettings settings = analysis::load_calibration_settings(free_path);

@@ -46,4 +46,14 @@ std::string default_result_path(const std::string& scenario_path) {
   return std::filesystem::path(scenario_path).stem().string() + ".h5";
 }
 
+void print_warnings(const std::vector<std::string>& warnings) {
+  for (const std::string& warning : warnings) std::fprintf(stderr, "convsim: warning: %s\n", warning.c_str());
+}
+
+void print_warnings(const Scenario& scenario) {
+  std::vector<std::string> texts;
+  for (const ScenarioWarning& warning : scenario.warnings) texts.push_back(warning.text());
+  print_warnings(texts);
+}
+
 }  // namespace convsim::cli

@@ -20,6 +20,7 @@
 #include "convsim/cli/commands.hpp"
 #include "convsim/errors.hpp"
 #include "convsim/output_file.hpp"
+#include "convsim/output_path.hpp"
 
 namespace convsim::cli {
 namespace {
@@ -171,14 +172,9 @@ int run(const CompareArgs& args) {
   if (!(args.confidence > 0 && args.confidence < 1)) {
     throw InputError(kCommandLine, 0, "--confidence", "the confidence level must lie strictly between 0 and 1");
   }
-  if (!args.report.empty()) {
-    const fs::path report(args.report);
-    const fs::path folder = report.has_parent_path() ? report.parent_path() : fs::path(".");
-    std::error_code error;
-    if (!fs::is_directory(folder, error)) {
-      throw InputError(args.report, 0, "--report", "the folder " + folder.string() + " does not exist");
-    }
-  }
+  // Where the report and plots go is checked before any result is read.
+  if (!args.report.empty()) check_output_path(args.report, "the report", "--report");
+  if (!args.plot_dir.empty()) check_output_folder(args.plot_dir, "the plots", "--plot");
   analysis::CompareOptions options;
   options.variables = split_list(args.variables);
   options.scope = analysis::parse_scope(args.scope);

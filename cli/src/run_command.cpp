@@ -62,6 +62,7 @@ void print_summary(const RunResult& r, const std::string& path, double seconds) 
 int run(const RunArgs& args) {
   const Scenario scenario = load_scenario(args.scenario, args.overrides);
   check_memory(scenario);
+  print_warnings(scenario);
   const auto threads = limit_threads(args.threads);
   const std::string output = args.output.empty() ? default_result_path(args.scenario) : args.output;
   check_output_path(output, "the result");  // before the run, not after it
@@ -108,8 +109,16 @@ void add_validate_command(CLI::App& app, int& exit_code) {
   cmd->callback([=, &exit_code] {
     const Scenario scenario = load_scenario(*scenario_path, *overrides);
     check_memory(scenario);
+    print_warnings(scenario);
     if (*print) {
       std::cout << scenario.resolved_yaml;
+      // The schedule as comments, so that the output stays a loadable scenario.
+      const std::vector<std::string> schedule = policy_schedule_lines(scenario);
+      if (!schedule.empty()) {
+        std::cout << "# Policy events as the run applies them (a ramp's strength is 0 in the `at` year and rises\n"
+                     "# linearly to 1 after ramp_years; levels are evaluated at the start of each step):\n";
+        for (const std::string& line : schedule) std::cout << "#   " << line << "\n";
+      }
     } else {
       std::printf("%s: valid (%s, %zu sectors, %zu policy events, %d steps, %lld firms, about %.2f GB)\n",
                   scenario_path->c_str(), scenario.name.c_str(), scenario.sectors.size(), scenario.policies.size(),

@@ -19,6 +19,7 @@
 #include <regex>
 #include <thread>
 
+#include "convsim/cli/cli_common.hpp"
 #include "convsim/cli/commands.hpp"
 #include "convsim/errors.hpp"
 #include "convsim/models/simulation.hpp"
@@ -42,6 +43,7 @@ struct PlanArgs {
 
 int plan_command(const PlanArgs& args) {
   const SweepPlan plan = load_sweep(args.sweep);
+  print_warnings(plan.warnings);
   if (args.format == "json") {
     std::cout << plan_to_json(plan);
   } else if (args.format == "csv") {
@@ -211,6 +213,7 @@ int run_command(const RunArgs& args) {
   }
   if (!args.mpi) {
     const SweepPlan plan = load_sweep(args.sweep);
+    print_warnings(plan.warnings);
     SweepExecutionOptions options = execution_options(args);
     RunProgress progress("sweep " + plan.name, args.quiet);
     options.on_run_finished = [&](const RunOutcome& o, std::size_t done, std::size_t total) { progress.update(o, done, total); };
@@ -243,6 +246,7 @@ int run_command(const RunArgs& args) {
     if (speaks) throw;
     return kExitBadInput;
   }
+  if (speaks) print_warnings(plan.warnings);
   SweepExecutionOptions options = execution_options(args);
   RunArgs quiet_args = args;
   quiet_args.quiet = args.quiet || !speaks;
@@ -317,6 +321,7 @@ int run_program(const std::string& command) {
 
 int slurm_command(const SlurmArgs& args) {
   const SweepPlan plan = load_sweep(args.sweep);
+  print_warnings(plan.warnings);
   if (!std::regex_match(args.time, std::regex(R"((\d+-)?\d{1,3}:\d{2}:\d{2})"))) {
     throw InputError(kCommandLine, 0, "--time", "found '" + args.time + "', expected HH:MM:SS or D-HH:MM:SS");
   }

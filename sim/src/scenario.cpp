@@ -634,6 +634,7 @@ Scenario build_scenario(const ScenarioDocument& doc) {
 
   scenario.firms_location = doc.location_of("economy.firms");
   scenario.resolved_yaml = doc.to_yaml();
+  scenario.warnings = scenario_warnings(doc, scenario);
   return scenario;
 }
 

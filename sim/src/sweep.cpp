@@ -638,6 +638,7 @@ SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities) {
   if (count > 10000000) reader.fail_at(0, "", "the sweep has " + std::to_string(count) + " runs; at most 10 million are supported");
   plan.runs.reserve(count);
   std::vector<std::uint64_t> seeds(static_cast<std::size_t>(plan.replicates));
+  std::set<std::string> warned;  // each distinct scenario warning once, with the first run it concerns
   for (int r = 0; r < plan.replicates; ++r) seeds[static_cast<std::size_t>(r)] = replicate_seed(plan.base_seed, r);
   for (std::size_t s = 0; s < plan.scenarios.size(); ++s) {
     for (std::size_t point = 0; point < plan.points.size(); ++point) {
@@ -656,6 +657,12 @@ SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities) {
             if (!replicate_yaml.usable()) {
               const Scenario scenario = build_scenario(run_document(plan, run, plan.seed_where));
               run.identity = run_identity(scenario);
+              for (const ScenarioWarning& warning : scenario.warnings) {
+                if (warned.insert(warning.text()).second) {
+                  plan.warnings.push_back(warning.text() + " (run " + std::to_string(run.index) + ": scenario " +
+                                          plan.scenarios[s].name + ")");
+                }
+              }
               replicate_yaml = SeedTemplate(scenario.resolved_yaml, run.seed);
             } else {
               run.identity = content_digest(replicate_yaml.with_seed(run.seed) + "\n#seed=" + std::to_string(run.seed));
@@ -683,7 +690,9 @@ Scenario resolve_run(const SweepPlan& plan, const SweepRun& run) {
 }
 
 fs::path run_result_name(const SweepRun& run) {
-  return fs::path("runs") / (std::to_string(run.index) + "-" + run.identity + ".h5");
+  // Named by identity alone: the same run keeps its file when the plan around it changes
+  // (more replicates, another design point), so a resumed sweep finds it and never stores it twice.
+  return fs::path("runs") / (run.identity + ".h5");
 }
 
 std::string plan_to_json(const SweepPlan& plan) {

@@ -24,6 +24,7 @@
 #include <sstream>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 
 #include <tbb/task_arena.h>
 
@@ -100,12 +101,29 @@ bool parse_index(std::string_view digits, std::size_t& index) {
   return true;
 }
 
-// The plan index a file name in runs/ or failures/ starts with ("12-ab34....h5" -> 12), or -1.
-long long leading_index(const std::string& name) {
+// The identity a file name in runs/ or failures/ starts with: "<identity><extension>" and its
+// temporaries "<identity><extension>.tmp...", or the older "<index>-<identity><extension>" that
+// named files by plan position. "" for any other name.
+std::string identity_of(std::string_view name, std::string_view extension, bool* legacy = nullptr) {
+  constexpr std::size_t kIdentityLength = 32;  // content_digest: 32 hexadecimal digits
+  std::size_t start = 0;
   const auto dash = name.find('-');
   std::size_t index = 0;
-  if (dash == std::string::npos || !parse_index(std::string_view(name).substr(0, dash), index)) return -1;
-  return static_cast<long long>(index);
+  if (dash != std::string_view::npos && parse_index(name.substr(0, dash), index)) start = dash + 1;
+  if (legacy) *legacy = start > 0;
+  if (name.size() < start + kIdentityLength + extension.size()) return {};
+  const std::string_view identity = name.substr(start, kIdentityLength);
+  if (identity.find_first_not_of("0123456789abcdef") != std::string_view::npos) return {};
+  if (name.substr(start + kIdentityLength, extension.size()) != extension) return {};
+  return std::string(identity);
+}
+
+// The runs of the plan by identity (usually one each; a scenario listed twice gives two).
+std::unordered_map<std::string, std::vector<std::size_t>> runs_by_identity(const SweepPlan& plan) {
+  std::unordered_map<std::string, std::vector<std::size_t>> out;
+  out.reserve(plan.runs.size());
+  for (const auto& run : plan.runs) out[run.identity].push_back(run.index);
+  return out;
 }
 
 // HDF5 allocates (and zeroes) a 1 MiB conversion buffer for every string dataset it writes and,
@@ -293,6 +311,9 @@ void create_output_folder(const fs::path& folder) {
                      "cannot create the sweep's output folder '" + folder.string() + "'" +
                          (ec ? ": " + ec.message() : std::string()));
   }
+  // Before any run: a folder that cannot take files is named with the reason (exit code 2; a
+  // full one is std::runtime_error).
+  check_output_folder(folder, "the sweep's results", "--output");
 }
 
 }  // namespace
@@ -335,9 +356,6 @@ void prepare_sweep_output(const SweepPlan& plan, const fs::path& output_dir) {
   for (const fs::path& folder : {output_dir, output_dir / kRunsFolder, output_dir / kFailuresFolder}) {
     create_output_folder(folder);
   }
-  if (const std::string problem = output_folder_problem(output_dir); !problem.empty()) {
-    throw std::runtime_error("cannot write the sweep's results: " + problem);
-  }
   const fs::path plan_path = output_dir / kPlanFile;
   const std::string text = plan_to_json(plan);
   std::ifstream existing(plan_path, std::ios::binary);
@@ -351,20 +369,57 @@ void prepare_sweep_output(const SweepPlan& plan, const fs::path& output_dir) {
 
 std::vector<std::size_t> pending_runs(const SweepPlan& plan, const fs::path& output_dir, Shard shard,
                                       std::vector<RunOutcome>* skipped) {
-  // One listing of runs/ instead of a stat per run: clean this shard's temporaries, note results.
+  // Results are found by the run's identity, whatever plan position wrote them. One listing of
+  // runs/ instead of a stat per run: clean this shard's temporaries, note results.
+  const auto by_identity = runs_by_identity(plan);
+  auto in_shard = [&](const std::string& identity) {
+    const auto found = by_identity.find(identity);
+    if (found == by_identity.end()) return false;
+    return std::any_of(found->second.begin(), found->second.end(), [&](std::size_t i) { return shard.contains(i); });
+  };
   std::set<std::string> present;
+  std::vector<fs::path> legacy;  // <index>-<identity>.h5, written before files were named by identity
   std::error_code ec;
   for (fs::directory_iterator it(output_dir / kRunsFolder, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
+    bool old_name = false;
+    const std::string identity = identity_of(name, ".h5", &old_name);
     if (name.find(".tmp.") != std::string::npos) {
-      const long long index = leading_index(name);
-      if (index >= 0 && shard.contains(static_cast<std::size_t>(index)) && !written_by_live_process(name)) {
+      if (!identity.empty() && in_shard(identity) && !written_by_live_process(name)) {
         std::error_code remove_ec;
         fs::remove(it->path(), remove_ec);
       }
       continue;
     }
-    present.insert(name);
+    if (old_name && name.size() == name.find('-') + 1 + identity.size() + 3 && in_shard(identity)) {
+      legacy.push_back(it->path());
+    } else {
+      present.insert(name);
+    }
+  }
+  // An older folder: its complete results move to their identity's name; a second copy of one
+  // identity (the same run at two plan positions) is removed once the first is in place.
+  std::sort(legacy.begin(), legacy.end());
+  for (const fs::path& old_path : legacy) {
+    const std::string identity = identity_of(old_path.filename().string(), ".h5");
+    const std::string name = identity + ".h5";
+    if (!is_complete_result(old_path, identity)) continue;
+    std::error_code move_ec;
+    if (present.count(name)) {
+      if (is_complete_result(output_dir / kRunsFolder / name, identity)) fs::remove(old_path, move_ec);
+      continue;
+    }
+    fs::rename(old_path, output_dir / kRunsFolder / name, move_ec);
+    if (!move_ec) present.insert(name);
+  }
+  // Failure files of the older names would outlive the runs' success: this shard's go.
+  std::error_code failures_ec;
+  for (fs::directory_iterator it(output_dir / kFailuresFolder, failures_ec), end; !failures_ec && it != end;
+       it.increment(failures_ec)) {
+    bool old_name = false;
+    const std::string identity = identity_of(it->path().filename().string(), ".txt", &old_name);
+    std::error_code remove_ec;
+    if (old_name && !identity.empty() && in_shard(identity)) fs::remove(it->path(), remove_ec);
   }
   std::vector<std::size_t> pending;
   for (const auto& run : plan.runs) {
@@ -613,14 +668,14 @@ int serve_sweep_worker(const SweepPlan& plan, const RunSimulator& simulator, con
 std::vector<std::string> write_failures_log(const SweepPlan& plan, const fs::path& output_dir,
                                             const std::vector<RunOutcome>& outcomes) {
   std::map<std::size_t, fs::path> failure_files;
+  const auto by_identity = runs_by_identity(plan);
   std::error_code ec;
   for (fs::directory_iterator it(output_dir / kFailuresFolder, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (it->path().extension() != ".txt") continue;
-    const long long index = leading_index(name);
-    if (index < 0 || static_cast<std::size_t>(index) >= plan.runs.size()) continue;
-    const SweepRun& run = plan.runs[static_cast<std::size_t>(index)];
-    if (failure_path(output_dir, run).filename() == it->path().filename()) failure_files[run.index] = it->path();
+    const auto found = by_identity.find(identity_of(name, ".txt"));
+    if (found == by_identity.end() || name != found->first + ".txt") continue;  // another plan's, or an older name
+    for (const std::size_t index : found->second) failure_files[index] = it->path();
   }
   std::map<std::size_t, std::string> lines;
   for (const auto& [index, path] : failure_files) {

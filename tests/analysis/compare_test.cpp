@@ -377,6 +377,46 @@ TEST(Compare, IdenticalScenariosDifferByExactlyZero) {
   EXPECT_TRUE(comparison.levers.empty());
 }
 
+TEST(CompareGrouping, FilesOfOneScenarioGivenOneByOneAreItsReplicates) {
+  // `convsim compare base_s*.h5 policy_s*.h5` unquoted: the shell passes one file per argument.
+  TempDir dir;
+  Synthetic base;
+  Synthetic policy = base;
+  policy.name = "policy";
+  policy.effect = 5;
+  policy.own_stream = 3;
+  const std::string base_files = write_runs(dir, "base", replicates(base, 4));
+  const std::string policy_files = write_runs(dir, "policy", replicates(policy, 4));
+  std::vector<std::string> one_by_one;
+  for (const std::string& list : {base_files, policy_files}) {
+    std::stringstream items(list);
+    for (std::string item; std::getline(items, item, ',');) one_by_one.push_back(item);
+  }
+  ASSERT_EQ(one_by_one.size(), 8u);
+  const ComparisonInput input = load_comparison(one_by_one);
+  ASSERT_EQ(input.scenarios.size(), 2u);
+  EXPECT_EQ(input.scenarios[0].label, "base");
+  EXPECT_EQ(input.scenarios[1].label, "policy");
+  EXPECT_EQ(input.scenarios[0].runs.size(), 4u);
+  EXPECT_EQ(input.scenarios[1].runs.size(), 4u);
+  ASSERT_EQ(input.notes.size(), 2u);
+  EXPECT_THAT(input.notes[0], HasSubstr("4 arguments hold runs of scenario 'base' that differ only in their seed"));
+  EXPECT_THAT(input.notes[1], HasSubstr("quote a glob"));
+  // The same numbers as the replicates passed as one argument each.
+  const Comparison joined = compare(input, CompareOptions{});
+  const Comparison reference = compare(load_comparison({base_files, policy_files}), CompareOptions{});
+  const Effect& a = joined.variables[0].scenarios[1].horizon_effect;
+  const Effect& b = reference.variables[0].scenarios[1].horizon_effect;
+  EXPECT_EQ(a.pairs, 4u);
+  EXPECT_EQ(a.paired_mean, b.paired_mean);
+  EXPECT_EQ(a.paired.low, b.paired.low);
+  EXPECT_EQ(a.paired.high, b.paired.high);
+  // All of one scenario: nothing to compare, and the message says why.
+  std::vector<std::string> base_only(one_by_one.begin(), one_by_one.begin() + 4);
+  const InputError error = input_error_of([&] { load_comparison(base_only); });
+  EXPECT_THAT(error.detail(), HasSubstr("differ only in their seed"));
+}
+
 TEST(Compare, OneReplicateHasNoInterval) {
   Synthetic base;
   Synthetic policy = base;

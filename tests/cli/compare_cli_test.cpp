@@ -206,6 +206,24 @@ sys.exit(1 if problems else 0)
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
+TEST_F(CompareCli, FilesGivenOneByOneAreJoinedAsReplicatesByTheCliAndTheScript) {
+  // What the shell makes of an unquoted glob: one argument per file.
+  std::string one_by_one;
+  for (const char* prefix : {"base", "policy"}) {
+    for (int seed = 1; seed <= 3; ++seed) one_by_one += " " + shell_quoted(file(std::string(prefix) + "_s" + std::to_string(seed) + ".h5"));
+  }
+  const auto cli = run_convsim("compare" + one_by_one + " --format csv");
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_TRUE(contains(cli.out, "korea_baseline (sectors.health_care.barrier=0.0),korea_baseline,3,3,")) << cli.out;
+  TempDir dir;
+  const auto alone = run_shell(python() + " " + shell_quoted(plots_script()) + one_by_one + " --quiet --formats png --out " +
+                               shell_quoted(dir / "plots") + " --write-data " + shell_quoted(dir / "py.json"));
+  ASSERT_EQ(alone.exit_code, 0) << alone.err;
+  const auto count = run_shell(python() + " -c \"import json,sys; d=json.load(open(sys.argv[1])); "
+                                          "print([len(s['seeds']) for s in d['scenarios']])\" " + shell_quoted(dir / "py.json"));
+  EXPECT_EQ(count.out, "[3, 3]\n") << count.err;
+}
+
 TEST_F(CompareCli, BadInputExitsWithTwoAndNamesTheFiles) {
   TempDir dir;
   write_text(dir / "notes.h5", "not a result\n");

@@ -134,5 +134,40 @@ TEST(InfoCli, DescribesAResultAndRefusesOtherFiles) {
   EXPECT_NE(r.err.find("not a convsim result"), std::string::npos) << r.err;
 }
 
+TEST(ValidateCli, WarnsAboutEventsOutsideTheRunAndPrintsTheScheduleItApplies) {
+  TempDir dir;
+  write_text(dir / "late.yaml", "extends: " + source_path("scenarios/korea_baseline.yaml").string() +
+                                    "\n"                                                                // 1
+                                    "policies:\n"                                                       // 2
+                                    "  g5: {lever: infrastructure, at: 2019, ramp_years: 2, value: 0.5}\n"  // 3
+                                    "  g6: {lever: infrastructure, at: 2035, value: 0.5}\n");              // 4
+  const std::string path = (dir / "late.yaml").string();
+  const auto r = testing::run_convsim("validate '" + path + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(": valid ("), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("convsim: warning: " + path + ":4: key 'policies.g6.at': the event starts in 2035, after the run's last step (2020)"),
+            std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("policies.g5"), std::string::npos) << r.err;
+
+  const auto printed = testing::run_convsim("validate '" + path + "' --print");
+  EXPECT_EQ(printed.exit_code, 0) << printed.err;
+  EXPECT_NE(printed.out.find("#   g5: infrastructure add 0.5 at 2019, ramp 2 years: strength 0 in 2019 (at), 0.5 in 2020, full from 2021 (after the run)\n"),
+            std::string::npos) << printed.out;
+  EXPECT_NE(printed.out.find("#   g6: infrastructure add 0.5 at 2035: never in force within the run\n"), std::string::npos) << printed.out;
+  // The schedule is written as comments: the printed scenario still loads.
+  write_text(dir / "printed.yaml", printed.out);
+  EXPECT_EQ(testing::run_convsim("validate '" + (dir / "printed.yaml").string() + "'").exit_code, 0);
+
+  // A sweep names each distinct warning once, with the first run it concerns.
+  write_text(dir / "sweep.yaml", "scenarios: [late.yaml]\nreplicates: 3\n");
+  const auto plan = testing::run_convsim("sweep plan '" + (dir / "sweep.yaml").string() + "'");
+  EXPECT_EQ(plan.exit_code, 0) << plan.err;
+  const std::string warning = "key 'policies.g6.at': the event starts in 2035";
+  const auto first = plan.err.find(warning);
+  EXPECT_NE(first, std::string::npos) << plan.err;
+  EXPECT_EQ(plan.err.find(warning, first + 1), std::string::npos) << plan.err;
+  EXPECT_NE(plan.err.find("(run 0: scenario late)"), std::string::npos) << plan.err;
+}
+
 }  // namespace
 }  // namespace convsim

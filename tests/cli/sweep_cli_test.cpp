@@ -239,7 +239,7 @@ TEST_F(SweepCli, AFailedRunIsListedTheOthersCompleteAndExitIsOne) {
   // Run 4's result path is taken by a folder, so writing its result fails.
   const auto line4 = plan.out.find("\n4,");
   const std::string identity = plan.out.substr(plan.out.find_last_of(',', plan.out.find('\n', line4 + 1)) + 1, 32);
-  fs::create_directories(out / "runs" / ("4-" + identity + ".h5"));
+  fs::create_directories(out / "runs" / (identity + ".h5"));
   const auto run = run_convsim("sweep run '" + sweep_.string() + "' -o '" + out.string() + "' --jobs 2 -q");
   EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
   EXPECT_TRUE(contains(run.err, "1 runs failed")) << run.err;
@@ -253,6 +253,29 @@ TEST_F(SweepCli, AFailedRunIsListedTheOthersCompleteAndExitIsOne) {
   const auto partial = run_convsim("merge '" + out.string() + "' -o '" + (dir_ / "m.h5").string() + "' --allow-missing");
   EXPECT_EQ(partial.exit_code, 0) << partial.err;
   EXPECT_TRUE(contains(partial.out, "merged 11 of 12 runs")) << partial.out;
+}
+
+TEST_F(SweepCli, MoreReplicatesRunOnlyTheNewRunsAndCompareReadsTheFolder) {
+  // 2 replicates, then the sweep file's 3: runs are found by identity, not by plan index.
+  std::string two = sweep_text();
+  two.replace(two.find("replicates: 3"), 13, "replicates: 2");
+  write_text(dir_ / "two.yaml", two);
+  const fs::path out = dir_ / "grown";
+  const auto first = run_convsim("sweep run '" + (dir_ / "two.yaml").string() + "' -o '" + out.string() + "' --jobs 2");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_TRUE(contains(first.out, "8 completed, 0 skipped")) << first.out;
+  const auto grown = run_convsim("sweep run '" + sweep_.string() + "' -o '" + out.string() + "' --jobs 2");
+  ASSERT_EQ(grown.exit_code, 0) << grown.err;
+  EXPECT_TRUE(contains(grown.out, "4 completed, 8 skipped")) << grown.out;
+  EXPECT_EQ(complete_results(out / "runs"), 12u);
+  // Every identity once: the folder compares as 3 replicates per scenario and design point.
+  const auto compare = run_convsim("compare '" + (out / "runs").string() + "/' --baseline-scenario korea_baseline "
+                                   "--where adoption.peer_effect=0.2 --format csv");
+  ASSERT_EQ(compare.exit_code, 0) << compare.err;
+  EXPECT_TRUE(contains(compare.out, ",remove_barriers,korea_baseline,3,3,")) << compare.out;
+  const auto merge = run_convsim("merge '" + out.string() + "' -o '" + (dir_ / "grown.h5").string() + "'");
+  EXPECT_EQ(merge.exit_code, 0) << merge.err;
+  EXPECT_TRUE(contains(merge.out, "merged 12 of 12 runs")) << merge.out;
 }
 
 TEST_F(SweepCli, BadInputExitsTwoNamingFileAndLine) {

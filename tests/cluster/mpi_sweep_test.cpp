@@ -129,6 +129,22 @@ TEST_F(MpiSweep, AFailingRunIsReportedAndTheOthersComplete) {
   EXPECT_TRUE(same_bytes(dir_ / "failing.h5", reference()));
 }
 
+TEST_F(MpiSweep, MoreReplicatesRunOnlyTheNewRuns) {
+  // The local sweep's folder (2 replicates), resumed over MPI with 3: the 16 runs it holds all
+  // change plan index, and are still found by their identity.
+  const fs::path out = dir_ / "grown";
+  fs::copy(*workspace_ / "local", out, fs::copy_options::recursive);
+  std::string grown = sweep_text();
+  grown.replace(grown.find("replicates: 2"), 13, "replicates: 3");
+  write_text(dir_ / "grown.yaml", grown);
+  const auto run = run_shell(mpirun(3) + "sweep run '" + (dir_ / "grown.yaml").string() + "' -o '" + out.string() + "' --mpi");
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_TRUE(contains(run.out, "8 completed, 16 skipped")) << run.out;
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(out / "runs")) files += entry.path().extension() == ".h5";
+  EXPECT_EQ(files, 24u);
+}
+
 TEST_F(MpiSweep, RanksWithoutTheMpiFlagAreRefused) {
   const auto run = run_shell(mpirun(2) + "sweep run '" + sweep().string() + "' -o '" + (dir_ / "x").string() + "'");
   EXPECT_NE(run.exit_code, 0);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -485,6 +486,115 @@ TEST(SweepExecutor, SyncPoliciesWriteTheSameResults) {
     EXPECT_EQ(e.key(), "--sync");
     EXPECT_NE(std::string(e.what()).find("end, each or none"), std::string::npos) << e.what();
   }
+}
+
+// The result files of a folder's runs/ (no temporaries).
+std::vector<std::string> result_files(const fs::path& out) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(out / "runs")) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Two jobs, no flush: the options of the resume tests.
+SweepExecutionOptions two_jobs_into(const TempDir& out) {
+  SweepExecutionOptions options;
+  options.output_dir = out.path();
+  options.jobs = 2;
+  options.sync = SyncPolicy::none;
+  return options;
+}
+
+// kExecutorSweep with another number of replicates.
+std::string executor_sweep(int replicates) {
+  std::string text = kExecutorSweep;
+  return text.replace(text.find("replicates: 2"), 13, "replicates: " + std::to_string(replicates));
+}
+
+TEST(SweepExecutor, MoreReplicatesRunOnlyTheNewRunsAndStoreEachIdentityOnce) {
+  // 2 replicates, then 3: every run of the first plan moves to another plan index (replicates are
+  // the inner loop), so finding results by position would run all 12 again.
+  SweepFolder folder(kExecutorSweep);
+  const SweepPlan two = load_sweep(folder.sweep());
+  write_text(folder.path("three.yaml"), executor_sweep(3));
+  const SweepPlan three = load_sweep(folder.path("three.yaml"));
+  ASSERT_EQ(three.runs.size(), 12u);
+  ASSERT_NE(two.runs[2].identity, three.runs[2].identity) << "the test needs runs that change position";
+  TempDir out;
+  const SweepExecutionOptions options = two_jobs_into(out);
+  ASSERT_EQ(run_sweep_local(two, real_simulator(), options).completed(), 8u);
+  std::set<std::string> simulated;
+  std::mutex simulated_mutex;
+  const RunSimulator recording = [&](const Scenario& s) {
+    const std::lock_guard lock(simulated_mutex);
+    simulated.insert(run_identity(s));
+    return real_simulator()(s);
+  };
+  const SweepReport grown = run_sweep_local(three, recording, options);
+  EXPECT_EQ(grown.completed(), 4u);
+  EXPECT_EQ(grown.skipped(), 8u);
+  std::set<std::string> new_runs;
+  for (const auto& run : three.runs) {
+    if (run.replicate == 2) new_runs.insert(run.identity);
+  }
+  EXPECT_EQ(simulated, new_runs);
+  // One file per identity, each a complete result of its run.
+  std::vector<std::string> expected;
+  for (const auto& run : three.runs) {
+    expected.push_back(run_result_name(run).filename().string());
+    EXPECT_TRUE(is_complete_result(out.path() / run_result_name(run), run.identity));
+  }
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(result_files(out.path()), expected);
+
+  // Back to 2 replicates: nothing runs; the shards of a job array find the results the same way.
+  EXPECT_EQ(run_sweep_local(two, recording, options).skipped(), 8u);
+  write_text(folder.path("four.yaml"), executor_sweep(4));
+  const SweepPlan four = load_sweep(folder.path("four.yaml"));
+  simulated.clear();
+  std::size_t completed = 0, skipped = 0;
+  for (int shard = 0; shard < 3; ++shard) {
+    SweepExecutionOptions sharded = options;
+    sharded.shard = {shard, 3};
+    const SweepReport report = run_sweep_local(four, recording, sharded);
+    completed += report.completed();
+    skipped += report.skipped();
+  }
+  EXPECT_EQ(completed, 4u);
+  EXPECT_EQ(skipped, 12u);
+  for (const auto& run : four.runs) EXPECT_EQ(simulated.count(run.identity), run.replicate == 3 ? 1u : 0u);
+}
+
+TEST(SweepExecutor, AnOlderFolderNamedByPlanIndexIsResumedWithoutRunningAgain) {
+  SweepFolder folder(kExecutorSweep);
+  const SweepPlan plan = load_sweep(folder.sweep());
+  TempDir out;
+  const SweepExecutionOptions options = two_jobs_into(out);
+  ASSERT_TRUE(run_sweep_local(plan, real_simulator(), options).ok());
+  // What an older convsim left: runs/<index>-<identity>.h5, one identity stored at two indices
+  // (10-<id>.h5 and 12-<id>.h5 after a grown sweep), and an old failure file.
+  for (const auto& run : plan.runs) {
+    fs::rename(out.path() / run_result_name(run),
+               out.path() / "runs" / (std::to_string(run.index) + "-" + run.identity + ".h5"));
+  }
+  fs::copy_file(out.path() / "runs" / ("0-" + plan.runs[0].identity + ".h5"),
+                out.path() / "runs" / ("12-" + plan.runs[0].identity + ".h5"));
+  write_text(out.path() / "failures" / ("3-" + plan.runs[3].identity + ".txt"), "run 3\nold failure\n");
+  std::atomic<int> calls{0};
+  const RunSimulator counting = [&](const Scenario& s) {
+    ++calls;
+    return real_simulator()(s);
+  };
+  const SweepReport resumed = run_sweep_local(plan, counting, options);
+  EXPECT_EQ(calls.load(), 0);
+  EXPECT_EQ(resumed.skipped(), 8u);
+  EXPECT_TRUE(resumed.ok());
+  std::vector<std::string> expected;
+  for (const auto& run : plan.runs) expected.push_back(run_result_name(run).filename().string());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(result_files(out.path()), expected);
+  EXPECT_FALSE(fs::exists(out.path() / "failures" / ("3-" + plan.runs[3].identity + ".txt")));
+  EXPECT_FALSE(fs::exists(out / "failures.log"));
 }
 
 // Sends `input` to serve_sweep_worker and returns its exit value and the outcome lines it wrote.

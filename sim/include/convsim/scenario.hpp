@@ -167,6 +167,16 @@ struct OutputSettings {
   std::vector<double> snapshot_years;  // years at which every firm's state is written
 };
 
+// Something in a scenario that is valid but probably not what its author meant (an event outside
+// the run's years, a sector far from the calibrated ones): reported on stderr, the run goes on.
+struct ScenarioWarning {
+  SourceLocation where;
+  std::string key;      // dotted key
+  std::string message;
+  // "file:line: key 'k': message", as InputError words its errors.
+  std::string text() const;
+};
+
 // The resolved scenario: what a run reads and nothing else.
 struct Scenario {
   std::string name;
@@ -190,6 +200,7 @@ struct Scenario {
   std::vector<PolicyEvent> policies;
   std::string resolved_yaml;  // the document the scenario was built from, extends resolved
   SourceLocation firms_location;  // where economy.firms was set (for the memory check's message)
+  std::vector<ScenarioWarning> warnings;  // scenario_warnings() of the document it was built from
 
   // Number of steps: (end_year - start_year + 1) * steps_per_year.
   int steps() const { return (time.end_year - time.start_year + 1) * time.steps_per_year; }
@@ -209,6 +220,17 @@ struct Scenario {
 
 // Builds and validates a scenario (throws InputError naming file, line and key).
 Scenario build_scenario(const ScenarioDocument& document);
+// What is valid but suspicious in a built scenario (sim/src/scenario_checks.cpp), in key order:
+//  * a policy event that never acts within the run's years (it starts after the last step, or
+//    ends before the first), or starts before the first year (in force from the first step);
+//  * a sector field outside the range of the calibrated sectors' values: the calibrated sectors
+//    are those whose field is set in the file that holds the scenario's `calibration` section;
+//    only the fields that file sets are checked, on the other sectors (defaults included).
+std::vector<ScenarioWarning> scenario_warnings(const ScenarioDocument& document, const Scenario& scenario);
+// How each policy event moves over the run's steps, one line per event, e.g. "infra_5g:
+// infrastructure add 0.5 at 2019, ramp 2 years: strength 0 in 2019 (at), 0.5 in 2020, full
+// from 2021" (what `convsim validate --print` shows under the resolved scenario).
+std::vector<std::string> policy_schedule_lines(const Scenario& scenario);
 // Loads a scenario file, applies --set overrides ("key.path=value") and validates it.
 Scenario load_scenario(const std::filesystem::path& path, const std::vector<std::string>& overrides = {});
 

@@ -66,6 +66,7 @@ struct SweepPlan {
   std::vector<SourceLocation> parameter_locations;  // where each design key is written
   std::vector<std::vector<std::string>> points;     // [point][parameter] value as YAML text
   std::vector<SweepRun> runs;
+  std::vector<std::string> warnings;     // distinct scenario warnings of its runs (ScenarioWarning::text)
 
   // The design point's value of parameter p for a run.
   const std::string& value(const SweepRun& run, std::size_t p) const { return points[run.point][p]; }
@@ -89,7 +90,8 @@ Scenario resolve_run(const SweepPlan& plan, const SweepRun& run);
 // The seed of replicate `replicate` for base seed `base` (SplitMix64 of both; below 2^53).
 std::uint64_t replicate_seed(std::uint64_t base, int replicate);
 
-// The result file of a run, relative to the sweep's output folder: runs/<index>-<identity>.h5.
+// The result file of a run, relative to the sweep's output folder: runs/<identity>.h5. Not the
+// plan index: a run keeps its file when the plan around it grows or shrinks.
 std::filesystem::path run_result_name(const SweepRun& run);
 
 // The plan as JSON (what DIR/plan.json holds; stable text for equal plans).

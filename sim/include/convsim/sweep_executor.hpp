@@ -5,11 +5,12 @@
 //
 // Output folder:
 //   DIR/plan.json                     the plan (read by `convsim merge`)
-//   DIR/runs/<index>-<identity>.h5    one result per run, written atomically (tmp + rename)
-//   DIR/failures/<index>-<identity>.txt   the error of a run's last failed attempt
+//   DIR/runs/<identity>.h5            one result per run, written atomically (tmp + rename)
+//   DIR/failures/<identity>.txt       the error of a run's last failed attempt
 //   DIR/failures.log                  one line per failed run (absent when none failed)
 //
-// Resume: a run whose file is a complete result carrying its identity is skipped; temporary
+// Resume: a run whose file is a complete result carrying its identity is skipped, whatever its
+// position in the plan that wrote it (files are named by identity, not plan index); temporary
 // files left by killed runs are removed before the run is tried again.
 #pragma once
 
@@ -114,6 +115,8 @@ void prepare_sweep_output(const SweepPlan& plan, const std::filesystem::path& ou
 // The runs of `shard` that still need to run (no complete result with their identity), in index
 // order; the others are appended to `skipped` when given. Removes the temporary files that killed
 // attempts of this shard's runs left behind (never one named for a live process of this host).
+// Results of an older folder, named runs/<index>-<identity>.h5, are renamed to runs/<identity>.h5
+// (a second complete copy of one identity is removed) and its failures/<index>-<identity>.txt go.
 std::vector<std::size_t> pending_runs(const SweepPlan& plan, const std::filesystem::path& output_dir, Shard shard,
                                       std::vector<RunOutcome>* skipped = nullptr);
 

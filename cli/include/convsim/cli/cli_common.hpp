@@ -4,8 +4,11 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <tbb/global_control.h>
+
+#include "convsim/scenario.hpp"
 
 namespace convsim::cli {
 
@@ -31,5 +34,10 @@ class Progress {
 
 // Default result path for a scenario: <scenario stem>.h5 in the working directory.
 std::string default_result_path(const std::string& scenario_path);
+
+// Prints each warning on stderr as "convsim: warning: <text>" (the command goes on).
+void print_warnings(const std::vector<std::string>& warnings);
+// print_warnings of a scenario's warnings (ScenarioWarning::text).
+void print_warnings(const Scenario& scenario);
 
 }  // namespace convsim::cli
