@@ -396,6 +396,7 @@ ComparisonInput group_runs(std::vector<ArgumentRuns> arguments, const LoadOption
   std::vector<Group> groups;
   std::map<std::size_t, std::size_t> joined;  // group -> arguments joined into it as replicates
   std::size_t baseline_groups = 0;
+  std::set<std::string> names_kept;  // scenarios --scenarios kept
   for (std::size_t a = 0; a < arguments.size(); ++a) {
     ArgumentRuns& argument = arguments[a];
     if (argument.runs.size() != argument.sources.size()) {
@@ -449,6 +450,16 @@ ComparisonInput group_runs(std::vector<ArgumentRuns> arguments, const LoadOption
       }
       group.runs.sources.push_back(argument.sources[r]);
       group.runs.runs.push_back(std::move(run));
+    }
+    if (!options.scenarios.empty()) {
+      std::erase_if(local, [&](const Group& g) {
+        return std::find(options.scenarios.begin(), options.scenarios.end(), g.runs.name) == options.scenarios.end();
+      });
+      for (const Group& g : local) names_kept.insert(g.runs.name);
+      if (local.empty()) {
+        throw InputError(argument.argument, 0, "--scenarios",
+                         "holds none of the scenarios " + join(options.scenarios, ", "));
+      }
     }
     if (a == 0) {
       if (!baseline_scenario.empty()) {
@@ -515,6 +526,9 @@ ComparisonInput group_runs(std::vector<ArgumentRuns> arguments, const LoadOption
                     "' that differ only in their seed: they are compared as its " +
                     std::to_string(group.runs.runs.size()) +
                     " replicates (to pass replicates as one argument, quote a glob, 'base_s*.h5', or join the files with commas)");
+  }
+  for (const std::string& name : options.scenarios) {
+    if (!names_kept.count(name)) throw InputError(kCommandLine, 0, "--scenarios", "no scenario named '" + name + "'");
   }
   for (std::size_t f = 0; f < filters.size(); ++f) {
     if (!filter_used[f]) {

@@ -39,6 +39,7 @@ struct CompareArgs {
   std::string report;
   std::string baseline_scenario;
   std::vector<std::string> where;
+  std::vector<std::string> scenarios;
   double confidence = 0.95;
 };
 
@@ -184,6 +185,7 @@ int run(const CompareArgs& args) {
   analysis::LoadOptions load;
   load.baseline_scenario = args.baseline_scenario;
   load.where = args.where;
+  load.scenarios = args.scenarios;
   const analysis::ComparisonInput input = analysis::load_comparison(args.inputs, load);
   const analysis::Comparison comparison = analysis::compare(input, options);
 
@@ -229,6 +231,9 @@ void add_compare_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--report", args->report, "Write a self-contained HTML report to this file");
   cmd->add_option("--baseline-scenario", args->baseline_scenario,
                   "Name of the baseline scenario when BASELINE holds several (e.g. a merged sweep)");
+  cmd->add_option("--scenarios", args->scenarios,
+                  "Keep only these scenarios, comma-separated (e.g. two of a merged sweep's; the baseline among them)")
+      ->delimiter(',');
   cmd->add_option("--where", args->where,
                   "Keep only runs where KEY=VALUE: a swept parameter of a merged sweep or a scenario key (repeatable)");
   cmd->add_option("--confidence", args->confidence, "Confidence level of the effect intervals (default: 0.95)");

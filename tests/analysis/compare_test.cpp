@@ -246,10 +246,32 @@ TEST(CompareGrouping, RefusesABaselineArgumentWithSeveralScenariosUnlessNamed) {
   for (auto& run : replicates(other, 2)) mixed.push_back(run);
   const InputError error = input_error_of([&] { group_runs({argument_of("sweep", mixed)}); });
   EXPECT_THAT(error.detail(), HasSubstr("--baseline-scenario"));
-  const ComparisonInput input = group_runs({argument_of("sweep", mixed)}, LoadOptions{"other", {}});
+  const ComparisonInput input = group_runs({argument_of("sweep", mixed)}, LoadOptions{"other", {}, {}});
   ASSERT_EQ(input.scenarios.size(), 2u);
   EXPECT_EQ(input.scenarios[0].name, "other");
   EXPECT_EQ(input.scenarios[1].name, "base");
+}
+
+// --scenarios keeps the named scenarios of a merged sweep and refuses a name it does not hold.
+TEST(CompareGrouping, ScenariosKeepsTheNamedOnes) {
+  Synthetic base;
+  Synthetic other;
+  other.name = "other";
+  Synthetic third;
+  third.name = "third";
+  std::vector<RunResult> mixed = replicates(base, 2);
+  for (auto& run : replicates(other, 2)) mixed.push_back(run);
+  for (auto& run : replicates(third, 2)) mixed.push_back(run);
+  LoadOptions options{"base", {}, {}};
+  options.scenarios = {"base", "third"};
+  const ComparisonInput input = group_runs({argument_of("sweep", mixed)}, options);
+  ASSERT_EQ(input.scenarios.size(), 2u);
+  EXPECT_EQ(input.scenarios[0].name, "base");
+  EXPECT_EQ(input.scenarios[1].name, "third");
+  options.scenarios = {"base", "fourth"};
+  const InputError error = input_error_of([&] { group_runs({argument_of("sweep", mixed)}, options); });
+  EXPECT_EQ(error.key(), "--scenarios");
+  EXPECT_THAT(error.detail(), HasSubstr("fourth"));
 }
 
 TEST(CompareGrouping, WhereKeepsTheRunsOfOneDesignPoint) {
@@ -265,16 +287,16 @@ TEST(CompareGrouping, WhereKeepsTheRunsOfOneDesignPoint) {
       input_error_of([&] { group_runs({argument_of("base", both), argument_of("p", replicates(policy, 2))}); });
   EXPECT_THAT(ambiguous.detail(), HasSubstr("2 different scenarios"));
   const ComparisonInput input = group_runs({argument_of("base", both), argument_of("p", replicates(policy, 2))},
-                                           LoadOptions{"", {"adoption.peer_effect=.5"}});
+                                           LoadOptions{"", {"adoption.peer_effect=.5"}, {}});
   ASSERT_EQ(input.scenarios.size(), 2u);
   EXPECT_EQ(input.scenarios[0].runs.size(), 2u);
   EXPECT_THAT(input.scenarios[0].runs[0].scenario_yaml, HasSubstr("peer_effect: 0.5"));
   const InputError unknown = input_error_of([&] {
-    group_runs({argument_of("base", both), argument_of("p", replicates(policy, 2))}, LoadOptions{"", {"nothing.here=1"}});
+    group_runs({argument_of("base", both), argument_of("p", replicates(policy, 2))}, LoadOptions{"", {"nothing.here=1"}, {}});
   });
   EXPECT_EQ(unknown.key(), "--where");
   const InputError malformed = input_error_of([&] {
-    group_runs({argument_of("base", both), argument_of("p", replicates(policy, 2))}, LoadOptions{"", {"peer"}});
+    group_runs({argument_of("base", both), argument_of("p", replicates(policy, 2))}, LoadOptions{"", {"peer"}, {}});
   });
   EXPECT_THAT(malformed.detail(), HasSubstr("KEY=VALUE"));
 }

@@ -94,6 +94,9 @@ struct LoadOptions {
   // Keeps only runs where KEY equals VALUE ("KEY=VALUE"; numbers compare as numbers). KEY is a swept
   // parameter of a merged sweep or a dotted key of the stored scenario (e.g. adoption.peer_effect).
   std::vector<std::string> where;
+  // Keeps only the scenarios with these names (none: every scenario), e.g. two of a merged
+  // sweep's seven; the baseline must be among them.
+  std::vector<std::string> scenarios;
 };
 
 // Loads the results named by `arguments` (the first one holds the baseline; see
