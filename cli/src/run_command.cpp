@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "convsim/analysis/compare.hpp"
 #include "convsim/cli/cli_common.hpp"
 #include "convsim/cli/commands.hpp"
 #include "convsim/errors.hpp"
@@ -37,14 +38,20 @@ void print_summary(const RunResult& r, const std::string& path, double seconds) 
   const Series* conv_employment = r.find_convergence("employment");
   const Series* conv_firms = r.find_convergence("firms");
   const Series* firms = r.find_aggregate("firms");
+  // Calendar years covered: a quarterly run's last step starts in 2020.75, which is 2020.
   std::printf("scenario %s (seed %llu): %zu steps, %.0f-%.0f, %zu sectors, %.1f s\n", r.scenario_name.c_str(),
-              static_cast<unsigned long long>(r.seed), T, r.time.front(), r.time.back(), r.sectors.size(), seconds);
+              static_cast<unsigned long long>(r.seed), T, std::floor(r.time.front() + 1e-9), std::floor(r.time.back() + 1e-9),
+              r.sectors.size(), seconds);
   std::printf("%-34s %16s %16s %9s\n", "", "first year", "last year", "growth/yr");
   const double years = std::max(1.0, r.time.back() - r.time.front());
   auto row = [&](const char* label, const Series* s) {
     const double a = value(s, 0), b = value(s, T - 1);
     const double growth = (a > 0 && b > 0) ? std::pow(b / a, 1.0 / years) - 1.0 : std::nan("");
-    std::printf("%-34s %16.6g %16.6g %8.2f%%\n", label, a, b, 100.0 * growth);
+    // One number format (grouped thousands, as compare prints them); no growth without two levels.
+    char growth_text[32] = "n/a";
+    if (std::isfinite(growth)) std::snprintf(growth_text, sizeof growth_text, "%.2f%%", 100.0 * growth);
+    std::printf("%-34s %16s %16s %9s\n", label, analysis::format_number(a).c_str(), analysis::format_number(b).c_str(),
+                growth_text);
   };
   row("output (1e8 KRW/year)", output);
   row("employment (persons)", employment);

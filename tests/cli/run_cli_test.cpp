@@ -2,7 +2,9 @@
 // bad input exits 2 with one message naming file, line and key, no partial file at the output path.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <thread>
 
 #include "convsim/result_file.hpp"
@@ -48,6 +50,30 @@ TEST(RunCli, WritesAResultAndASummary) {
   EXPECT_EQ(result.seed, 20140401u);
   ASSERT_NE(result.find_convergence("output"), nullptr);
   EXPECT_GT(result.find_aggregate("output")->values.back(), 0.0);
+}
+
+// The summary reads as a table: the calendar years the run covers (a quarterly run's last step
+// starts in 2000.75, which is 2000), levels in one format with grouped thousands (no 1.2e+06
+// beside 742135), and the employment level it prints is the result's.
+TEST(RunCli, TheSummaryUsesOneNumberFormatAndCalendarYears) {
+  TempDir dir;
+  const auto out = dir / "q.h5";
+  const auto r = run_convsim("run " + kBaseline + " -o '" + out.string() +
+                             "' --set economy.firms=3000 --set time.end_year=2000 --set time.steps_per_year=4");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("44 steps, 1990-2000,"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("e+0"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("nan"), std::string::npos) << r.out;
+  const RunResult result = read_result(out);
+  const double last = result.find_aggregate("employment")->values.back();
+  char grouped[64];
+  const long long rounded = std::llround(last);
+  std::snprintf(grouped, sizeof grouped, "%lld,%03lld", rounded / 1000, rounded % 1000);
+  ASSERT_GE(rounded, 1000);
+  ASSERT_LT(rounded, 1000000);  // the grouped form above has one comma
+  const std::size_t line = r.out.find("employment (persons)");
+  ASSERT_NE(line, std::string::npos);
+  EXPECT_NE(r.out.substr(line, r.out.find('\n', line) - line).find(grouped), std::string::npos) << grouped << "\n" << r.out;
 }
 
 TEST(RunCli, BitIdenticalOnOneTwoAndEightThreadsAndAcrossProcesses) {
