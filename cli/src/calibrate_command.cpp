@@ -161,12 +161,18 @@ std::vector<std::string> conflicting_keys(const CalibrateArgs& args, const analy
   const ScenarioDocument document = ScenarioDocument::load(args.scenario);
   std::error_code ec;
   const auto output = std::filesystem::weakly_canonical(args.output, ec);
+  // A key set in an earlier calibrated file (the one holding the scenario's `calibration`
+  // section, which the new output replaces) is no conflict: only keys the scenario sets on top of
+  // it win over a calibrated value.
+  const DocumentEntry* section = document.find("calibration.produced");
+  if (section == nullptr) section = document.find("calibration.method");
+  const auto calibrated = section ? std::filesystem::weakly_canonical(section->where.file, ec) : std::filesystem::path();
   std::vector<std::string> conflicts;
   for (const auto& [key, value] : problem.scenario_values(problem.start())) {
     const DocumentEntry* entry = document.find(key);
     if (entry == nullptr) continue;
     const auto file = std::filesystem::weakly_canonical(entry->where.file, ec);
-    if (file != output) {
+    if (file != output && (calibrated.empty() || file != calibrated)) {
       log().warn("{} sets {} (line {}): that value wins over the calibrated one in a scenario extending {}",
                    entry->where.file, key, entry->where.line, args.output);
       conflicts.push_back(key);

@@ -319,6 +319,31 @@ TEST(CalibrateCommand, WritesTheCalibratedFileAndReportAndChecks) {
   EXPECT_NE(check.out.find("| 2020 | 1490 |"), std::string::npos) << check.out;
 }
 
+// Refitting into a new file, keys that come from the calibrated file the scenario extends (it
+// holds the `calibration` section) are not reported as overrides; keys the scenario itself sets
+// still are.
+TEST(CalibrateCommand, KeysOfThePreviousCalibrationAreNotOverrides) {
+  TempDir dir;
+  write_text(dir / "previous.yaml",
+             "adoption: {peer_effect: 0.3}\ncalibration: {method: \"a previous fit\", produced: \"2026-01-01T00:00:00Z\"}\n");
+  write_text(dir / "tiny.yaml", "extends: previous.yaml\n" + std::string(kTinyScenario));
+  write_text(dir / "free.yaml",
+             "calibration: {budget: 2, replicates: 1, report_replicates: 1, optimizer: {global: none}}\n"
+             "free:\n  adoption.peer_effect: {lower: 0.05, upper: 2.0, start: 0.3, scale: log}\n");
+  const std::string common = "'" + (dir / "tiny.yaml").string() + "' --targets '" +
+                             convsim::testing::source_path("data/paper_targets.yaml").string() + "' --free '" +
+                             (dir / "free.yaml").string() + "' -q -o ";
+  const auto run = convsim::testing::run_convsim("calibrate " + common + "'" + (dir / "new.yaml").string() + "'");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(convsim::testing::read_text(dir / "new.yaml").find("NOTE: "), std::string::npos)
+      << "peer_effect comes from the previous calibration, not from tiny.yaml";
+  // The same key set in the scenario itself is an override.
+  write_text(dir / "tiny.yaml", "extends: previous.yaml\n" + std::string(kTinyScenario) + "adoption: {peer_effect: 0.4}\n");
+  const auto again = convsim::testing::run_convsim("calibrate " + common + "'" + (dir / "new2.yaml").string() + "'");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(convsim::testing::read_text(dir / "new2.yaml").find("NOTE: "), std::string::npos);
+}
+
 TEST(CalibrateCommand, BadInputExitsTwoNamingFileLineAndKey) {
   TempDir dir;
   write_text(dir / "tiny.yaml", kTinyScenario);
