@@ -22,6 +22,23 @@ Progress::Progress(std::string label, bool quiet)
       start_(std::chrono::steady_clock::now()),
       last_(start_) {}
 
+std::string rate_and_eta(std::size_t worked, std::size_t remaining, double elapsed, const char* unit) {
+  if (worked == 0 || !(elapsed > 0)) return "";
+  const double rate = static_cast<double>(worked) / elapsed;
+  const double eta = static_cast<double>(remaining) / rate;
+  char buffer[96];
+  if (eta < 60) {
+    std::snprintf(buffer, sizeof buffer, ", %.3g %s/s, ETA %.0f s", rate, unit, eta);
+  } else if (eta < 3600) {
+    std::snprintf(buffer, sizeof buffer, ", %.3g %s/s, ETA %d min %02d s", rate, unit, static_cast<int>(eta / 60),
+                  static_cast<int>(eta) % 60);
+  } else {
+    std::snprintf(buffer, sizeof buffer, ", %.3g %s/s, ETA %d h %02d min", rate, unit, static_cast<int>(eta / 3600),
+                  static_cast<int>(eta / 60) % 60);
+  }
+  return buffer;
+}
+
 void Progress::update(int done, int total) {
   if (quiet_ || total <= 0) return;
   const auto now = std::chrono::steady_clock::now();
@@ -29,11 +46,13 @@ void Progress::update(int done, int total) {
   if (terminal_) {
     constexpr int kWidth = 30;
     const int filled = done * kWidth / total;
-    std::fprintf(stderr, "\r%s [%.*s%*s] %d/%d %.1fs", label_.c_str(), filled, "##############################",
-                 kWidth - filled, "", done, total, elapsed);
+    const std::string eta = rate_and_eta(static_cast<std::size_t>(done), static_cast<std::size_t>(total - done), elapsed, "steps");
+    std::fprintf(stderr, "\r%s [%.*s%*s] %d/%d %.1fs%s   ", label_.c_str(), filled, "##############################",
+                 kWidth - filled, "", done, total, elapsed, eta.c_str());
     std::fflush(stderr);
   } else if (done == total || now - last_ > std::chrono::seconds(5)) {
-    spdlog::info("{}: step {}/{} ({:.1f} s)", label_, done, total, elapsed);
+    spdlog::info("{}: step {}/{} ({:.1f} s{})", label_, done, total, elapsed,
+                 rate_and_eta(static_cast<std::size_t>(done), static_cast<std::size_t>(total - done), elapsed, "steps"));
     last_ = now;
   }
 }

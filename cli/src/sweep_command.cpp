@@ -94,6 +94,7 @@ class RunProgress {
       : label_(std::move(label)), quiet_(quiet), terminal_(::isatty(STDERR_FILENO) != 0) {}
 
   void update(const RunOutcome& outcome, std::size_t done, std::size_t total) {
+    if (outcome.status != RunStatus::skipped) ++worked_;  // the rate counts runs this sweep did
     if (outcome.status == RunStatus::failed) {
       ++failed_;
       if (!quiet_) std::fprintf(stderr, "%srun %zu failed: %s\n", terminal_ ? "\r" : "", outcome.index, outcome.error.c_str());
@@ -102,10 +103,12 @@ class RunProgress {
     const auto now = std::chrono::steady_clock::now();
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     if (terminal_) {
-      std::fprintf(stderr, "\r%s: %zu/%zu runs, %zu failed, %.1f s", label_.c_str(), done, total, failed_, elapsed);
+      std::fprintf(stderr, "\r%s: %zu/%zu runs, %zu failed, %.1f s%s   ", label_.c_str(), done, total, failed_, elapsed,
+                   rate_and_eta(worked_, total - done, elapsed, "runs").c_str());
       std::fflush(stderr);
     } else if (done == total || now - last_ > std::chrono::seconds(5)) {
-      std::fprintf(stderr, "%s: %zu/%zu runs, %zu failed, %.1f s\n", label_.c_str(), done, total, failed_, elapsed);
+      std::fprintf(stderr, "%s: %zu/%zu runs, %zu failed, %.1f s%s\n", label_.c_str(), done, total, failed_, elapsed,
+                   rate_and_eta(worked_, total - done, elapsed, "runs").c_str());
       last_ = now;
     }
   }
@@ -119,6 +122,7 @@ class RunProgress {
   bool quiet_;
   bool terminal_;
   std::size_t failed_ = 0;
+  std::size_t worked_ = 0;  // runs simulated (completed or failed), not skipped
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_ = start_;
 };

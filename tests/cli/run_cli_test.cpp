@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "convsim/cli/cli_common.hpp"
 #include "convsim/result_file.hpp"
 #include "test_support.hpp"
 
@@ -74,6 +75,14 @@ TEST(RunCli, TheSummaryUsesOneNumberFormatAndCalendarYears) {
   const std::size_t line = r.out.find("employment (persons)");
   ASSERT_NE(line, std::string::npos);
   EXPECT_NE(r.out.substr(line, r.out.find('\n', line) - line).find(grouped), std::string::npos) << grouped << "\n" << r.out;
+}
+
+// The rate and the time left that progress lines end with.
+TEST(RunCli, RateAndTimeLeftReadAsAPersonWouldSayThem) {
+  EXPECT_EQ(cli::rate_and_eta(0, 10, 3.0, "runs"), "");  // nothing done yet: no rate
+  EXPECT_EQ(cli::rate_and_eta(10, 20, 5.0, "runs"), ", 2 runs/s, ETA 10 s");
+  EXPECT_EQ(cli::rate_and_eta(3, 300, 2.0, "runs"), ", 1.5 runs/s, ETA 3 min 20 s");
+  EXPECT_EQ(cli::rate_and_eta(1, 9000, 1.0, "steps"), ", 1 steps/s, ETA 2 h 30 min");
 }
 
 TEST(RunCli, BitIdenticalOnOneTwoAndEightThreadsAndAcrossProcesses) {

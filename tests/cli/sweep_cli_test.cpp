@@ -110,6 +110,16 @@ print("ok")
   EXPECT_TRUE(contains(again.out, "0 completed, 12 skipped")) << again.out;
 }
 
+// Progress on stderr (outside a terminal: a line every few seconds and at the end) gives the
+// rate of the runs done and the time left; stdout holds only the summary.
+TEST_F(SweepCli, ProgressShowsRateAndTimeLeft) {
+  const auto run = run_convsim("sweep run '" + sweep_.string() + "' -o '" + (dir_ / "p").string() + "' --jobs 2");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_TRUE(contains(run.err, "12/12 runs, 0 failed")) << run.err;
+  EXPECT_TRUE(contains(run.err, " runs/s, ETA 0 s")) << run.err;
+  EXPECT_FALSE(contains(run.out, "ETA")) << run.out;
+}
+
 TEST_F(SweepCli, JobsAndSyncPolicyDoNotChangeTheMergedBytes) {
   run_and_merge(dir_ / "one", dir_ / "one.h5", "--jobs 1 -q");  // flushed once at the end
   run_and_merge(dir_ / "two", dir_ / "two.h5", "--jobs 2 --sync each -q");

@@ -32,6 +32,10 @@ class Progress {
   std::chrono::steady_clock::time_point last_;
 };
 
+// ", 2.5 runs/s, ETA 1 min 12 s": the rate of `worked` units over `elapsed` seconds and the time
+// the `remaining` ones would take at it; "" until a unit is done.
+std::string rate_and_eta(std::size_t worked, std::size_t remaining, double elapsed, const char* unit);
+
 // Default result path for a scenario: <scenario stem>.h5 in the working directory.
 std::string default_result_path(const std::string& scenario_path);
 
