@@ -77,13 +77,13 @@ void SectorSampler::build(const std::vector<FirmId>& members, const std::vector<
   for (auto& column : columns) column.alias = members[column.alias];
 }
 
-FirmId SectorSampler::pick(double u) const {
-  if (columns.empty()) return UINT32_MAX;
+SectorSampler::Located SectorSampler::locate(double u) const {
+  if (columns.empty()) return {};
   const double x = u * static_cast<double>(columns.size());
   const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(x), columns.size() - 1);
-  const double fraction = x - static_cast<double>(k);
-  const Column& column = columns[k];
-  return fraction < column.keep ? column.firm : column.alias;
+  const Column* column = &columns[k];
+  __builtin_prefetch(column);
+  return {column, x - static_cast<double>(k)};
 }
 
 double draw_firm_size(const EconomySettings& e, double u) {
@@ -138,24 +138,28 @@ void rebuild_samplers(const Scenario& scenario, Economy& economy) {
 
 namespace convsim::models {
 
-SupplierLocation locate_supplier(const Economy& economy, int customer_sector, double u_sector, double u_firm) {
+namespace {
+
+// One supplier of a customer of `customer_sector`, located: its sector by intensity, then the firm.
+SectorSampler::Located locate_supplier(const Economy& economy, int customer_sector, double u_sector, double u_firm) {
   const std::vector<double>& cumulative = economy.supplier_sectors[customer_sector];
   if (cumulative.empty() || cumulative.back() <= 0) return {};
   const double target = u_sector * cumulative.back();
   const auto it = std::upper_bound(cumulative.begin(), cumulative.end(), target);
   const std::size_t s = std::min<std::size_t>(it - cumulative.begin(), cumulative.size() - 1);
-  const std::vector<SectorSampler::Column>& columns = economy.samplers[s].columns;
-  if (columns.empty()) return {};
-  // The same arithmetic as SectorSampler::pick.
-  const double x = u_firm * static_cast<double>(columns.size());
-  const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(x), columns.size() - 1);
-  const SectorSampler::Column* column = &columns[k];
-  __builtin_prefetch(column);
-  return {column, x - static_cast<double>(k)};
+  return economy.samplers[s].locate(u_firm);
 }
 
-FirmId draw_supplier(const Economy& economy, int customer_sector, double u_sector, double u_firm) {
-  return resolve_supplier(locate_supplier(economy, customer_sector, u_sector, u_firm));
+}  // namespace
+
+void locate_suppliers(const Economy& economy, int customer_sector, std::uint64_t seed, FirmId firm, std::uint64_t step,
+                      std::size_t degree, std::vector<SectorSampler::Located>& located) {
+  located.resize(degree);
+  for (std::size_t k = 0; k < degree; k += 2) {
+    const RandomBlock draw(seed, firm, Purpose::network_supplier, step, static_cast<std::uint32_t>(k / 2));
+    located[k] = locate_supplier(economy, customer_sector, draw.uniform(0), draw.uniform(1));
+    if (k + 1 < degree) located[k + 1] = locate_supplier(economy, customer_sector, draw.uniform(2), draw.uniform(3));
+  }
 }
 
 }  // namespace convsim::models

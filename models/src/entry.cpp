@@ -66,7 +66,7 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
   std::vector<FirmId> suppliers(entrants * max_degree);
   std::vector<std::uint32_t> supplier_count(entrants, 0);
   for_each_chunk(entrants, [&](std::size_t, std::size_t begin, std::size_t end) {
-    std::vector<SupplierLocation> located;
+    std::vector<SectorSampler::Located> located;
     for (std::size_t k = begin; k < end; ++k) {
       const FirmId id = first + static_cast<FirmId>(k);
       const RandomBlock draw(sc.seed, id, Purpose::entrant, step);
@@ -104,16 +104,10 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
 
       // Suppliers drawn like those of initial firms: sector by intensity, firm by size.
       const std::size_t degree = std::min(max_degree, static_cast<std::size_t>(std::floor(mean_degree + draw.uniform(3))));
-      // Two links per Philox block; every link's alias-table read is issued before any is used.
-      located.resize(degree);
-      for (std::size_t d = 0; d < degree; d += 2) {
-        const RandomBlock link_draw(sc.seed, id, Purpose::network_supplier, step, static_cast<std::uint32_t>(d / 2));
-        located[d] = locate_supplier(economy, static_cast<int>(s), link_draw.uniform(0), link_draw.uniform(1));
-        if (d + 1 < degree) located[d + 1] = locate_supplier(economy, static_cast<int>(s), link_draw.uniform(2), link_draw.uniform(3));
-      }
+      locate_suppliers(economy, static_cast<int>(s), sc.seed, id, step, degree, located);
       std::uint32_t count = 0;
       for (std::size_t d = 0; d < degree; ++d) {
-        const FirmId supplier = resolve_supplier(located[d]);
+        const FirmId supplier = located[d].firm();
         if (supplier != UINT32_MAX && supplier != id) suppliers[k * max_degree + count++] = supplier;
       }
       supplier_count[k] = count;

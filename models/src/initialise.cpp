@@ -109,20 +109,14 @@ Economy build_economy(const Scenario& scenario) {
   csr.suppliers.resize(csr.offsets[n]);
   csr.weights.resize(csr.offsets[n]);
   for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
-    std::vector<SupplierLocation> located;
+    std::vector<SectorSampler::Located> located;
     for (std::size_t i = begin; i < end; ++i) {
       const std::uint64_t first = csr.offsets[i];
       const std::uint64_t degree = csr.offsets[i + 1] - first;
-      // Two links per Philox block; every link's alias-table read is issued before any is used.
-      located.resize(degree);
-      for (std::uint64_t k = 0; k < degree; k += 2) {
-        const RandomBlock draw(seed, i, Purpose::network_supplier, 0, static_cast<std::uint32_t>(k / 2));
-        located[k] = locate_supplier(economy, f.sector[i], draw.uniform(0), draw.uniform(1));
-        if (k + 1 < degree) located[k + 1] = locate_supplier(economy, f.sector[i], draw.uniform(2), draw.uniform(3));
-      }
+      locate_suppliers(economy, f.sector[i], seed, static_cast<FirmId>(i), 0, degree, located);
       for (std::uint64_t k = 0; k < degree; ++k) {
         // A self-link is kept with weight 0 (it never counts).
-        const FirmId supplier = resolve_supplier(located[k]);
+        const FirmId supplier = located[k].firm();
         const bool usable = supplier != UINT32_MAX && supplier != i;
         csr.suppliers[first + k] = usable ? supplier : static_cast<FirmId>(i);
         csr.weights[first + k] = usable ? 1.0f : 0.0f;

@@ -59,8 +59,22 @@ struct SectorSampler {
   bool empty() const { return columns.empty(); }
   // Builds the table for these firms and (positive) weights.
   void build(const std::vector<FirmId>& members, const std::vector<double>& weights);
+  // A draw located in the table: its column (prefetched) and where u fell within it. Reading the
+  // firm is a second step, so that several draws can have their column reads in flight at once
+  // (at 10^6 firms each is a cache miss).
+  struct Located {
+    const Column* column = nullptr;  // none: the sampler has no firm
+    double fraction = 0;
+    // The firm drawn, or UINT32_MAX when there is none.
+    FirmId firm() const {
+      if (column == nullptr) return UINT32_MAX;
+      return fraction < column->keep ? column->firm : column->alias;
+    }
+  };
+  // Locates the draw for a uniform u in (0,1).
+  Located locate(double u) const;
   // The firm for a uniform draw u in (0,1), or UINT32_MAX when the sector has no firm.
-  FirmId pick(double u) const;
+  FirmId pick(double u) const { return locate(u).firm(); }
 };
 
 // Economy-wide state that is not per firm.
@@ -108,22 +122,13 @@ Economy build_economy(const Scenario& scenario);
 // Rebuilds the per-sector samplers from current sizes.
 void rebuild_samplers(const Scenario& scenario, Economy& economy);
 
-// Draws a supplier for a customer of `customer_sector` from two uniforms (sector, then firm by
-// size); UINT32_MAX when no supplier sector has firms.
-FirmId draw_supplier(const Economy& economy, int customer_sector, double u_sector, double u_firm);
-
-// draw_supplier in two halves, so that a firm drawing several suppliers has all their alias-table
-// reads in flight at once (at 10^6 firms each read is a cache miss): locate_supplier finds the
-// column and prefetches it, resolve_supplier reads it. resolve(locate(...)) == draw_supplier(...).
-struct SupplierLocation {
-  const SectorSampler::Column* column = nullptr;  // none: no supplier sector has firms
-  double fraction = 0;
-};
-SupplierLocation locate_supplier(const Economy& economy, int customer_sector, double u_sector, double u_firm);
-inline FirmId resolve_supplier(const SupplierLocation& at) {
-  if (at.column == nullptr) return UINT32_MAX;
-  return at.fraction < at.column->keep ? at.column->firm : at.column->alias;
-}
+// Locates the `degree` suppliers of firm `firm` (of `customer_sector`) drawn in `step` (0 for the
+// initial network): each from two uniforms, sector by link intensity then firm by size, two links
+// per Philox block (seed, firm, network_supplier, step, link / 2). Every column read is issued
+// before any is used; located[k].firm() is link k's supplier, UINT32_MAX when no supplier sector
+// has firms.
+void locate_suppliers(const Economy& economy, int customer_sector, std::uint64_t seed, FirmId firm, std::uint64_t step,
+                      std::size_t degree, std::vector<SectorSampler::Located>& located);
 
 // Draws a firm's initial employment from the truncated Pareto (Zipf) law for uniform u.
 double draw_firm_size(const EconomySettings& economy, double u);
