@@ -164,9 +164,8 @@ std::vector<std::string> conflicting_keys(const CalibrateArgs& args, const analy
   // A key set in an earlier calibrated file (the one holding the scenario's `calibration`
   // section, which the new output replaces) is no conflict: only keys the scenario sets on top of
   // it win over a calibrated value.
-  const DocumentEntry* section = document.find("calibration.produced");
-  if (section == nullptr) section = document.find("calibration.method");
-  const auto calibrated = section ? std::filesystem::weakly_canonical(section->where.file, ec) : std::filesystem::path();
+  const std::string section_file = calibration_file(document);
+  const auto calibrated = section_file.empty() ? std::filesystem::path() : std::filesystem::weakly_canonical(section_file, ec);
   std::vector<std::string> conflicts;
   for (const auto& [key, value] : problem.scenario_values(problem.start())) {
     const DocumentEntry* entry = document.find(key);

@@ -75,13 +75,7 @@ bool entry_number(const DocumentEntry& entry, double& value) {
 
 void sector_warnings(const ScenarioDocument& doc, const Scenario& scenario, std::vector<ScenarioWarning>& out) {
   // The file that holds the calibration section: its sector values are the calibrated ones.
-  std::string calibrated_file;
-  for (const std::string& key : doc.children("calibration")) {
-    if (const DocumentEntry* entry = doc.find("calibration." + key)) {
-      calibrated_file = entry->where.file;
-      break;
-    }
-  }
+  const std::string calibrated_file = calibration_file(doc);
   if (calibrated_file.empty()) return;
   struct Range {
     double low = INFINITY, high = -INFINITY;
@@ -138,6 +132,13 @@ void sector_warnings(const ScenarioDocument& doc, const Scenario& scenario, std:
 }  // namespace
 
 std::string ScenarioWarning::text() const { return InputError(where.file, where.line, key, message).what(); }
+
+std::string calibration_file(const ScenarioDocument& document) {
+  for (const std::string& key : document.children("calibration")) {
+    if (const DocumentEntry* entry = document.find("calibration." + key)) return entry->where.file;
+  }
+  return "";
+}
 
 std::vector<ScenarioWarning> scenario_warnings(const ScenarioDocument& doc, const Scenario& scenario) {
   std::vector<ScenarioWarning> out;

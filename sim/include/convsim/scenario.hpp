@@ -227,6 +227,9 @@ Scenario build_scenario(const ScenarioDocument& document);
 //    are those whose field is set in the file that holds the scenario's `calibration` section;
 //    only the fields that file sets are checked, on the other sectors (defaults included).
 std::vector<ScenarioWarning> scenario_warnings(const ScenarioDocument& document, const Scenario& scenario);
+// The file that holds the document's `calibration` section (a calibrated file the scenario
+// extends, or the scenario itself); "" without one.
+std::string calibration_file(const ScenarioDocument& document);
 // How each policy event moves over the run's steps, one line per event, e.g. "infra_5g:
 // infrastructure add 0.5 at 2019, ramp 2 years: strength 0 in 2019 (at), 0.5 in 2020, full
 // from 2021" (what `convsim validate --print` shows under the resolved scenario).
