@@ -1,6 +1,7 @@
-// convsim calibrate SCENARIO --targets FILE: indirect-inference calibration of a scenario's free
-// parameters to the published Solow regression, Table 2 moments, correlations and Table 3 path; with
-// --check, the scenario as it is scored against the same targets (Table 3 side by side).
+// convsim calibrate SCENARIO --targets FILE: method-of-simulated-moments calibration of a scenario's
+// free parameters to the published Solow regression, Table 2, the regressor correlations and external
+// moments, with standard errors, the J test, profiles, parameter draws and validation on other seeds
+// (Table 3 among them); with --check, the scenario as it is scored on the fitting and validation seeds.
 #include <algorithm>
 #include <chrono>
 #include <limits>
@@ -52,7 +53,8 @@ struct CalibrateArgs {
   std::vector<std::string> apply;  // parameter files whose keys override the scenario's
   int budget = 0;             // 0: from the settings file
   int replicates = 0;         // 0: from the settings file (4 for --check)
-  int report_replicates = 0;  // 0: from the settings file
+  int validation_replicates = 0;  // 0: from the settings file
+  std::string moments;        // external moments file; "" = the settings file's
   long long firms = 0;        // 0: the settings file's or the scenario's economy size
   int threads = 0;
   bool check = false;
@@ -87,7 +89,7 @@ std::string settings_path(const CalibrateArgs& args) {
 void apply_flags(const CalibrateArgs& args, analysis::CalibrationSettings& settings) {
   if (args.budget > 0) settings.budget = args.budget;
   if (args.replicates > 0) settings.replicates = args.replicates;
-  if (args.report_replicates > 0) settings.report_replicates = args.report_replicates;
+  if (args.validation_replicates > 0) settings.validation_replicates = args.validation_replicates;
   if (args.firms > 0) settings.overrides.push_back("economy.firms=" + std::to_string(args.firms));
 }
 
@@ -117,40 +119,121 @@ void check_outputs(const CalibrateArgs& args, bool parameters) {
   if (!args.report.empty()) check_output_path(args.report, "the report", "--report");
 }
 
-// --check: score the scenario as it is (its own economy size unless --firms) against the targets.
+// The targets with the external moments of --moments, or else of the settings file.
+analysis::CalibrationTargets load_targets(const CalibrateArgs& args, const analysis::CalibrationSettings& settings) {
+  analysis::CalibrationTargets targets = analysis::load_calibration_targets(args.targets);
+  const std::string moments = !args.moments.empty() ? args.moments : settings.external_moments;
+  if (!moments.empty()) analysis::load_external_moments(moments, targets);
+  return targets;
+}
+
+// The calibration's domain as its calibrated file records it (calibration.domain.*), and where the
+// scenario departs from it, in words for the report.
+std::string domain_report(const ScenarioDocument& document, const Scenario& scenario) {
+  std::ostringstream out;
+  const DocumentEntry* firms = document.find("calibration.domain.firms");
+  const DocumentEntry* sectors = document.find("calibration.domain.sectors");
+  const DocumentEntry* seeds = document.find("calibration.domain.fitting_seeds");
+  const DocumentEntry* revision = document.find("calibration.domain.revision");
+  if (firms == nullptr) {
+    const std::string file = calibration_file(document);
+    out << "The scenario's calibration" << (file.empty() ? " (none found)" : " in " + file)
+        << " records no domain (economy size, sectors, seeds, model revision).\n";
+    return out.str();
+  }
+  out << "Calibration domain (" << calibration_file(document) << "): " << firms->value.as<std::string>() << " firms";
+  if (sectors != nullptr && sectors->value.IsSequence()) out << ", " << sectors->value.size() << " sectors";
+  if (seeds != nullptr && seeds->value.IsSequence() && seeds->value.size() == 2) {
+    out << ", fitting seeds " << seeds->value[0].as<std::string>() << ".." << seeds->value[1].as<std::string>();
+  }
+  if (revision != nullptr) out << ", model " << revision->value.as<std::string>();
+  out << ".\n";
+  // Calibrated keys whose value comes from elsewhere (the scenario, --set, --apply).
+  std::error_code ec;
+  const std::string calibrated_path = calibration_file(document);
+  const auto calibrated_file = std::filesystem::weakly_canonical(calibrated_path, ec);
+  std::vector<std::string> overridden;
+  for (const std::string& key : ScenarioDocument::load(calibrated_path).keys()) {
+    if (key.rfind("calibration.", 0) == 0) continue;
+    const DocumentEntry* entry = document.find(key);
+    if (entry != nullptr && std::filesystem::weakly_canonical(entry->where.file, ec) != calibrated_file) {
+      overridden.push_back(key + " (" + entry->where.file + (entry->where.line > 0 ? ":" + std::to_string(entry->where.line) : "") + ")");
+    }
+  }
+  if (!overridden.empty()) {
+    out << "\n**Warning:** " << overridden.size() << " calibrated key" << (overridden.size() == 1 ? " is" : "s are")
+        << " overridden, so this is not the calibrated model: ";
+    for (std::size_t i = 0; i < overridden.size(); ++i) out << (i ? ", " : "") << overridden[i];
+    out << ".\n";
+  }
+  if (firms->value.as<std::string>() != std::to_string(scenario.economy.firms)) {
+    out << "\n**Warning:** this economy has " << scenario.economy.firms << " firms, the calibration " << firms->value.as<std::string>()
+        << ": the statistics depend on the economy's size (docs/calibration.md), so the fit shown here is not the calibrated one.\n";
+  }
+  if (sectors != nullptr && sectors->value.IsSequence()) {
+    for (const auto& sector : scenario.sectors) {
+      bool known = false;
+      for (const auto& name : sectors->value) known = known || name.as<std::string>() == sector.name;
+      if (!known) out << "\n**Warning:** sector '" << sector.name << "' was not in the calibrated economy.\n";
+    }
+  }
+  return out.str();
+}
+
+// --check: score the scenario as it is (its own economy size unless --firms) on the fitting and the
+// validation seeds.
 int check(const CalibrateArgs& args) {
   check_outputs(args, false);
-  const analysis::CalibrationTargets targets = analysis::load_calibration_targets(args.targets);
-  // Only the loss weights are taken from a --free file: the check moves no parameter.
+  // Only weights, replicates and external moments are taken from a settings file: the check moves no parameter.
   analysis::CalibrationSettings settings;
   settings.source = "<command line>";
-  if (!args.free.empty()) {
-    const analysis::CalibrationSettings file = analysis::load_calibration_settings(args.free);
+  std::string free_path;
+  int estimated = 0;
+  try {
+    free_path = settings_path(args);
+  } catch (const InputError&) {
+  }
+  if (!free_path.empty()) {
+    const analysis::CalibrationSettings file = analysis::load_calibration_settings(free_path);
     settings.group_weights = file.group_weights;
     settings.target_weights = file.target_weights;
+    settings.replicates = file.replicates;
+    settings.validation_replicates = file.validation_replicates;
+    settings.validation_seed_offset = file.validation_seed_offset;
+    settings.weighting = file.weighting;
+    settings.external_moments = file.external_moments;
     settings.source = file.source;
+    estimated = static_cast<int>(file.free.size());
   }
-  settings.replicates = args.replicates > 0 ? args.replicates : 10;
+  if (args.replicates > 0) settings.replicates = args.replicates;
+  if (args.validation_replicates > 0) settings.validation_replicates = args.validation_replicates;
   if (args.firms > 0) settings.overrides.push_back("economy.firms=" + std::to_string(args.firms));
-  const analysis::CalibrationProblem problem(load_document(args), targets, settings);
-  const Scenario scenario = problem.scenario_at({}, 0);
+  const analysis::CalibrationTargets targets = load_targets(args, settings);
+  const ScenarioDocument document = load_document(args);
+  const analysis::CalibrationProblem problem(document, targets, settings);
+  const Scenario scenario = problem.scenario_at({}, 0, analysis::Sample::validation);
   check_memory(scenario);
   const auto threads = limit_threads(args.threads);
   if (!args.quiet) {
-    log().info("check {}: {} replicates of {} firms, {}-{}", scenario.name, settings.replicates,
-                 scenario.economy.firms, scenario.time.start_year, scenario.time.end_year);
+    log().info("check {}: {} fitting and {} validation replicates of {} firms", scenario.name, settings.replicates,
+               settings.validation_replicates, scenario.economy.firms);
   }
   const auto start = std::chrono::steady_clock::now();
-  const analysis::Evaluation evaluation = problem.evaluate({}, settings.replicates);
+  const analysis::Evaluation fit = problem.evaluate({}, settings.replicates);
+  const analysis::Evaluation validation = problem.evaluate({}, settings.validation_replicates, analysis::Sample::validation);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const analysis::CalibrationDiagnostics j = analysis::j_test(problem, fit, estimated);
   std::ostringstream report;
   report << "# Calibration check: " << args.scenario << "\n\n"
-         << scenario.economy.firms << " firms, seeds " << scenario.seed << ".." << scenario.seed + settings.replicates - 1
-         << ", " << number(seconds, "%.1f") << " s; targets " << targets.source << ".\n\n"
-         << "## Targets\n\n"
-         << analysis::calibration_report(problem, evaluation);
-  const std::string table = analysis::projection_table(problem, evaluation, kProjectionTolerance);
-  if (!table.empty()) report << "\n## Table 3 (2013-2020 projection)\n\n" << table;
+         << scenario.economy.firms << " firms, " << number(seconds, "%.1f") << " s; targets " << targets.source
+         << (targets.external_source.empty() ? "" : " and " + targets.external_source) << ".\n"
+         << domain_report(document, scenario) << "\n"
+         << "## Fit on the fitting seeds\n\n" << analysis::calibration_report(problem, fit) << "\n"
+         << analysis::j_test_report(problem, j) << "\n"
+         << "## Validation on other seeds\n\n" << analysis::calibration_report(problem, validation);
+  const std::string table = analysis::projection_table(problem, validation, kProjectionTolerance);
+  if (!table.empty()) report << "\n## Table 3 (2013-2020, validation seeds)\n\n" << table;
+  report << "\n## The study's caveats\n\n" << analysis::caveats_report(problem, validation);
   print_and_save_report(args, report.str());
   return kExitOk;
 }
@@ -182,59 +265,76 @@ std::vector<std::string> conflicting_keys(const CalibrateArgs& args, const analy
 
 int calibrate(const CalibrateArgs& args) {
   check_outputs(args, true);
-  const analysis::CalibrationTargets targets = analysis::load_calibration_targets(args.targets);
   const std::string free_path = settings_path(args);
   analysis::CalibrationSettings settings = analysis::load_calibration_settings(free_path);
   apply_flags(args, settings);
   if (settings.free.empty()) {
     throw InputError(free_path, 0, "free", "no free parameters; list scenario keys under `free:` (or use --check)");
   }
+  const analysis::CalibrationTargets targets = load_targets(args, settings);
   const analysis::CalibrationProblem problem(load_document(args), targets, settings);
-  const Scenario scenario = problem.scenario_at(problem.start(), 0);
+  const Scenario scenario = problem.scenario_at(problem.start(), 0, analysis::Sample::validation);
   check_memory(scenario);
   const auto threads = limit_threads(args.threads);
   if (!args.quiet) {
-    log().info("calibrate {}: {} free parameters, {} targets, budget {} evaluations x {} replicates of {} firms",
-                 scenario.name, settings.free.size(), problem.targets().size(), settings.budget, settings.replicates,
-                 scenario.economy.firms);
+    log().info("calibrate {}: {} free parameters, {} fitted moments, budget {} evaluations x {} replicates of {} firms",
+               scenario.name, settings.free.size(), problem.fitted().size(), settings.budget, settings.replicates,
+               scenario.economy.firms);
   }
   const auto started = std::chrono::steady_clock::now();
   double last_best = std::numeric_limits<double>::infinity();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
   auto on_evaluation = [&](const analysis::EvaluationRecord& record) {
     if (args.quiet) return;
     const bool improved = record.best_loss < last_best;
     last_best = record.best_loss;
     if (!improved && record.index % 10 != 0 && record.index != record.budget) return;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::string values;
     for (std::size_t k = 0; k < record.parameters.size(); ++k) {
       values += (k ? ", " : "") + settings.free[k].name + "=" + number(record.parameters[k]);
     }
-    log().info("evaluation {}/{} ({}) loss {} best {} ({:.0f} s){}{}", record.index, record.budget, record.phase,
-                 number(record.loss), number(record.best_loss), elapsed, improved ? ": " : "", improved ? values : "");
+    // The time left covers the search; the diagnostics that follow cost about 2 + profile_points
+    // evaluations per free parameter (they log their own progress).
+    log().info("evaluation {}/{} ({}) loss {} best {} ({:.0f} s{}){}{}", record.index, record.budget, record.phase,
+               number(record.loss), number(record.best_loss), elapsed(),
+               rate_and_eta(static_cast<std::size_t>(record.index), static_cast<std::size_t>(record.budget - record.index),
+                            elapsed(), "evaluations"),
+               improved ? ": " : "", improved ? values : "");
   };
-  const analysis::CalibrationResult result = analysis::calibrate(problem, on_evaluation);
+  auto on_diagnostics = [&](const std::string& phase, int done, int total) {
+    if (args.quiet || (done % 4 != 0 && done != total)) return;
+    log().info("{} {}/{} ({:.0f} s)", phase, done, total, elapsed());
+  };
+  const analysis::CalibrationResult result = analysis::calibrate(problem, on_evaluation, on_diagnostics);
+  const analysis::CalibrationDiagnostics& d = result.diagnostics;
 
+  const std::string p_value = std::isfinite(d.p_value) ? number(d.p_value, "%.3g") : std::string("n/a");
   std::vector<std::string> header = {
       "Calibrated parameters of scenario '" + scenario.name + "' (a scenario extends this file: `extends: " +
           std::filesystem::path(args.output).filename().string() + "`).",
       "Produced by: convsim calibrate " + args.scenario + " --targets " + args.targets + " --free " + free_path +
           " --budget " + std::to_string(settings.budget) + " --replicates " + std::to_string(settings.replicates),
-      "on " + utc_now_iso8601() + " with convsim " + convsim_version() + " (git " + convsim_git_revision() + "): indirect inference,",
+      "on " + utc_now_iso8601() + " with convsim " + convsim_version() + " (git " + convsim_git_revision() +
+          "): method of simulated moments,",
       "NLopt " + result.algorithms + " evaluations x " + std::to_string(settings.replicates) + " replicates of " +
-          std::to_string(scenario.economy.firms) + " firms, " + std::to_string(result.model_runs) + " runs, " +
+          std::to_string(scenario.economy.firms) + " firms, " + std::to_string(result.model_runs) + " runs in all, " +
           number(result.seconds, "%.0f") + " s.",
-      "Loss " + number(result.best.loss) + " over " + std::to_string(settings.report_replicates) +
-          " replicates (search: " + number(result.best_search_loss) + ", start: " + number(result.at_start.loss) +
-          "). Method, targets and fit: docs/calibration.md.",
+      "J = " + number(d.j_statistic) + " with " + std::to_string(d.degrees_of_freedom) + " degrees of freedom, p = " + p_value +
+          "; validation loss " + number(result.validation.loss) + " on " + std::to_string(settings.validation_replicates) +
+          " other seeds. Estimates, standard errors and fit: docs/calibration.md.",
   };
   for (std::size_t k = 0; k < settings.free.size(); ++k) {
     const analysis::FreeParameter& p = settings.free[k];
-    if (p.keys.size() == 1 && p.keys.front() == p.name && !p.multiply) continue;
-    std::string keys;
-    for (const std::string& key : p.keys) keys += (keys.empty() ? "" : ", ") + key;
-    header.push_back(p.name + " = " + number(result.best.parameters[k], "%.6g") + (p.multiply ? ", multiplying " : ", setting ") +
-                     keys + (p.multiply ? " of the scenario as it was calibrated." : "."));
+    const analysis::ParameterEstimate& e = d.parameters.at(k);
+    std::string line = p.name + " = " + number(result.best.parameters[k], "%.6g") + " (s.e. " +
+                       (std::isfinite(e.standard_error) ? number(e.standard_error, "%.3g") : std::string("inf")) +
+                       (e.weak ? "; weakly identified" : "") + ")";
+    if (p.keys.size() > 1 || p.keys.front() != p.name || p.multiply) {
+      std::string keys;
+      for (const std::string& key : p.keys) keys += (keys.empty() ? "" : ", ") + key;
+      line += (p.multiply ? ", multiplying " : ", setting ") + keys + (p.multiply ? " of the scenario as it was calibrated." : ".");
+    }
+    header.push_back(line);
   }
   const std::vector<std::string> conflicts = conflicting_keys(args, problem);
   if (!conflicts.empty()) {
@@ -251,32 +351,52 @@ int calibrate(const CalibrateArgs& args) {
                      " of these keys (" + list + "); its values win over this file's until they are removed there.");
   }
   // A `calibration:` section travels with every scenario that extends the file, into its results
-  // and comparison reports.
+  // and comparison reports: provenance, the domain, and the parameter draws of policy runs.
   auto quoted = [](const std::string& text) {
     std::string out = "\"";
     for (char c : text) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
     return out + "\"";
   };
+  std::string sectors;
+  for (const auto& sector : scenario.sectors) sectors += (sectors.empty() ? "" : ", ") + sector.name;
+  const std::uint64_t first_seed = problem.seed_of(0, analysis::Sample::fitting);
+  const std::uint64_t first_validation = problem.seed_of(0, analysis::Sample::validation);
   const std::string calibration_section =
       "calibration:\n"
-      "  method: " + quoted("indirect inference to Kim & Kwak (2014): Solow regression, Table 2 log moments, regressor correlations, Table 3 path") + "\n" +
+      "  method: " + quoted("method of simulated moments, efficient diagonal weighting: Kim & Kwak (2014) Solow regression, "
+                            "Table 2 shapes and spreads, regressor correlations, and external moments (" +
+                            (targets.external_source.empty() ? std::string("none") : targets.external_source) + ")") + "\n" +
       "  produced: " + quoted(utc_now_iso8601()) + "\n" +
       "  convsim: " + quoted(std::string(convsim_version()) + " (git " + convsim_git_revision() + ")") + "\n" +
-      "  loss: " + number(result.best.loss) + "\n" +
+      "  j_statistic: " + number(d.j_statistic) + "\n" +
+      "  degrees_of_freedom: " + std::to_string(d.degrees_of_freedom) + "\n" +
+      "  p_value: " + p_value + "\n" +
+      "  validation_loss: " + number(result.validation.loss) + "\n" +
       "  evaluations: " + std::to_string(result.evaluations) + "\n" +
       "  model_runs: " + std::to_string(result.model_runs) + "\n" +
-      "  details: " + quoted("docs/calibration.md") + "\n";
+      "  details: " + quoted("docs/calibration.md") + "\n" +
+      "  domain:\n" +
+      "    firms: " + std::to_string(scenario.economy.firms) + "\n" +
+      "    sectors: [" + sectors + "]\n" +
+      "    fitting_seeds: [" + std::to_string(first_seed) + ", " + std::to_string(first_seed + settings.replicates - 1) + "]\n" +
+      "    validation_seeds: [" + std::to_string(first_validation) + ", " +
+      std::to_string(first_validation + settings.validation_replicates - 1) + "]\n" +
+      "    revision: " + quoted("git " + std::string(convsim_git_revision())) + "\n" +
+      (d.draws.empty() ? std::string() : analysis::parameter_draws_yaml(problem, d.draws, 2));
   write_atomically(args.output, analysis::calibrated_parameters_yaml(problem, result.best.parameters, header) + calibration_section);
 
   std::ostringstream report;
   report << "# Calibration: " << args.scenario << "\n\n"
-         << result.evaluations << " evaluations (" << result.algorithms << "), " << result.model_runs << " model runs of "
-         << scenario.economy.firms << " firms, " << number(result.seconds, "%.1f") << " s. Loss at the start "
-         << number(result.at_start.loss) << ", at the optimum " << number(result.best.loss) << " (" << result.best.replicates
-         << " replicates).\nCalibrated parameters: " << args.output << "\n\n## Fit at the optimum\n\n"
-         << analysis::calibration_report(problem, result.best);
-  const std::string table = analysis::projection_table(problem, result.best, kProjectionTolerance);
-  if (!table.empty()) report << "\n## Table 3 (2013-2020 projection, calibration economy)\n\n" << table;
+         << result.evaluations << " evaluations (" << result.algorithms << ") x " << settings.replicates << " replicates, "
+         << result.model_runs << " model runs in all of " << scenario.economy.firms << " firms, " << number(result.seconds, "%.1f")
+         << " s. Loss at the start " << number(result.at_start.loss) << ", at the optimum " << number(result.best.loss)
+         << ".\nCalibrated parameters: " << args.output << "\n\n## Estimates\n\n"
+         << analysis::estimates_report(problem, d) << "\n" << analysis::j_test_report(problem, d) << "\n"
+         << "## Fit on the fitting seeds\n\n" << analysis::calibration_report(problem, result.best) << "\n"
+         << "## Validation on other seeds\n\n" << analysis::calibration_report(problem, result.validation);
+  const std::string table = analysis::projection_table(problem, result.validation, kProjectionTolerance);
+  if (!table.empty()) report << "\n## Table 3 (2013-2020, validation seeds, calibration economy)\n\n" << table;
+  report << "\n## The study's caveats\n\n" << analysis::caveats_report(problem, result.validation);
   print_and_save_report(args, report.str());
   return kExitOk;
 }
@@ -286,17 +406,20 @@ int calibrate(const CalibrateArgs& args) {
 void add_calibrate_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<CalibrateArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "calibrate", "Calibrate a scenario's free parameters to the published Solow regression (indirect inference)");
+      "calibrate", "Calibrate a scenario's free parameters to the published Solow regression and external moments (method of simulated moments)");
   cmd->add_option("scenario", args->scenario, "Scenario YAML file")->required();
   cmd->add_option("--targets", args->targets, "Published targets (data/paper_targets.yaml)")->required();
   cmd->add_option("--free", args->free,
                   "Free parameters, weights and optimiser settings (default: calibration/free_parameters.yaml "
                   "next to the scenario)");
   cmd->add_option("--budget", args->budget, "Model evaluations (default: from the --free file)")->check(CLI::Range(1, 1000000));
-  cmd->add_option("--replicates", args->replicates, "Runs per evaluation, seeds seed..seed+R-1 (default: from the --free file; 10 with --check)")
-      ->check(CLI::Range(1, 10000));
-  cmd->add_option("--report-replicates", args->report_replicates, "Runs behind the final report (default: from the --free file)")
-      ->check(CLI::Range(1, 10000));
+  cmd->add_option("--replicates", args->replicates, "Fitting runs per evaluation, seeds seed..seed+R-1 (default: from the --free file)")
+      ->check(CLI::Range(2, 10000));
+  cmd->add_option("--validation-replicates", args->validation_replicates,
+                  "Validation runs on seeds disjoint from the fitting seeds (default: from the --free file)")
+      ->check(CLI::Range(2, 10000));
+  cmd->add_option("--moments", args->moments,
+                  "External moments file (default: calibration.external_moments of the --free file)");
   cmd->add_option("--firms", args->firms, "Economy size while calibrating or checking (economy.firms)")
       ->check(CLI::Range(1LL, 2000000000LL));
   cmd->add_option("--apply", args->apply,
@@ -306,7 +429,7 @@ void add_calibrate_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-o,--output", args->output, "Calibrated parameter file to write")->capture_default_str();
   cmd->add_option("--report", args->report, "Also write the report (Markdown) to this file");
   cmd->add_flag("--check", args->check,
-                "Do not optimise: score the scenario as it is (full size) and print Table 3 side by side");
+                "Do not optimise: score the scenario as it is (its own size) on the fitting and validation seeds");
   cmd->add_option("--threads", args->threads, "Worker threads (default: all cores); results do not depend on it")
       ->check(CLI::Range(0, 4096));
   cmd->add_flag("-q,--quiet", args->quiet, "No progress lines");

@@ -139,7 +139,7 @@ TEST_F(CompareCli, PlotsAndReportAreWritten) {
   // report shows instead of "not calibrated".
   EXPECT_FALSE(contains(html, "not calibrated"));
   EXPECT_TRUE(contains(html, "id=\"calibration-status\""));
-  EXPECT_TRUE(contains(html, "indirect inference"));
+  EXPECT_TRUE(contains(html, "method of simulated moments"));
   EXPECT_TRUE(contains(html, "barrier (health_care)"));  // the lever timeline
   std::size_t images = 0;
   for (std::size_t at = html.find("src=\"data:image/png;base64,"); at != std::string::npos;

@@ -128,7 +128,7 @@ TEST_F(FaultsCli, CalibrateOutputPastTheLimit) {
   TempDir dir;
   const auto result =
       run_limited(1, "calibrate " + quoted(source_path("scenarios/korea_baseline.yaml")) + " --targets " +
-                         quoted(source_path("data/paper_targets.yaml")) + " --budget 1 --replicates 1 --report-replicates 1 "
+                         quoted(source_path("data/paper_targets.yaml")) + " --budget 1 --replicates 2 --validation-replicates 2 "
                          "--firms 500 -q -o " + quoted(dir / "calibrated.yaml"));
   expect_clean_failure(result, dir / "calibrated.yaml", dir.path());
 }
