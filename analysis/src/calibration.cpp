@@ -1408,7 +1408,7 @@ std::string caveats_report(const CalibrationProblem& problem, const Evaluation& 
   if (published.projection && std::isfinite(e.employment_scale) && e.employment_scale > 0) {
     const ProjectionTargets& p = *published.projection;
     out << "- **Table 3's jobs.** The study's accumulated employment effect reaches "
-        << format_number(p.accumulated_employment.back() * 1e4, "%.3g") << " people by " << p.years.back()
+        << format_number(p.accumulated_employment.back() / 100, "%.3g") << " million people by " << p.years.back()
         << ". The model reaches that path only through a units factor: 1 person of simulated convergence employment gained "
            "counts as "
         << format_number(e.employment_scale * 1e4, "%.3g") << " of the study's people (fitted, not predicted).\n";

@@ -263,6 +263,21 @@ std::vector<std::string> conflicting_keys(const CalibrateArgs& args, const analy
   return conflicts;
 }
 
+// The study's caveats (Markdown bullets "- **title.** text") as a YAML list of plain strings under
+// calibration.caveats, so that every report on a scenario extending the file can show them.
+template <typename Quote>
+std::string caveats_yaml(const std::string& markdown, const Quote& quoted) {
+  std::string out = "  caveats:\n";
+  std::istringstream lines(markdown);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("- ", 0) != 0) continue;
+    std::string text = line.substr(2);
+    for (std::size_t at = text.find("**"); at != std::string::npos; at = text.find("**")) text.erase(at, 2);
+    out += "    - " + quoted(text) + "\n";
+  }
+  return out;
+}
+
 int calibrate(const CalibrateArgs& args) {
   check_outputs(args, true);
   const std::string free_path = settings_path(args);
@@ -382,6 +397,7 @@ int calibrate(const CalibrateArgs& args) {
       "    validation_seeds: [" + std::to_string(first_validation) + ", " +
       std::to_string(first_validation + settings.validation_replicates - 1) + "]\n" +
       "    revision: " + quoted("git " + std::string(convsim_git_revision())) + "\n" +
+      caveats_yaml(analysis::caveats_report(problem, result.validation), quoted) +
       (d.draws.empty() ? std::string() : analysis::parameter_draws_yaml(problem, d.draws, 2));
   write_atomically(args.output, analysis::calibrated_parameters_yaml(problem, result.best.parameters, header) + calibration_section);
 

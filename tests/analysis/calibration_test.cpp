@@ -502,6 +502,7 @@ TEST(CalibrateCommand, WritesTheCalibratedFileAndReportAndChecks) {
   EXPECT_NE(calibrated.find("  j_statistic: "), std::string::npos);
   EXPECT_NE(calibrated.find("  domain:\n    firms: 1500\n"), std::string::npos) << calibrated;
   EXPECT_NE(calibrated.find("  parameter_draws:\n"), std::string::npos);
+  EXPECT_NE(calibrated.find("  caveats:\n    - \"b_L against the labour share. "), std::string::npos) << calibrated;
   EXPECT_NE(calibrated.find("  parameters: [adoption.peer_effect, initial_convergence]\n"), std::string::npos) << calibrated;
   // Departing from the calibrated domain is said where the reader looks.
   const auto other = convsim::testing::run_convsim("calibrate " + common + " --check --replicates 2 --validation-replicates 2 --apply '" +
