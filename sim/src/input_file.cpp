@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "convsim/errors.hpp"
 
@@ -92,6 +94,55 @@ void check_utf8(const std::string& text, const std::string& file) {
     }
     i += length;
   }
+}
+
+InputError yaml_syntax_error(const std::string& text, const std::string& file, int mark_line, const std::string& message) {
+  const int noticed = mark_line >= 0 ? mark_line + 1 : 0;
+  // Flow brackets still open at the line where the parser gave up (outside quotes and comments).
+  struct Open {
+    char bracket;
+    int line;
+  };
+  std::vector<Open> still_open;
+  int line = 1;
+  char quote = 0;
+  bool comment = false;
+  for (std::size_t i = 0; i < text.size() && (noticed == 0 || line <= noticed); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      comment = false;
+      if (quote == '\'') quote = 0;  // a plain scalar's quote does not run over lines in flow context
+      continue;
+    }
+    if (comment) continue;
+    if (quote != 0) {
+      if (quote == '"' && c == '\\') {
+        ++i;
+      } else if (c == quote) {
+        quote = 0;
+      }
+      continue;
+    }
+    const bool after_space = i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\n';
+    if (c == '#' && after_space) {
+      comment = true;
+    } else if ((c == '"' || c == '\'') && (after_space || (i > 0 && (text[i - 1] == '[' || text[i - 1] == '{' || text[i - 1] == ',' || text[i - 1] == ':')))) {
+      quote = c;
+    } else if (c == '{' || c == '[') {
+      still_open.push_back({c, line});
+    } else if ((c == '}' || c == ']') && !still_open.empty()) {
+      still_open.pop_back();
+    }
+  }
+  if (!still_open.empty() && still_open.back().line < noticed) {
+    const Open& culprit = still_open.back();
+    return InputError(file, culprit.line, "",
+                      "invalid YAML: the '" + std::string(1, culprit.bracket) + "' opened on this line is not closed with '" +
+                          (culprit.bracket == '{' ? "}" : "]") + "' (the parser noticed on line " + std::to_string(noticed) + ": " +
+                          message + ")");
+  }
+  return InputError(file, noticed, "", "invalid YAML: " + message);
 }
 
 }  // namespace convsim

@@ -504,12 +504,23 @@ Scenario build_scenario(const ScenarioDocument& doc) {
     const auto found = sector_of.find(name);
     return found == sector_of.end() ? -1 : found->second;
   };
+  // "'healthcare' is not a sector of this scenario (did you mean 'health_care'?); its sectors: ..."
+  auto not_a_sector = [&](const std::string& name) {
+    std::vector<std::string> names;
+    for (const auto& sector : scenario.sectors) names.push_back(sector.name);
+    const std::string candidate = closest_key(name, names);
+    std::string list;
+    for (std::size_t i = 0; i < names.size() && i < 12; ++i) list += (i ? ", " : "") + names[i];
+    if (names.size() > 12) list += ", ... (" + std::to_string(names.size()) + " in all)";
+    return "'" + name + "' is not a sector of this scenario" +
+           (candidate.empty() ? std::string() : " (did you mean '" + candidate + "'?)") + "; its sectors: " + list;
+  };
   for (const std::string& supplier : doc.children("network.link_intensity")) {
     const std::string row = "network.link_intensity." + supplier;
     const int s = sector_index(supplier);
     if (s < 0) {
       const SourceLocation at = doc.location_of(row);
-      throw InputError(at.file, at.line, row, "'" + supplier + "' is not a sector of this scenario");
+      throw InputError(at.file, at.line, row, not_a_sector(supplier));
     }
     if (const auto* e = doc.find(row)) fail(*e, row, "expected a map from customer sector to intensity");
     for (const std::string& customer : doc.children(row)) {
@@ -517,7 +528,7 @@ Scenario build_scenario(const ScenarioDocument& doc) {
       const int c = sector_index(customer);
       if (c < 0) {
         const SourceLocation at = doc.location_of(key);
-        throw InputError(at.file, at.line, key, "'" + customer + "' is not a sector of this scenario");
+        throw InputError(at.file, at.line, key, not_a_sector(customer));
       }
       const auto* e = take(key);
       scenario.network.link_intensity[s * S + c] = read_real(*e, key, 0.0, 1.0e6, false);
@@ -580,7 +591,7 @@ Scenario build_scenario(const ScenarioDocument& doc) {
       }
       for (const std::string& sector : read_text_list(*e, prefix + ".sectors")) {
         const int index = sector_index(sector);
-        if (index < 0) fail(*e, prefix + ".sectors", "'" + sector + "' is not a sector of this scenario");
+        if (index < 0) fail(*e, prefix + ".sectors", not_a_sector(sector));
         event.sectors.push_back(index);
       }
     }
@@ -614,9 +625,25 @@ Scenario build_scenario(const ScenarioDocument& doc) {
 
   //---- anything not consumed is unknown ----
   const std::vector<std::string> known = known_static_keys();
+  std::vector<std::string> top_level = {"sectors", "policies", "calibration"};
+  for (const std::string& k : known) {
+    const std::string top = k.substr(0, k.find('.'));
+    if (std::find(top_level.begin(), top_level.end(), top) == top_level.end()) top_level.push_back(top);
+  }
   for (const std::string& key : doc.keys()) {
     if (consumed.count(key)) continue;
     const DocumentEntry& entry = *doc.find(key);
+    // A misspelled top-level section is reported as that section, not as one of its leaves.
+    const std::string top = key.substr(0, key.find('.'));
+    if (std::find(top_level.begin(), top_level.end(), top) == top_level.end()) {
+      const std::string candidate = closest_key(top, top_level);
+      std::string list;
+      for (std::size_t i = 0; i < top_level.size(); ++i) list += (i ? ", " : "") + top_level[i];
+      const SourceLocation at = doc.location_of(top);
+      throw InputError(at.file.empty() ? entry.where.file : at.file, at.line > 0 ? at.line : entry.where.line, top,
+                       "unknown top-level key" + (candidate.empty() ? std::string() : " (did you mean '" + candidate + "'?)") +
+                           "; top-level keys are " + list);
+    }
     std::string hint;
     std::string candidate = closest_key(key, known);
     if (key.rfind("sectors.", 0) == 0) {

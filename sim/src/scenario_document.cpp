@@ -30,8 +30,7 @@ YAML::Node parse_yaml_text(const std::string& text, const std::string& file) {
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    const int line = e.mark.line >= 0 ? e.mark.line + 1 : 0;
-    throw InputError(file, line, "", "invalid YAML: " + e.msg);
+    throw yaml_syntax_error(text, file, e.mark.line, e.msg);
   }
 }
 

@@ -596,7 +596,7 @@ SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities) {
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw InputError(plan.file, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "invalid YAML: " + e.msg);
+    throw yaml_syntax_error(text, plan.file, e.mark.line, e.msg);
   }
   if (!root.IsMap()) reader.fail_at(1, "", "found " + describe(root) + ", expected a map with scenarios, design, replicates, seed");
   reader.only_keys(root, "", {"name", "description", "scenarios", "set", "design", "replicates", "seed"});

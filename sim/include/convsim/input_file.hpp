@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <string>
 
+#include "convsim/errors.hpp"
+
 namespace convsim {
 
 // The largest input file convsim reads (16 MiB; a 4,096-sector scenario is well under 1 MiB).
@@ -27,5 +29,10 @@ std::string read_input_file(const std::filesystem::path& path, const std::string
 
 // Throws InputError (file, line of the first bad byte) unless `text` is valid UTF-8.
 void check_utf8(const std::string& text, const std::string& file);
+
+// The InputError for a YAML syntax error the parser noticed on 0-based line `mark_line` (-1:
+// unknown) with `message`. When a flow map or list ('{' or '[') opened earlier is still open there,
+// the error names the line that opened it (where the mistake is) and says where it was noticed.
+InputError yaml_syntax_error(const std::string& text, const std::string& file, int mark_line, const std::string& message);
 
 }  // namespace convsim
