@@ -146,8 +146,13 @@ void ScenarioDocument::merge_node(const YAML::Node& node, const std::string& pre
       if (value.size() == 0) continue;
       merge_node(value, key, file);
     } else if (value.IsSequence()) {
+      // The free-form calibration record may hold tables (lists of flat lists, e.g. its
+      // parameter draws); everywhere else lists hold plain values.
+      const bool table_allowed = key.rfind("calibration.", 0) == 0;
       for (const auto& element : value) {
-        if (!element.IsScalar()) {
+        const bool row = table_allowed && element.IsSequence() &&
+                         std::all_of(element.begin(), element.end(), [](const YAML::Node& x) { return x.IsScalar(); });
+        if (!element.IsScalar() && !row) {
           throw InputError(file, line_of(element), key,
                            "lists may only hold plain values; use a map keyed by name for "
                            "structured entries");
