@@ -1,0 +1,146 @@
+// convsim run --replicates and sweeps with parameter draws, end to end: replicate r at draw r and
+// the sweep's seed r, one file in the merged layout (bit-identical for any thread count, draws
+// recorded), too many replicates refused before any work, --no-parameter-uncertainty, and compare's
+// ci_noise / ci_total on such files (null without draws). Fixture: tests/data/draws/.
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+namespace convsim {
+namespace {
+
+using testing::contains;
+using testing::read_text;
+using testing::run_convsim;
+using testing::run_shell;
+using testing::TempDir;
+
+const std::string kData = std::string(CONVSIM_SOURCE_DIR) + "/tests/data/draws/";
+const std::string kBase = "'" + kData + "calibrated.yaml'";
+const std::string kPolicy = "'" + kData + "policy.yaml'";
+
+// Runs Debian's Python on `code` (with h5py) and returns its stdout; fails the test on an error.
+std::string python(const std::string& code) {
+  const auto r = run_shell(std::string(CONVSIM_SYSTEM_PYTHON) + " -c \"" + code + "\"");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out;
+}
+
+TEST(ReplicatesCli, ReplicateRRunsAtDrawRAndRecordsIt) {
+  TempDir dir;
+  const auto out = (dir / "base.h5").string();
+  const auto r = run_convsim("run " + kBase + " --replicates 4 -o '" + out + "' --threads 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "4 replicates, parameter draws 0-3 of")) << r.out;
+  const std::string seen = python(
+      "import h5py\n"
+      "f = h5py.File('" + out + "', 'r')\n"
+      "print(f.attrs['convsim_format'], f.attrs['parameter_uncertainty'], f.attrs['scenario_file'].endswith('calibrated.yaml'))\n"
+      "print(list(f['runs/draw'][()]), [s.decode() for s in f['runs/draw_parameter'][()]])\n"
+      "print(f['runs/draw_values'][()].tolist())\n"
+      "print(list(f['runs/seed'][()]))\n"
+      "print(f['aggregate/output'].shape)\n");
+  EXPECT_TRUE(contains(seen, "convsim-sweep-1 on True")) << seen;
+  EXPECT_TRUE(contains(seen, "[0, 1, 2, 3] ['ict_initial_convergence', 'base_hazard']")) << seen;
+  // The first four rows of free_values in the fixture.
+  EXPECT_TRUE(contains(seen, "[[0.1117, 0.0055], [0.1297, 0.00324], [0.1042, 0.00326], [0.0725, 0.0055]]")) << seen;
+  EXPECT_TRUE(contains(seen, "(4, 4)")) << seen;  // [run, time]
+  // The seeds are a sweep's replicate seeds from the scenario's seed: the same pair in every scenario.
+  TempDir sweep_dir;
+  testing::write_text(sweep_dir / "sweep.yaml", "scenarios: {base: " + kBase + "}\nreplicates: 4\nseed: 5\n");
+  const auto plan = run_convsim("sweep plan '" + (sweep_dir / "sweep.yaml").string() + "' --format csv");
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  const std::string seeds_line = seen.substr(seen.find("\n[", seen.find("\n[") + 1) + 1);
+  for (const std::string& line : {std::string("0,base,0,"), std::string("3,base,3,")}) {
+    const auto at = plan.out.find(line);
+    ASSERT_NE(at, std::string::npos) << plan.out;
+    const std::string seed = plan.out.substr(at + line.size(), plan.out.find(',', at + line.size()) - at - line.size());
+    EXPECT_TRUE(contains(seeds_line, seed)) << seed << " not in " << seeds_line;
+  }
+}
+
+TEST(ReplicatesCli, TheFileIsBitIdenticalForAnyThreadCount) {
+  TempDir dir;
+  const auto one = (dir / "one.h5").string();
+  const auto two = (dir / "two.h5").string();
+  ASSERT_EQ(run_convsim("run " + kPolicy + " --replicates 3 -q -o '" + one + "' --threads 1").exit_code, 0);
+  ASSERT_EQ(run_convsim("run " + kPolicy + " --replicates 3 -q -o '" + two + "' --threads 3").exit_code, 0);
+  EXPECT_EQ(read_text(one), read_text(two));
+  EXPECT_GT(read_text(one).size(), 1000u);
+}
+
+TEST(ReplicatesCli, MoreReplicatesThanDrawsIsRefusedBeforeAnyWork) {
+  TempDir dir;
+  const auto out = dir / "base.h5";
+  const auto r = run_convsim("run " + kBase + " --replicates 13 -o '" + out.string() + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.err, "calibrated.yaml:18: key 'calibration.parameter_draws': 13 replicates need as many "
+                              "parameter draws, the calibration holds 12"))
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));  // not even a temporary file
+  // Without parameter uncertainty the point is used and any number of replicates runs.
+  const auto point = run_convsim("run " + kBase + " --replicates 13 -q --no-parameter-uncertainty -o '" + out.string() + "'");
+  ASSERT_EQ(point.exit_code, 0) << point.err;
+  const std::string seen = python("import h5py\nf = h5py.File('" + out.string() +
+                                  "', 'r')\nprint(f.attrs['parameter_uncertainty'], set(f['runs/draw'][()]), 'draw_values' in f['runs'])");
+  EXPECT_TRUE(contains(seen, "off {-1} False")) << seen;
+}
+
+TEST(ReplicatesCli, AKeyTheCommandLineSetsIsHeldWithOneWarning) {
+  TempDir dir;
+  const auto out = (dir / "base.h5").string();
+  const auto r = run_convsim("run " + kBase + " --replicates 3 -q -o '" + out + "' --set adoption.base_hazard=0.02");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::size_t count = 0;
+  for (auto at = r.err.find("adoption.base_hazard"); at != std::string::npos; at = r.err.find("adoption.base_hazard", at + 1)) ++count;
+  EXPECT_EQ(count, 1u) << r.err;
+  EXPECT_TRUE(contains(r.err, "keeps this value in every replicate")) << r.err;
+}
+
+TEST(ReplicatesCli, CompareGivesBothIntervalsAndNoTotalWithoutDraws) {
+  TempDir dir;
+  const auto base = (dir / "base.h5").string();
+  const auto policy = (dir / "policy.h5").string();
+  ASSERT_EQ(run_convsim("run " + kBase + " --replicates 12 -q -o '" + base + "'").exit_code, 0);
+  ASSERT_EQ(run_convsim("run " + kPolicy + " --replicates 12 -q -o '" + policy + "'").exit_code, 0);
+  const auto json = run_convsim("compare '" + base + "' '" + policy + "' --scope convergence --format json");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const std::string path = (dir / "c.json").string();
+  testing::write_text(path, json.out);
+  const std::string seen = python(
+      "import json\n"
+      "e = json.load(open('" + path + "'))['variables'][0]['scenarios'][1]['horizon_effect']\n"
+      "print(e['pairs'], e['uncertainty_separated'], len(e['ci_noise']), len(e['ci_total']))\n"
+      "print(e['ci_total'][0] <= e['ci_noise'][0] and e['ci_noise'][1] <= e['ci_total'][1])\n"
+      "print(0 <= e['parameter_share'] <= 1)\n");
+  EXPECT_EQ(seen, "12 True 2 2\nTrue\nTrue\n");
+  const auto table = run_convsim("compare '" + base + "' '" + policy + "' --scope convergence");
+  EXPECT_TRUE(contains(table.out, "ci_noise")) << table.out;
+  EXPECT_TRUE(contains(table.out, "% of the width)")) << table.out;
+
+  // The same scenarios at the calibrated point: ci_total is null, and said why.
+  ASSERT_EQ(run_convsim("run " + kBase + " --replicates 4 -q --no-parameter-uncertainty -o '" + base + "'").exit_code, 0);
+  ASSERT_EQ(run_convsim("run " + kPolicy + " --replicates 4 -q --no-parameter-uncertainty -o '" + policy + "'").exit_code, 0);
+  const auto point = run_convsim("compare '" + base + "' '" + policy + "' --format json");
+  ASSERT_EQ(point.exit_code, 0) << point.err;
+  EXPECT_TRUE(contains(point.out, "\"ci_total\": null")) << point.out;
+  EXPECT_TRUE(contains(point.out, "\"uncertainty_note\": \"inputs carry no parameter draws\""));
+}
+
+TEST(ReplicatesCli, AMergedSweepRecordsEachRunsDraw) {
+  TempDir dir;
+  testing::write_text(dir / "sweep.yaml", "scenarios: {base: " + kBase + ", policy: " + kPolicy + "}\nreplicates: 2\nseed: 9\n");
+  const auto run = run_convsim("sweep run '" + (dir / "sweep.yaml").string() + "' -o '" + (dir / "out").string() + "' --jobs 2 -q");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto merged = (dir / "merged.h5").string();
+  const auto merge = run_convsim("merge '" + (dir / "out").string() + "' -o '" + merged + "'");
+  ASSERT_EQ(merge.exit_code, 0) << merge.err;
+  const std::string seen = python("import h5py\nf = h5py.File('" + merged +
+                                  "', 'r')\nprint(f.attrs['parameter_uncertainty'], list(f['runs/replicate'][()]), "
+                                  "list(f['runs/draw'][()]), f['runs/draw_values'].shape)");
+  EXPECT_EQ(seen, "on [0, 1, 0, 1] [0, 1, 0, 1] (4, 2)\n");
+}
+
+}  // namespace
+}  // namespace convsim
