@@ -28,6 +28,8 @@ namespace {
 
 constexpr const char* kCommandLine = "<command line>";
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
+// What split_uncertainty says of inputs without parameter draws.
+constexpr const char* kNoDraws = "inputs carry no parameter draws";
 
 //---- scenario YAML ----
 
@@ -693,7 +695,7 @@ UncertaintySplit split_uncertainty(const std::vector<double>& d, const std::vect
   const std::size_t n = d.size();
   if (z.empty()) {
     split.noise = mean_interval(d, level);
-    split.note = "inputs carry no parameter draws";
+    split.note = kNoDraws;
     split.total.reason = split.note;
     return split;
   }
@@ -1024,6 +1026,89 @@ std::vector<LeverTimeline> lever_timelines(const ComparisonInput& input) {
 
 }  // namespace
 
+namespace {
+
+// A count as people write it: 20,000.
+std::string count_text(double value) {
+  if (value != std::floor(value) || std::fabs(value) >= 1e15) return format_number(value);
+  std::string digits = std::to_string(static_cast<long long>(std::fabs(value)));
+  for (int at = static_cast<int>(digits.size()) - 3; at > 0; at -= 3) digits.insert(static_cast<std::size_t>(at), ",");
+  return (value < 0 ? "-" : "") + digits;
+}
+
+}  // namespace
+
+CalibrationProvenance calibration_provenance(const std::string& scenario_yaml) {
+  CalibrationProvenance out;
+  YAML::Node root;
+  try {
+    root = YAML::Load(scenario_yaml);
+  } catch (const YAML::Exception&) {
+    return out;
+  }
+  if (!root.IsMap() || !root["calibration"] || !root["calibration"].IsMap()) return out;
+  const YAML::Node calibration = root["calibration"];
+  auto scalars = [](const YAML::Node& list) {
+    std::vector<std::string> items;
+    if (list && list.IsSequence()) {
+      for (const auto& item : list) {
+        if (item.IsScalar()) items.push_back(item.Scalar());
+      }
+    }
+    return items;
+  };
+  if (const auto overridden = scalars(calibration["overridden_keys"]); !overridden.empty()) {
+    out.warnings.push_back("overrides the calibrated value" + std::string(overridden.size() == 1 ? " of " : "s of ") +
+                           join(overridden, ", ") +
+                           ": the calibration's fit does not vouch for the run's own values");
+  }
+  const YAML::Node domain = calibration["domain"];
+  if (!domain || !domain.IsMap()) {
+    out.domain = "the calibration records no domain (firms, sectors, fitting seeds)";
+    return out;
+  }
+  std::vector<std::string> parts;
+  double domain_firms = kNaN;
+  if (domain["firms"] && domain["firms"].IsScalar()) {
+    try {
+      domain_firms = std::stod(domain["firms"].Scalar());
+      parts.push_back(count_text(domain_firms) + " firms");
+    } catch (const std::exception&) {
+    }
+  }
+  const std::vector<std::string> domain_sectors = scalars(domain["sectors"]);
+  if (!domain_sectors.empty()) parts.push_back("sectors " + join(domain_sectors, ", "));
+  if (const auto seeds = scalars(domain["fitting_seeds"]); !seeds.empty()) parts.push_back("fitting seeds " + join(seeds, ", "));
+  if (domain["revision"] && domain["revision"].IsScalar()) parts.push_back("revision " + domain["revision"].Scalar());
+  out.domain = parts.empty() ? "the calibration records an empty domain" : join(parts, "; ");
+  if (std::isfinite(domain_firms)) {
+    double firms = static_cast<double>(EconomySettings{}.firms);  // the default when the scenario is silent
+    const YAML::Node economy = root["economy"];
+    if (economy && economy.IsMap() && economy["firms"] && economy["firms"].IsScalar()) {
+      try {
+        firms = std::stod(economy["firms"].Scalar());
+      } catch (const std::exception&) {
+      }
+    }
+    if (firms != domain_firms) {
+      out.warnings.push_back("runs " + count_text(firms) + " firms; the calibration was fitted with " +
+                             count_text(domain_firms) + " (economy.firms)");
+    }
+  }
+  if (!domain_sectors.empty() && root["sectors"] && root["sectors"].IsMap()) {
+    std::vector<std::string> outside;
+    for (const auto& item : root["sectors"]) {
+      const std::string name = item.first.Scalar();
+      if (std::find(domain_sectors.begin(), domain_sectors.end(), name) == domain_sectors.end()) outside.push_back(name);
+    }
+    if (!outside.empty()) {
+      out.warnings.push_back("has sector" + std::string(outside.size() == 1 ? " " : "s ") + join(outside, ", ") +
+                             " that the calibration did not fit (calibration.domain.sectors)");
+    }
+  }
+  return out;
+}
+
 Comparison compare(const ComparisonInput& input, const CompareOptions& options) {
   if (input.scenarios.size() < 2) {
     throw InputError(kCommandLine, 0, "RESULT", "only one scenario to compare; give the baseline and at least one other");
@@ -1064,6 +1149,10 @@ Comparison compare(const ComparisonInput& input, const CompareOptions& options) 
       if (std::find(info.files.begin(), info.files.end(), source.file) == info.files.end()) info.files.push_back(source.file);
     }
     info.events = scenario.runs.front().events;
+    for (const auto& source : scenario.sources) info.drawn_replicates += source.draw >= 0;
+    CalibrationProvenance provenance = calibration_provenance(scenario.runs.front().scenario_yaml);
+    info.calibration_domain = std::move(provenance.domain);
+    info.provenance_warnings = std::move(provenance.warnings);
     comparison.scenarios.push_back(std::move(info));
   }
 
@@ -1385,8 +1474,22 @@ void write_comparison_table(const Comparison& comparison, std::ostream& out) {
       << " CI (Student t).\n";
   out << "Unpaired = half-width of the Welch " << level
       << " CI that ignores the pairing, and how many times wider it is than the paired one.\n";
-  out << "ci_noise = the effect's " << level << " CI from seed noise only; ci_total = with the calibration's parameter "
-      << "uncertainty too (replicates at the calibration's parameter draws).\n";
+  if (!baseline.calibration_domain.empty()) out << "Calibration domain: " << baseline.calibration_domain << "\n";
+  for (const auto& info : comparison.scenarios) {
+    for (const auto& warning : info.provenance_warnings) out << "Warning: " << info.label << " " << warning << "\n";
+  }
+  // The two intervals of each effect, when some effect's runs carry parameter draws.
+  bool drawn = false;
+  for (const auto& variable : comparison.variables) {
+    for (std::size_t k = 1; k < variable.scenarios.size(); ++k) {
+      const UncertaintySplit& u = variable.scenarios[k].horizon_effect.uncertainty;
+      drawn = drawn || u.total.available || u.note != kNoDraws;
+    }
+  }
+  if (drawn) {
+    out << "ci_noise = the effect's " << level << " CI from seed noise only; ci_total = with the calibration's "
+        << "parameter uncertainty too (replicate r of every scenario at parameter draw r).\n";
+  }
   for (const auto& variable : comparison.variables) {
     out << "\n" << variable.name << " [" << variable.units << "]";
     if (!variable.long_name.empty()) out << ": " << variable.long_name;
@@ -1427,7 +1530,9 @@ void write_comparison_table(const Comparison& comparison, std::ostream& out) {
                          cumulative_effect;
       line.erase(line.find_last_not_of(' ') + 1);
       out << line << "\n";
-      if (k > 0 && row.horizon_effect.pairs > 0) out << "  " << pad("", name_width, false) << "  " << uncertainty_text(row.horizon_effect) << "\n";
+      if (drawn && k > 0 && row.horizon_effect.pairs > 0) {
+        out << "  " << pad("", name_width, false) << "  " << uncertainty_text(row.horizon_effect) << "\n";
+      }
     }
   }
   bool any_single = false;
@@ -1435,6 +1540,10 @@ void write_comparison_table(const Comparison& comparison, std::ostream& out) {
     for (std::size_t k = 1; k < variable.scenarios.size(); ++k) {
       any_single = any_single || variable.scenarios[k].horizon_effect.pairs == 1;
     }
+  }
+  if (!drawn) {
+    out << "\nThe inputs carry no parameter draws: the intervals above are seed noise only (ci_noise); there is "
+           "no interval with parameter uncertainty (ci_total).\n";
   }
   if (any_single) {
     out << "\nWith one replicate there is no interval: run more seeds (--set seed=N) to know how sure the effect is.\n";
@@ -1503,6 +1612,9 @@ void write_comparison_json(const Comparison& comparison, std::ostream& out) {
     for (auto seed : scenario.seeds) json.value(seed);
     json.end_array();
     json.key("files").value(scenario.files);
+    json.key("drawn_replicates").value(scenario.drawn_replicates);
+    json.key("calibration_domain").value(scenario.calibration_domain);
+    json.key("provenance_warnings").value(scenario.provenance_warnings);
     json.key("events").begin_array();
     for (const auto& event : scenario.events) {
       json.begin_object();

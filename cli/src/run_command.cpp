@@ -72,7 +72,10 @@ void print_summary(const RunResult& r, const std::string& path, double seconds) 
 }
 
 int run(const RunArgs& args) {
-  const Scenario scenario = load_scenario(args.scenario, args.overrides);
+  ScenarioDocument document = ScenarioDocument::load(args.scenario);
+  for (const auto& assignment : args.overrides) document.apply_override(assignment);
+  record_calibration_overrides(document);  // the result says which calibrated values it departs from
+  const Scenario scenario = build_scenario(document);
   check_memory(scenario);
   print_warnings(scenario);
   const auto threads = limit_threads(args.threads);
@@ -134,6 +137,7 @@ int run_replicates(const RunArgs& args) {
   check_output_path(output, "the result");
 
   const auto start = std::chrono::steady_clock::now();
+  record_calibration_overrides(document);
   const SourceLocation seed_where = document.find("seed") ? document.find("seed")->where : SourceLocation{args.scenario, 0};
   std::vector<RunResult> results;
   PlanSummary plan;

@@ -3,6 +3,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <map>
+#include <mutex>
 #include <set>
 #include <unordered_set>
 
@@ -213,6 +216,74 @@ void apply_parameter_draw(ScenarioDocument& document, const ParameterDraws& draw
   document.set(record + ".free_values", free, row);
   document.set(record + ".keys", flow_list(applied), row);
   document.set(record + ".held_keys", flow_list(held), row);
+}
+
+namespace {
+
+// The YAML text of a leaf, to tell whether two values differ.
+std::string leaf_text(const YAML::Node& node) {
+  if (node.IsScalar()) return node.Scalar();
+  YAML::Emitter out;
+  out << YAML::Flow << node;
+  return out.c_str();
+}
+
+// The leaves the calibration file itself sets, as key -> value text; read once per file and
+// modification (sweeps record overrides for every run).
+std::vector<std::pair<std::string, std::string>> calibrated_leaves(const std::string& file) {
+  namespace fs = std::filesystem;
+  struct Cached {
+    fs::file_time_type modified;
+    std::uintmax_t size = 0;
+    std::vector<std::pair<std::string, std::string>> leaves;
+  };
+  static std::mutex guard;
+  static std::map<std::string, Cached> cache;
+  std::error_code ec;
+  const auto modified = fs::last_write_time(file, ec);
+  if (ec) return {};
+  const auto size = fs::file_size(file, ec);
+  if (ec) return {};
+  const std::lock_guard lock(guard);
+  if (const auto it = cache.find(file); it != cache.end() && it->second.modified == modified && it->second.size == size) {
+    return it->second.leaves;
+  }
+  Cached entry{modified, size, {}};
+  try {
+    const ScenarioDocument calibrated = ScenarioDocument::load(file);
+    for (const std::string& key : calibrated.keys()) {
+      // What names a run or only selects its output is no calibrated value.
+      if (key.rfind("calibration.", 0) == 0 || key.rfind("output.", 0) == 0 || key == "name" || key == "description" ||
+          key == "seed") {
+        continue;
+      }
+      const DocumentEntry* leaf = calibrated.find(key);
+      if (leaf != nullptr && leaf->where.file == file) entry.leaves.emplace_back(key, leaf_text(leaf->value));
+    }
+  } catch (const std::exception&) {
+    return {};
+  }
+  const Cached& stored = cache[file] = std::move(entry);
+  return stored.leaves;
+}
+
+}  // namespace
+
+std::vector<std::string> overridden_calibrated_keys(const ScenarioDocument& document) {
+  const std::string file = calibration_file(document);
+  std::vector<std::string> out;
+  if (file.empty()) return out;
+  for (const auto& [key, value] : calibrated_leaves(file)) {
+    const DocumentEntry* entry = document.find(key);
+    if (entry == nullptr || (entry->where.file != file && leaf_text(entry->value) != value)) out.push_back(key);
+  }
+  return out;
+}
+
+void record_calibration_overrides(ScenarioDocument& document) {
+  const std::vector<std::string> keys = overridden_calibrated_keys(document);
+  if (keys.empty()) return;
+  document.set(kOverriddenKeysKey, flow_list(keys), document.location_of("calibration"));
 }
 
 std::optional<AppliedDraw> read_applied_draw(const YAML::Node& root) {

@@ -527,10 +527,12 @@ ScenarioDocument design_document(const SweepPlan& plan, const SweepRun& run, con
   return document;
 }
 
-// The scenario document of a run: its design document with its parameter draw applied.
+// The scenario document of a run: its design document with its parameter draw applied and the
+// calibrated keys it overrides recorded.
 ScenarioDocument run_document(const SweepPlan& plan, const SweepRun& run, const SourceLocation& seed_where) {
   ScenarioDocument document = design_document(plan, run, seed_where);
   if (run.draw >= 0) apply_parameter_draw(document, *plan.scenarios[run.scenario].draws, static_cast<std::size_t>(run.draw));
+  record_calibration_overrides(document);
   return document;
 }
 

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "convsim/analysis/compare.hpp"
+#include "convsim/analysis/report.hpp"
 #include "test_support.hpp"
 
 namespace convsim::analysis {
@@ -151,7 +152,8 @@ RunResult drawn_run(const std::string& name, std::uint64_t seed, long long draw,
   yaml.precision(17);
   yaml << "name: " << name << "\nseed: " << seed << "\n";
   if (draw >= 0) {
-    yaml << "adoption: {base_hazard: " << z[0] << "}\ncalibration:\n  method: fixture\n  applied_draw:\n    index: " << draw
+    yaml << "adoption: {base_hazard: " << z[0] << "}\nsectors: {a: {role: converging}}\ncalibration:\n  method: fixture\n"
+         << "  domain: {firms: 20000, sectors: [a]}\n  applied_draw:\n    index: " << draw
          << "\n    draws: 100\n    parameters: [hazard, share]\n    free_values: [" << z[0] << ", " << z[1]
          << "]\n    keys: [adoption.base_hazard]\n    held_keys: []\n";
   }
@@ -207,6 +209,18 @@ TEST(ParameterUncertainty, CompareSplitsEffectsOfRunsWithDraws) {
   std::ostringstream table;
   write_comparison_table(comparison, table);
   EXPECT_THAT(table.str(), HasSubstr("% of the width)"));
+  // The report shows both intervals and the parameters' share, and the calibration's domain.
+  EXPECT_EQ(comparison.scenarios[1].drawn_replicates, 30u);
+  std::ostringstream html;
+  write_report_html(comparison, {}, html);
+  EXPECT_THAT(html.str(), HasSubstr("CI, seed noise</th>"));
+  EXPECT_THAT(html.str(), HasSubstr("CI, total (with parameter uncertainty)</th>"));
+  char share[64];
+  std::snprintf(share, sizeof share, "parameters: %.0f %% of the width", 100.0 * effect.uncertainty.parameter_share);
+  EXPECT_THAT(html.str(), HasSubstr(share));
+  EXPECT_THAT(html.str(), HasSubstr("<b>Calibration domain</b>: 20,000 firms; sectors a."));
+  // The runs leave economy.firms at its default (100,000): a departure from the domain, in words.
+  EXPECT_THAT(html.str(), HasSubstr("runs 100,000 firms; the calibration was fitted with 20,000 (economy.firms)"));
 }
 
 TEST(ParameterUncertainty, CompareWithoutDrawsGivesNoTotalInterval) {
@@ -219,6 +233,32 @@ TEST(ParameterUncertainty, CompareWithoutDrawsGivesNoTotalInterval) {
   write_comparison_json(comparison, json);
   EXPECT_THAT(json.str(), HasSubstr("\"ci_total\": null"));
   EXPECT_THAT(json.str(), HasSubstr("\"uncertainty_note\": \"inputs carry no parameter draws\""));
+  std::ostringstream html;
+  write_report_html(comparison, {}, html);
+  EXPECT_THAT(html.str(), HasSubstr("inputs carry no parameter draws"));
+}
+
+TEST(CalibrationProvenance, NamesEachDepartureFromTheDomain) {
+  const std::string yaml =
+      "name: x\neconomy: {firms: 2000}\nsectors: {a: {role: network}, b: {role: converging}, c: {role: converging}}\n"
+      "calibration:\n  method: m\n  overridden_keys: [adoption.base_hazard, sectors.a.tfp]\n"
+      "  domain: {firms: 20000, sectors: [a], fitting_seeds: [1, 2], revision: git abc1234}\n";
+  const CalibrationProvenance provenance = calibration_provenance(yaml);
+  EXPECT_EQ(provenance.domain, "20,000 firms; sectors a; fitting seeds 1, 2; revision git abc1234");
+  ASSERT_EQ(provenance.warnings.size(), 3u);
+  EXPECT_THAT(provenance.warnings[0], HasSubstr("overrides the calibrated values of adoption.base_hazard, sectors.a.tfp"));
+  EXPECT_EQ(provenance.warnings[1], "runs 2,000 firms; the calibration was fitted with 20,000 (economy.firms)");
+  EXPECT_THAT(provenance.warnings[2], HasSubstr("has sectors b, c that the calibration did not fit"));
+}
+
+TEST(CalibrationProvenance, WithinTheDomainThereIsNothingToSay) {
+  const CalibrationProvenance inside = calibration_provenance(
+      "name: x\neconomy: {firms: 20000}\nsectors: {a: {role: network}}\ncalibration: {domain: {firms: 20000, sectors: [a]}}\n");
+  EXPECT_TRUE(inside.warnings.empty());
+  const CalibrationProvenance none = calibration_provenance("name: x\ncalibration: {method: m}\n");
+  EXPECT_EQ(none.domain, "the calibration records no domain (firms, sectors, fitting seeds)");
+  EXPECT_TRUE(none.warnings.empty());
+  EXPECT_TRUE(calibration_provenance("name: x\n").domain.empty());  // not calibrated: the report says so elsewhere
 }
 
 }  // namespace

@@ -118,6 +118,19 @@ TEST(ReplicatesCli, CompareGivesBothIntervalsAndNoTotalWithoutDraws) {
   const auto table = run_convsim("compare '" + base + "' '" + policy + "' --scope convergence");
   EXPECT_TRUE(contains(table.out, "ci_noise")) << table.out;
   EXPECT_TRUE(contains(table.out, "% of the width)")) << table.out;
+  EXPECT_TRUE(contains(table.out, "Calibration domain: 300 firms; sectors network, device, health_care")) << table.out;
+  EXPECT_FALSE(contains(table.out, "Warning:")) << table.out;
+
+  // A policy run that leaves the domain: the report says so in words.
+  ASSERT_EQ(run_convsim("run " + kPolicy + " --replicates 12 -q -o '" + policy + "' --set economy.firms=400").exit_code, 0);
+  const auto report = (dir / "report.html").string();
+  const auto reported = run_convsim("compare '" + base + "' '" + policy + "' --report '" + report + "'");
+  ASSERT_EQ(reported.exit_code, 0) << reported.err;
+  const std::string html = read_text(report);
+  EXPECT_TRUE(contains(html, "Departures from the calibration")) << html;
+  EXPECT_TRUE(contains(html, "overrides the calibrated value of economy.firms"));
+  EXPECT_TRUE(contains(html, "runs 400 firms; the calibration was fitted with 300 (economy.firms)"));
+  EXPECT_TRUE(contains(html, "parameters: ")) << html;
 
   // The same scenarios at the calibrated point: ci_total is null, and said why.
   ASSERT_EQ(run_convsim("run " + kBase + " --replicates 4 -q --no-parameter-uncertainty -o '" + base + "'").exit_code, 0);

@@ -203,6 +203,28 @@ TEST(ParameterDraws, TablesAreRefusedOutsideTheCalibrationRecord) {
   EXPECT_NE(std::string(e.what()).find("lists may only hold plain values"), std::string::npos);
 }
 
+TEST(ParameterDraws, TheCalibratedKeysAScenarioOverridesAreRecorded) {
+  TempDir dir;
+  write_text(dir / "calibrated.yaml", calibrated_text(2));
+  write_text(dir / "policy.yaml", std::string(kPolicy) + "adoption: {base_hazard: 0.05}\n");
+  ScenarioDocument document = ScenarioDocument::load(dir / "policy.yaml");
+  document.apply_override("economy.firms=300");  // the calibrated value again: no departure
+  document.apply_override("sectors.device.firm_share=0.25");
+  // The name changes, the seed is set: neither is a calibrated value.
+  document.apply_override("seed=9");
+  EXPECT_EQ(overridden_calibrated_keys(document),
+            (std::vector<std::string>{"adoption.base_hazard", "sectors.device.firm_share"}));
+  record_calibration_overrides(document);
+  const Scenario scenario = build_scenario(document);
+  EXPECT_NE(scenario.resolved_yaml.find("overridden_keys: [adoption.base_hazard, sectors.device.firm_share]"),
+            std::string::npos)
+      << scenario.resolved_yaml;
+  // The calibrated file itself departs from nothing.
+  ScenarioDocument calibrated = ScenarioDocument::load(dir / "calibrated.yaml");
+  record_calibration_overrides(calibrated);
+  EXPECT_FALSE(calibrated.contains_subtree(kOverriddenKeysKey));
+}
+
 //---- sweeps --------------------------------------------------------------------------------------
 
 constexpr const char* kSweep = R"(name: drawn

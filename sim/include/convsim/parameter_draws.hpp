@@ -62,6 +62,18 @@ std::vector<ScenarioWarning> held_key_warnings(const ScenarioDocument& document,
 // then replaces calibration.parameter_draws by the calibration.applied_draw record.
 void apply_parameter_draw(ScenarioDocument& document, const ParameterDraws& draws, std::size_t draw);
 
+// The key under which a run records the calibrated keys it overrides (a list; absent when none).
+inline constexpr const char* kOverriddenKeysKey = "calibration.overridden_keys";
+
+// The keys the calibration file sets itself (not those of files it extends, nor calibration.*)
+// that `document` gives another value (a scenario, a --set, a sweep's set or design). Empty
+// without a calibration, or when the calibration file cannot be read again.
+std::vector<std::string> overridden_calibrated_keys(const ScenarioDocument& document);
+
+// Records overridden_calibrated_keys(document) under calibration.overridden_keys (when there are
+// any), so that a result tells which calibrated values it departs from (`convsim compare --report`).
+void record_calibration_overrides(ScenarioDocument& document);
+
 // What a result's resolved scenario says of the draw it ran with.
 struct AppliedDraw {
   long long index = -1;                  // the draw, 0-based

@@ -254,7 +254,19 @@ struct ScenarioInfo {
   std::vector<std::uint64_t> seeds;
   std::vector<std::string> files;  // distinct source files
   std::vector<PolicyEventRecord> events;  // the first replicate's timed events
+  std::size_t drawn_replicates = 0;       // replicates that ran at a parameter draw of the calibration
+  std::string calibration_domain;         // what the calibration was fitted on, in words ("" when not calibrated)
+  std::vector<std::string> provenance_warnings;  // how the scenario departs from its calibration
 };
+
+// What a stored scenario (YAML) says of its calibration's domain, and where it departs from it:
+// calibrated keys it overrides (calibration.overridden_keys), economy.firms other than
+// calibration.domain.firms, sectors not in calibration.domain.sectors.
+struct CalibrationProvenance {
+  std::string domain;                  // e.g. "20,000 firms; sectors a, b; fitting seeds 1, 2; revision git abc"
+  std::vector<std::string> warnings;
+};
+CalibrationProvenance calibration_provenance(const std::string& scenario_yaml);
 
 // Everything `convsim compare` prints, plots and reports.
 struct Comparison {
