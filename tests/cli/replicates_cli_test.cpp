@@ -4,6 +4,9 @@
 // ci_noise / ci_total on such files (null without draws). Fixture: tests/data/draws/.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include "test_support.hpp"
 
 namespace convsim {
@@ -153,6 +156,55 @@ TEST(ReplicatesCli, AMergedSweepRecordsEachRunsDraw) {
                                   "', 'r')\nprint(f.attrs['parameter_uncertainty'], list(f['runs/replicate'][()]), "
                                   "list(f['runs/draw'][()]), f['runs/draw_values'].shape)");
   EXPECT_EQ(seen, "on [0, 1, 0, 1] [0, 1, 0, 1] (4, 2)\n");
+}
+
+TEST(ReplicatesCli, MalformedDrawsAndACalibrationWithoutDraws) {
+  TempDir dir;
+  const std::string fixture = read_text(kData + "calibrated.yaml");
+  // The third values row one value short: exit 2 naming the file, the row's line and the key.
+  std::string bad = fixture;
+  const std::string row = "      - [0.1042, 0.1042, 0.00326]\n";
+  ASSERT_NE(bad.find(row), std::string::npos);
+  const int line = 1 + static_cast<int>(std::count(bad.begin(), bad.begin() + static_cast<long>(bad.find(row)), '\n'));
+  bad.replace(bad.find(row), row.size(), "      - [0.1042, 0.00326]\n");
+  testing::write_text(dir / "bad.yaml", bad);
+  const auto out = dir / "out.h5";
+  const auto refused = run_convsim("run '" + (dir / "bad.yaml").string() + "' --replicates 2 -o '" + out.string() + "'");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_TRUE(contains(refused.err, "bad.yaml:" + std::to_string(line) +
+                                        ": key 'calibration.parameter_draws.values[2]': has 2 values, expected 3"))
+      << refused.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  // A calibration without draws: the replicates run at the point, and the file says it had none.
+  testing::write_text(dir / "plain.yaml", fixture.substr(0, fixture.find("  parameter_draws:")));
+  const auto plain = run_convsim("run '" + (dir / "plain.yaml").string() + "' --replicates 2 -o '" + out.string() + "'");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_TRUE(contains(plain.out, "the calibrated point (the calibration holds no parameter draws)")) << plain.out;
+  const std::string seen = python("import h5py\nf = h5py.File('" + out.string() +
+                                  "', 'r')\nprint(f.attrs['parameter_uncertainty'], list(f['runs/draw'][()]))");
+  EXPECT_EQ(seen, "no draws [-1, -1]\n");
+}
+
+TEST(ReplicatesCli, NoParameterUncertaintyReachesWorkersAndTheSlurmScript) {
+  TempDir dir;
+  // 13 replicates: more than the 12 draws, so only the calibrated point can run them.
+  testing::write_text(dir / "sweep.yaml", "scenarios: {base: " + kBase + "}\nreplicates: 13\nseed: 9\n");
+  const std::string sweep = "'" + (dir / "sweep.yaml").string() + "'";
+  const auto refused = run_convsim("sweep run " + sweep + " -o '" + (dir / "a").string() + "' -q");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_TRUE(contains(refused.err, "key 'calibration.parameter_draws': 13 replicates need as many")) << refused.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "a" / "runs"));  // refused before the folder was prepared
+  const auto run = run_convsim("sweep run " + sweep + " -o '" + (dir / "b").string() + "' --jobs 2 -q --no-parameter-uncertainty");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_TRUE(contains(read_text(dir / "b" / "plan.json"), "\"parameter_uncertainty\": false"));
+  const auto merged = (dir / "b.h5").string();
+  ASSERT_EQ(run_convsim("merge '" + (dir / "b").string() + "' -o '" + merged + "'").exit_code, 0);
+  const std::string seen = python("import h5py\nf = h5py.File('" + merged +
+                                  "', 'r')\nprint(f.attrs['parameter_uncertainty'], set(f['runs/draw'][()]))");
+  EXPECT_EQ(seen, "off {-1}\n");
+  const auto slurm = run_convsim("sweep slurm " + sweep + " -o '" + (dir / "c").string() + "' --no-parameter-uncertainty");
+  ASSERT_EQ(slurm.exit_code, 0) << slurm.err;
+  EXPECT_TRUE(contains(read_text(dir / "c" / "sweep.sbatch"), "--jobs \"${SLURM_CPUS_PER_TASK:-1}\" --no-parameter-uncertainty\n"));
 }
 
 }  // namespace
