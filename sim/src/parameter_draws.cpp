@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -209,8 +210,12 @@ void apply_parameter_draw(ScenarioDocument& document, const ParameterDraws& draw
   document.set(record + ".parameters", flow_list(draws.parameters), row);
   YAML::Node free(YAML::NodeType::Sequence);
   for (double value : draws.free_values[draw]) {
+    // The shortest text that reads back as exactly this value (0.1297, not 0.12970000000000001).
     char text[32];
-    std::snprintf(text, sizeof text, "%.17g", value);  // exact when read back
+    for (int digits = 15; digits <= 17; ++digits) {
+      std::snprintf(text, sizeof text, "%.*g", digits, value);
+      if (std::strtod(text, nullptr) == value) break;
+    }
     free.push_back(std::string(text));
   }
   document.set(record + ".free_values", free, row);

@@ -124,6 +124,21 @@ TEST(ReplicatesCli, CompareGivesBothIntervalsAndNoTotalWithoutDraws) {
   EXPECT_TRUE(contains(table.out, "Calibration domain: 300 firms; sectors network, device, health_care")) << table.out;
   EXPECT_FALSE(contains(table.out, "Warning:")) << table.out;
 
+  // The plotting script alone groups the drawn replicates as the CLI does and finds the same effect.
+  const auto alone = run_shell(std::string(CONVSIM_SYSTEM_PYTHON) + " '" + CONVSIM_SOURCE_DIR +
+                               "/analysis/python/convsim_plots.py' '" + base + "' '" + policy +
+                               "' --scope convergence --quiet --out '" + (dir / "plots").string() + "' --write-data '" +
+                               (dir / "py.json").string() + "'");
+  ASSERT_EQ(alone.exit_code, 0) << alone.err;
+  const std::string agreed = python(
+      "import json\n"
+      "a = json.load(open('" + path + "'))\n"
+      "b = json.load(open('" + (dir / "py.json").string() + "'))\n"
+      "x = a['variables'][0]['scenarios'][1]['horizon_effect']['paired_mean']\n"
+      "y = b['variables'][0]['scenarios'][1]['horizon_effect']['paired_mean']\n"
+      "print(len(b['scenarios']), abs(x - y) <= 1e-9 * max(1.0, abs(x)))\n");
+  EXPECT_EQ(agreed, "2 True\n");
+
   // A policy run that leaves the domain: the report says so in words.
   ASSERT_EQ(run_convsim("run " + kPolicy + " --replicates 12 -q -o '" + policy + "' --set economy.firms=400").exit_code, 0);
   const auto report = (dir / "report.html").string();
