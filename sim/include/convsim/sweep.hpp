@@ -1,8 +1,9 @@
 // Sweep plans: a sweep file (YAML) names scenarios, a design over scenario keys (grid, random
 // draws, Latin hypercube) and a number of replicates; the plan is the list of runs it stands for
 // (FLAME GPU's RunPlanVector), each with its overrides, seed and identity. Replicate r of every
-// scenario and design point gets the same seed (common random numbers). The sweep file format is
-// documented in docs/clusters.md.
+// scenario and design point gets the same seed (common random numbers) and, when the scenario's
+// calibration holds parameter draws, the same draw r (parameter_draws.hpp). The sweep file format
+// is documented in docs/clusters.md.
 //
 // @code
 //   const SweepPlan plan = load_sweep("scenarios/sweeps/barrier_small.yaml");
