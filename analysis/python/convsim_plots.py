@@ -322,6 +322,14 @@ def _leaves(text):
             out[prefix] = "null" if node is None else str(node)
     walk(root, "")
     out.pop("seed", None)
+    # A replicate at a parameter draw of its calibration differs in the drawn keys and the draw's
+    # record: what its replicates share leaves them out (as the CLI does).
+    draw = ((root or {}).get("calibration") or {}).get("applied_draw") if isinstance(root, dict) else None
+    if isinstance(draw, dict):
+        for key in draw.get("keys") or []:
+            out.pop(key, None)
+        for key in [k for k in out if k.startswith("calibration.applied_draw.")]:
+            out.pop(key)
     return out
 
 
@@ -382,9 +390,13 @@ def load_scenarios(arguments, baseline_scenario="", where=()):
                 if filters and not _matches(run, filters, used):
                     continue
                 parameters = ", ".join(f"{k}={v}" for k, v in run["parameters"])
-                key = (run["name"], parameters, re.sub(r"^seed:.*$", "", run["scenario"], flags=re.MULTILINE))
+                leaves = _leaves(run["scenario"])
+                drawn = leaves and "applied_draw:" in run["scenario"]
+                shared = (json.dumps(leaves, sort_keys=True) if drawn
+                          else re.sub(r"^seed:.*$", "", run["scenario"], flags=re.MULTILINE))
+                key = (run["name"], parameters, shared)
                 group = groups.setdefault(key, {"name": run["name"], "parameters": parameters, "argument": argument,
-                                                "runs": [], "leaves": _leaves(run["scenario"]), "key": key})
+                                                "runs": [], "leaves": leaves, "key": key})
                 for other in group["runs"]:
                     if other["seed"] == run["seed"]:
                         raise InputError(f"{path}: two runs of scenario '{run['name']}' with the same seed {run['seed']}")

@@ -20,12 +20,16 @@
 #include "convsim/errors.hpp"
 #include "convsim/result_file.hpp"
 #include "convsim/analysis/detail/merged_sweep.hpp"
+#include "convsim/analysis/ols.hpp"
+#include "convsim/parameter_draws.hpp"
 
 namespace convsim::analysis {
 namespace {
 
 constexpr const char* kCommandLine = "<command line>";
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
+// What split_uncertainty says of inputs without parameter draws.
+constexpr const char* kNoDraws = "inputs carry no parameter draws";
 
 //---- scenario YAML ----
 
@@ -51,7 +55,8 @@ void flatten_yaml(const YAML::Node& node, const std::string& prefix, std::map<st
 struct ScenarioText {
   std::string description;
   std::string calibration;
-  std::map<std::string, std::string> leaves;  // without the seed: what replicates share
+  std::map<std::string, std::string> leaves;  // without the seed and the parameter draw: what replicates share
+  std::optional<AppliedDraw> draw;            // the calibration's parameter draw the run used
 };
 
 ScenarioText read_scenario_text(const std::string& yaml) {
@@ -60,13 +65,23 @@ ScenarioText read_scenario_text(const std::string& yaml) {
     const YAML::Node root = YAML::Load(yaml);
     if (!root.IsMap()) return text;
     if (root["description"] && root["description"].IsScalar()) text.description = root["description"].Scalar();
+    text.draw = read_applied_draw(root);
     if (root["calibration"]) {
+      YAML::Node calibration = YAML::Clone(root["calibration"]);
+      if (calibration.IsMap()) calibration.remove("applied_draw");  // differs between replicates
       YAML::Emitter emitter;
-      emitter << root["calibration"];
+      emitter << calibration;
       text.calibration = emitter.c_str();
     }
     flatten_yaml(root, "", text.leaves);
     text.leaves.erase("seed");
+    // Replicates with parameter draws differ in the drawn keys and the draw's record too.
+    if (text.draw) {
+      for (const auto& key : text.draw->keys) text.leaves.erase(key);
+      for (auto it = text.leaves.begin(); it != text.leaves.end();) {
+        it = it->first.rfind("calibration.applied_draw.", 0) == 0 ? text.leaves.erase(it) : std::next(it);
+      }
+    }
   } catch (const YAML::Exception&) {
     // A result whose stored scenario does not parse still compares; it just has no description.
   }
@@ -424,6 +439,11 @@ ComparisonInput group_runs(std::vector<ArgumentRuns> arguments, const LoadOption
     for (std::size_t r = 0; r < argument.runs.size(); ++r) {
       RunResult& run = argument.runs[r];
       const ScenarioText text = read_scenario_text(run.scenario_yaml);
+      if (text.draw) {
+        argument.sources[r].draw = text.draw->index;
+        argument.sources[r].draw_parameters = text.draw->parameters;
+        argument.sources[r].draw_values = text.draw->free_values;
+      }
       const std::string parameters = argument.sources[r].parameters;
       const std::string key = variant_key(run.scenario_name, text.leaves, parameters);
       auto [it, inserted] = index.emplace(key, local.size());
@@ -667,6 +687,84 @@ Interval welch_interval(const std::vector<double>& a, const std::vector<double>&
   return interval;
 }
 
+UncertaintySplit split_uncertainty(const std::vector<double>& d, const std::vector<std::vector<double>>& z, double level) {
+  UncertaintySplit split;
+  split.parameter_share = kNaN;
+  split.parameter_variance = kNaN;
+  split.noise_sd = kNaN;
+  const std::size_t n = d.size();
+  if (z.empty()) {
+    split.noise = mean_interval(d, level);
+    split.note = kNoDraws;
+    split.total.reason = split.note;
+    return split;
+  }
+  if (z.size() != n) throw std::invalid_argument("split_uncertainty: one draw per difference");
+  // Standardised free parameters; one constant over the draws says nothing and is left out.
+  const std::size_t K_all = z.front().size();
+  std::vector<std::vector<double>> columns;
+  for (std::size_t k = 0; k < K_all; ++k) {
+    std::vector<double> column(n);
+    for (std::size_t r = 0; r < n; ++r) column[r] = z[r][k];
+    const double sd = sample_sd(column);
+    if (!(sd > 0) || !std::isfinite(sd)) continue;
+    const double mean = sample_mean(column);
+    for (double& x : column) x = (x - mean) / sd;
+    columns.push_back(std::move(column));
+  }
+  const std::size_t K = columns.size();
+  const double mean = sample_mean(d);
+  auto fallback = [&](const std::string& why) {
+    split.noise = mean_interval(d, level);
+    split.note = why;
+    if (n >= 2 && split.noise.available) {
+      const double half = student_t_quantile(0.5 + 0.5 * level, static_cast<double>(n - 1)) * sample_sd(d) *
+                          std::sqrt(1.0 + 1.0 / static_cast<double>(n));
+      split.total = {true, mean - half, mean + half, ""};  // the parameters' share stays unknown (NaN)
+    } else {
+      split.total.reason = split.noise.reason;
+    }
+    return split;
+  };
+  if (n < K + 5) {
+    return fallback(std::to_string(n) + " paired replicates are too few to separate parameter uncertainty from seed noise (" +
+                    std::to_string(K) + " free parameters need at least " + std::to_string(K + 5) +
+                    "): ci_noise treats all variation as noise, ci_total is mean ± t·sd·sqrt(1 + 1/n)");
+  }
+  Eigen::VectorXd response(static_cast<Eigen::Index>(n));
+  Eigen::MatrixXd regressors(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(K));
+  std::vector<std::string> names;
+  for (std::size_t r = 0; r < n; ++r) response(static_cast<Eigen::Index>(r)) = d[r];
+  for (std::size_t k = 0; k < K; ++k) {
+    names.push_back("z" + std::to_string(k));
+    for (std::size_t r = 0; r < n; ++r) regressors(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(k)) = columns[k][r];
+  }
+  names.insert(names.begin(), "const");
+  OlsResult fit;
+  try {
+    fit = fit_ols(response, with_constant(regressors), names);
+  } catch (const std::exception&) {
+    return fallback("the draws' free parameters are collinear over these replicates: ci_noise treats all variation "
+                    "as noise, ci_total is mean ± t·sd·sqrt(1 + 1/n)");
+  }
+  const double df = static_cast<double>(n - K - 1);
+  const double noise_variance = fit.sum_squared_residuals / df;
+  double fitted_squares = 0;
+  for (Eigen::Index r = 0; r < fit.fitted_values.size(); ++r) {
+    fitted_squares += (fit.fitted_values(r) - mean) * (fit.fitted_values(r) - mean);
+  }
+  split.separated = true;
+  split.parameter_variance = fitted_squares / static_cast<double>(n - 1);
+  split.noise_sd = std::sqrt(noise_variance);
+  const double t = student_t_quantile(0.5 + 0.5 * level, df);
+  const double noise_half = t * split.noise_sd / std::sqrt(static_cast<double>(n));
+  const double total_half = t * std::sqrt(split.parameter_variance + noise_variance / static_cast<double>(n));
+  split.noise = {true, mean - noise_half, mean + noise_half, ""};
+  split.total = {true, mean - total_half, mean + total_half, ""};
+  if (total_half > 0) split.parameter_share = 1.0 - noise_half / total_half;
+  return split;
+}
+
 //---- the comparison ----
 
 namespace {
@@ -675,6 +773,7 @@ namespace {
 struct ReplicateMatrix {
   std::vector<std::vector<double>> values;
   std::vector<std::uint64_t> seeds;
+  std::vector<const RunSource*> sources;  // where each replicate came from (its parameter draw)
 };
 
 std::string group_name(const CompareScope& scope) {
@@ -750,24 +849,55 @@ double cumulative(const std::vector<double>& values, std::size_t horizon, int st
   return sum / static_cast<double>(steps_per_year);
 }
 
+// The free-parameter values of each pair's draw ([pair][K]), or empty with `note` saying why the
+// pairs carry no usable draws.
+std::vector<std::vector<double>> pair_draws(const std::vector<std::pair<const RunSource*, const RunSource*>>& sources,
+                                            std::string& note) {
+  std::vector<std::vector<double>> z;
+  std::size_t drawn = 0;
+  for (const auto& [a, b] : sources) drawn += (a && a->draw >= 0) + (b && b->draw >= 0);
+  if (drawn == 0) return z;
+  for (const auto& [a, b] : sources) {
+    if (!a || !b || a->draw < 0 || b->draw < 0 || a->draw != b->draw || a->draw_parameters != b->draw_parameters ||
+        a->draw_values != b->draw_values || a->draw_parameters != sources.front().first->draw_parameters) {
+      note = "paired runs did not use the same parameter draws (run both scenarios with the same calibration and "
+             "replicates): no interval with parameter uncertainty";
+      return {};
+    }
+    z.push_back(a->draw_values);
+  }
+  return z;
+}
+
 Effect estimate_effect(const std::vector<double>& scenario, const std::vector<std::uint64_t>& scenario_seeds,
                        const std::vector<double>& baseline, const std::vector<std::uint64_t>& baseline_seeds,
-                       double level) {
+                       double level, const std::vector<const RunSource*>& scenario_sources = {},
+                       const std::vector<const RunSource*>& baseline_sources = {}) {
   Effect effect;
   std::map<std::uint64_t, std::size_t> baseline_index;
   for (std::size_t i = 0; i < baseline_seeds.size(); ++i) baseline_index[baseline_seeds[i]] = i;
   std::vector<double> paired_baseline;
-  std::vector<std::pair<std::uint64_t, double>> pairs;
+  struct Pair {
+    std::uint64_t seed;
+    double difference;
+    const RunSource* scenario;
+    const RunSource* baseline;
+  };
+  std::vector<Pair> pairs;
   for (std::size_t i = 0; i < scenario_seeds.size(); ++i) {
     const auto it = baseline_index.find(scenario_seeds[i]);
     if (it == baseline_index.end()) continue;
-    pairs.emplace_back(scenario_seeds[i], scenario[i] - baseline[it->second]);
+    pairs.push_back({scenario_seeds[i], scenario[i] - baseline[it->second],
+                     i < scenario_sources.size() ? scenario_sources[i] : nullptr,
+                     it->second < baseline_sources.size() ? baseline_sources[it->second] : nullptr});
     paired_baseline.push_back(baseline[it->second]);
   }
-  std::sort(pairs.begin(), pairs.end());
-  for (const auto& [seed, difference] : pairs) {
-    effect.seeds.push_back(seed);
-    effect.differences.push_back(difference);
+  std::sort(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) { return a.seed < b.seed; });
+  std::vector<std::pair<const RunSource*, const RunSource*>> sources;
+  for (const Pair& pair : pairs) {
+    effect.seeds.push_back(pair.seed);
+    effect.differences.push_back(pair.difference);
+    sources.emplace_back(pair.scenario, pair.baseline);
   }
   effect.pairs = pairs.size();
   if (effect.pairs == 0) {
@@ -779,6 +909,13 @@ Effect estimate_effect(const std::vector<double>& scenario, const std::vector<st
     const double base = sample_mean(paired_baseline);
     effect.percent = base != 0 ? 100.0 * effect.paired_mean / base : kNaN;
     effect.paired = mean_interval(effect.differences, level);
+  }
+  std::string mismatch;
+  const std::vector<std::vector<double>> z = pair_draws(sources, mismatch);
+  effect.uncertainty = split_uncertainty(effect.differences, z, level);
+  if (!mismatch.empty()) {
+    effect.uncertainty.note = mismatch;
+    effect.uncertainty.total.reason = mismatch;
   }
   effect.unpaired_mean = sample_mean(scenario) - sample_mean(baseline);
   effect.unpaired = welch_interval(scenario, baseline, level);
@@ -889,6 +1026,89 @@ std::vector<LeverTimeline> lever_timelines(const ComparisonInput& input) {
 
 }  // namespace
 
+namespace {
+
+// A count as people write it: 20,000.
+std::string count_text(double value) {
+  if (value != std::floor(value) || std::fabs(value) >= 1e15) return format_number(value);
+  std::string digits = std::to_string(static_cast<long long>(std::fabs(value)));
+  for (int at = static_cast<int>(digits.size()) - 3; at > 0; at -= 3) digits.insert(static_cast<std::size_t>(at), ",");
+  return (value < 0 ? "-" : "") + digits;
+}
+
+}  // namespace
+
+CalibrationProvenance calibration_provenance(const std::string& scenario_yaml) {
+  CalibrationProvenance out;
+  YAML::Node root;
+  try {
+    root = YAML::Load(scenario_yaml);
+  } catch (const YAML::Exception&) {
+    return out;
+  }
+  if (!root.IsMap() || !root["calibration"] || !root["calibration"].IsMap()) return out;
+  const YAML::Node calibration = root["calibration"];
+  auto scalars = [](const YAML::Node& list) {
+    std::vector<std::string> items;
+    if (list && list.IsSequence()) {
+      for (const auto& item : list) {
+        if (item.IsScalar()) items.push_back(item.Scalar());
+      }
+    }
+    return items;
+  };
+  if (const auto overridden = scalars(calibration["overridden_keys"]); !overridden.empty()) {
+    out.warnings.push_back("overrides the calibrated value" + std::string(overridden.size() == 1 ? " of " : "s of ") +
+                           join(overridden, ", ") +
+                           ": the calibration's fit does not vouch for the run's own values");
+  }
+  const YAML::Node domain = calibration["domain"];
+  if (!domain || !domain.IsMap()) {
+    out.domain = "the calibration records no domain (firms, sectors, fitting seeds)";
+    return out;
+  }
+  std::vector<std::string> parts;
+  double domain_firms = kNaN;
+  if (domain["firms"] && domain["firms"].IsScalar()) {
+    try {
+      domain_firms = std::stod(domain["firms"].Scalar());
+      parts.push_back(count_text(domain_firms) + " firms");
+    } catch (const std::exception&) {
+    }
+  }
+  const std::vector<std::string> domain_sectors = scalars(domain["sectors"]);
+  if (!domain_sectors.empty()) parts.push_back("sectors " + join(domain_sectors, ", "));
+  if (const auto seeds = scalars(domain["fitting_seeds"]); !seeds.empty()) parts.push_back("fitting seeds " + join(seeds, ", "));
+  if (domain["revision"] && domain["revision"].IsScalar()) parts.push_back("revision " + domain["revision"].Scalar());
+  out.domain = parts.empty() ? "the calibration records an empty domain" : join(parts, "; ");
+  if (std::isfinite(domain_firms)) {
+    double firms = static_cast<double>(EconomySettings{}.firms);  // the default when the scenario is silent
+    const YAML::Node economy = root["economy"];
+    if (economy && economy.IsMap() && economy["firms"] && economy["firms"].IsScalar()) {
+      try {
+        firms = std::stod(economy["firms"].Scalar());
+      } catch (const std::exception&) {
+      }
+    }
+    if (firms != domain_firms) {
+      out.warnings.push_back("runs " + count_text(firms) + " firms; the calibration was fitted with " +
+                             count_text(domain_firms) + " (economy.firms)");
+    }
+  }
+  if (!domain_sectors.empty() && root["sectors"] && root["sectors"].IsMap()) {
+    std::vector<std::string> outside;
+    for (const auto& item : root["sectors"]) {
+      const std::string name = item.first.Scalar();
+      if (std::find(domain_sectors.begin(), domain_sectors.end(), name) == domain_sectors.end()) outside.push_back(name);
+    }
+    if (!outside.empty()) {
+      out.warnings.push_back("has sector" + std::string(outside.size() == 1 ? " " : "s ") + join(outside, ", ") +
+                             " that the calibration did not fit (calibration.domain.sectors)");
+    }
+  }
+  return out;
+}
+
 Comparison compare(const ComparisonInput& input, const CompareOptions& options) {
   if (input.scenarios.size() < 2) {
     throw InputError(kCommandLine, 0, "RESULT", "only one scenario to compare; give the baseline and at least one other");
@@ -929,6 +1149,10 @@ Comparison compare(const ComparisonInput& input, const CompareOptions& options) 
       if (std::find(info.files.begin(), info.files.end(), source.file) == info.files.end()) info.files.push_back(source.file);
     }
     info.events = scenario.runs.front().events;
+    for (const auto& source : scenario.sources) info.drawn_replicates += source.draw >= 0;
+    CalibrationProvenance provenance = calibration_provenance(scenario.runs.front().scenario_yaml);
+    info.calibration_domain = std::move(provenance.domain);
+    info.provenance_warnings = std::move(provenance.warnings);
     comparison.scenarios.push_back(std::move(info));
   }
 
@@ -952,6 +1176,7 @@ Comparison compare(const ComparisonInput& input, const CompareOptions& options) 
         }
         matrix.values.push_back(std::move(series.values));
         matrix.seeds.push_back(scenario.sources[r].seed);
+        matrix.sources.push_back(&scenario.sources[r]);
       }
       matrices.push_back(std::move(matrix));
     }
@@ -980,9 +1205,10 @@ Comparison compare(const ComparisonInput& input, const CompareOptions& options) 
       row.horizon_high = row.curve.high[h];
       row.cumulative_mean = sample_mean(cumulated);
       if (k > 0) {
-        row.horizon_effect = estimate_effect(at_horizon, matrix.seeds, base_horizon, base.seeds, options.confidence_level);
-        row.cumulative_effect =
-            estimate_effect(cumulated, matrix.seeds, base_cumulative, base.seeds, options.confidence_level);
+        row.horizon_effect = estimate_effect(at_horizon, matrix.seeds, base_horizon, base.seeds, options.confidence_level,
+                                             matrix.sources, base.sources);
+        row.cumulative_effect = estimate_effect(cumulated, matrix.seeds, base_cumulative, base.seeds,
+                                                options.confidence_level, matrix.sources, base.sources);
         row.effect_curve = effect_curve(matrix, base, T, options.confidence_level);
       }
       result.scenarios.push_back(std::move(row));
@@ -1016,7 +1242,7 @@ Comparison compare(const ComparisonInput& input, const CompareOptions& options) 
         means[s] = sample_mean(levels[k][s]);
         if (k > 0) {
           effects[s] = estimate_effect(levels[k][s], matrices[k].seeds, levels[0][s], matrices[0].seeds,
-                                       options.confidence_level);
+                                       options.confidence_level, matrices[k].sources, matrices[0].sources);
         }
       }
       breakdown.horizon_mean.push_back(std::move(means));
@@ -1090,6 +1316,24 @@ std::string effect_text(const Effect& effect, bool with_percent) {
   return text;
 }
 
+// The two intervals of an effect for the table: "seed noise -1 to +3; total -4 to +6 (parameters: 60 % of the width)".
+std::string uncertainty_text(const Effect& effect) {
+  const UncertaintySplit& u = effect.uncertainty;
+  auto interval = [](const Interval& i) {
+    return i.available ? signed_number(i.low) + " to " + signed_number(i.high) : std::string("none");
+  };
+  std::string text = "ci_noise " + interval(u.noise) + "; ci_total ";
+  if (!u.total.available) return text + "none (" + (u.note.empty() ? u.total.reason : u.note) + ")";
+  text += interval(u.total);
+  if (std::isfinite(u.parameter_share)) {
+    char share[48];
+    std::snprintf(share, sizeof share, " (parameters: %.0f %% of the width)", 100.0 * u.parameter_share);
+    text += share;
+  }
+  if (!u.separated && !u.note.empty()) text += "; " + u.note;
+  return text;
+}
+
 std::string pad(const std::string& text, std::size_t width, bool right) {
   // Width in characters, counting UTF-8 continuation bytes as nothing (the ± sign).
   std::size_t length = 0;
@@ -1113,8 +1357,36 @@ void write_interval_json(JsonWriter& json, const Interval& interval) {
   json.end_object();
 }
 
+// `[low, high]`, or null when there is no interval.
+void write_pair_json(JsonWriter& json, const Interval& interval) {
+  if (!interval.available) {
+    json.null();
+    return;
+  }
+  json.begin_array().value(interval.low).value(interval.high).end_array();
+}
+
+// ci_noise, ci_total, the parameters' share of the width and how they were made.
+void write_uncertainty_json(JsonWriter& json, const UncertaintySplit& split) {
+  json.key("ci_noise");
+  write_pair_json(json, split.noise);
+  json.key("ci_total");
+  write_pair_json(json, split.total);
+  json.key("parameter_share").value(split.parameter_share);
+  json.key("parameter_variance").value(split.parameter_variance);
+  json.key("noise_sd").value(split.noise_sd);
+  json.key("uncertainty_separated").value(split.separated);
+  json.key("uncertainty_note");
+  if (split.note.empty()) {
+    json.null();
+  } else {
+    json.value(split.note);
+  }
+}
+
 void write_effect_json(JsonWriter& json, const Effect& effect) {
   json.begin_object();
+  write_uncertainty_json(json, effect.uncertainty);
   json.key("pairs").value(effect.pairs);
   json.key("paired_mean").value(effect.paired_mean);
   json.key("percent").value(effect.percent);
@@ -1202,6 +1474,22 @@ void write_comparison_table(const Comparison& comparison, std::ostream& out) {
       << " CI (Student t).\n";
   out << "Unpaired = half-width of the Welch " << level
       << " CI that ignores the pairing, and how many times wider it is than the paired one.\n";
+  if (!baseline.calibration_domain.empty()) out << "Calibration domain: " << baseline.calibration_domain << "\n";
+  for (const auto& info : comparison.scenarios) {
+    for (const auto& warning : info.provenance_warnings) out << "Warning: " << info.label << " " << warning << "\n";
+  }
+  // The two intervals of each effect, when some effect's runs carry parameter draws.
+  bool drawn = false;
+  for (const auto& variable : comparison.variables) {
+    for (std::size_t k = 1; k < variable.scenarios.size(); ++k) {
+      const UncertaintySplit& u = variable.scenarios[k].horizon_effect.uncertainty;
+      drawn = drawn || u.total.available || u.note != kNoDraws;
+    }
+  }
+  if (drawn) {
+    out << "ci_noise = the effect's " << level << " CI from seed noise only; ci_total = with the calibration's "
+        << "parameter uncertainty too (replicate r of every scenario at parameter draw r).\n";
+  }
   for (const auto& variable : comparison.variables) {
     out << "\n" << variable.name << " [" << variable.units << "]";
     if (!variable.long_name.empty()) out << ": " << variable.long_name;
@@ -1242,6 +1530,9 @@ void write_comparison_table(const Comparison& comparison, std::ostream& out) {
                          cumulative_effect;
       line.erase(line.find_last_not_of(' ') + 1);
       out << line << "\n";
+      if (drawn && k > 0 && row.horizon_effect.pairs > 0) {
+        out << "  " << pad("", name_width, false) << "  " << uncertainty_text(row.horizon_effect) << "\n";
+      }
     }
   }
   bool any_single = false;
@@ -1249,6 +1540,10 @@ void write_comparison_table(const Comparison& comparison, std::ostream& out) {
     for (std::size_t k = 1; k < variable.scenarios.size(); ++k) {
       any_single = any_single || variable.scenarios[k].horizon_effect.pairs == 1;
     }
+  }
+  if (!drawn) {
+    out << "\nThe inputs carry no parameter draws: the intervals above are seed noise only (ci_noise); there is "
+           "no interval with parameter uncertainty (ci_total).\n";
   }
   if (any_single) {
     out << "\nWith one replicate there is no interval: run more seeds (--set seed=N) to know how sure the effect is.\n";
@@ -1263,7 +1558,8 @@ void write_comparison_csv(const Comparison& comparison, std::ostream& out) {
   out << "scope,variable,units,scenario,baseline,replicates,pairs,horizon_year,horizon_mean,horizon_band_low,"
          "horizon_band_high,effect,effect_percent,effect_ci_low,effect_ci_high,unpaired_effect,unpaired_ci_low,"
          "unpaired_ci_high,cumulative_units,cumulative_mean,cumulative_effect,cumulative_ci_low,cumulative_ci_high,"
-         "cumulative_unpaired_ci_low,cumulative_unpaired_ci_high,note\n";
+         "cumulative_unpaired_ci_low,cumulative_unpaired_ci_high,note,effect_ci_noise_low,effect_ci_noise_high,"
+         "effect_ci_total_low,effect_ci_total_high,parameter_share,uncertainty_note\n";
   for (const auto& variable : comparison.variables) {
     for (std::size_t k = 0; k < variable.scenarios.size(); ++k) {
       const ScenarioVariable& row = variable.scenarios[k];
@@ -1282,7 +1578,10 @@ void write_comparison_csv(const Comparison& comparison, std::ostream& out) {
           << number(e.percent) << ',' << low(e.paired) << ',' << high(e.paired) << ',' << number(e.unpaired_mean) << ','
           << low(e.unpaired) << ',' << high(e.unpaired) << ',' << csv_field(variable.cumulative_units) << ','
           << csv_number(row.cumulative_mean) << ',' << number(c.paired_mean) << ',' << low(c.paired) << ','
-          << high(c.paired) << ',' << low(c.unpaired) << ',' << high(c.unpaired) << ',' << csv_field(note) << '\n';
+          << high(c.paired) << ',' << low(c.unpaired) << ',' << high(c.unpaired) << ',' << csv_field(note) << ','
+          << low(e.uncertainty.noise) << ',' << high(e.uncertainty.noise) << ',' << low(e.uncertainty.total) << ','
+          << high(e.uncertainty.total) << ',' << number(e.uncertainty.parameter_share) << ','
+          << csv_field(is_baseline ? "" : e.uncertainty.note) << '\n';
     }
   }
 }
@@ -1313,6 +1612,9 @@ void write_comparison_json(const Comparison& comparison, std::ostream& out) {
     for (auto seed : scenario.seeds) json.value(seed);
     json.end_array();
     json.key("files").value(scenario.files);
+    json.key("drawn_replicates").value(scenario.drawn_replicates);
+    json.key("calibration_domain").value(scenario.calibration_domain);
+    json.key("provenance_warnings").value(scenario.provenance_warnings);
     json.key("events").begin_array();
     for (const auto& event : scenario.events) {
       json.begin_object();
@@ -1378,6 +1680,7 @@ void write_comparison_json(const Comparison& comparison, std::ostream& out) {
         write_interval_json(json, effect.paired);
         json.key("unpaired_ci");
         write_interval_json(json, effect.unpaired);
+        write_uncertainty_json(json, effect.uncertainty);
         json.end_object();
       }
       json.end_array();

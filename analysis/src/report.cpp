@@ -131,6 +131,40 @@ void write_calibration(const Comparison& comparison, std::ostream& out) {
     out << "<p class=\"status ok\" id=\"calibration-status\">The baseline scenario <i>" << html_escape(baseline.name)
         << "</i> records this calibration:</p>\n<pre>" << html_escape(baseline.calibration) << "</pre>\n";
   }
+  if (!baseline.calibration_domain.empty()) {
+    out << "<p id=\"calibration-domain\"><b>Calibration domain</b>: " << html_escape(baseline.calibration_domain)
+        << ".</p>\n";
+  }
+  bool any_warning = false;
+  for (const auto& info : comparison.scenarios) any_warning = any_warning || !info.provenance_warnings.empty();
+  if (any_warning) {
+    out << "<div class=\"status\" id=\"provenance-warnings\"><p><b>Departures from the calibration</b>: these runs "
+           "leave what the calibration was fitted on, so the calibration does not vouch for their levels.</p>\n<ul>\n";
+    for (const auto& info : comparison.scenarios) {
+      for (const auto& warning : info.provenance_warnings) {
+        out << "<li><i>" << html_escape(info.label) << "</i> " << html_escape(warning) << "</li>\n";
+      }
+    }
+    out << "</ul></div>\n";
+  }
+}
+
+// The two intervals of an effect for the horizon table: seed noise, and total with the share of
+// its width the parameters cause (or why there is no total).
+std::string uncertainty_cells(const Effect& e) {
+  const UncertaintySplit& u = e.uncertainty;
+  std::string cells = "<td class=\"num\">" + html_escape(interval_text(u.noise)) + "</td><td class=\"num\">";
+  if (!u.total.available) return cells + "<span class=\"meta\">" + html_escape(u.note.empty() ? u.total.reason : u.note) + "</span></td>";
+  cells += html_escape(interval_text(u.total));
+  if (std::isfinite(u.parameter_share)) {
+    char share[96];
+    std::snprintf(share, sizeof share, "<br><span class=\"meta\">parameters: %.0f %% of the width</span>",
+                  100.0 * u.parameter_share);
+    cells += share;
+  } else if (!u.note.empty()) {
+    cells += "<br><span class=\"meta\">" + html_escape(u.note) + "</span>";
+  }
+  return cells + "</td>";
 }
 
 void write_levers(const Comparison& comparison, const std::vector<ReportPlot>& plots, std::ostream& out,
@@ -190,7 +224,8 @@ void write_horizon_table(const Comparison& comparison, std::ostream& out) {
       << period << ".</p>\n";
   out << "<div class=\"wide\"><table id=\"horizon-table\">\n<tr><th>variable</th><th>scenario</th><th>reps</th><th>value in "
       << year << "</th><th>paired effect</th><th>" << level << " CI (paired)</th><th>" << level
-      << " CI (unpaired)</th><th>cumulative</th><th>cumulative effect</th></tr>\n";
+      << " CI (unpaired)</th><th>" << level << " CI, seed noise</th><th>" << level
+      << " CI, total (with parameter uncertainty)</th><th>cumulative</th><th>cumulative effect</th></tr>\n";
   for (const auto& variable : comparison.variables) {
     for (std::size_t k = 0; k < variable.scenarios.size(); ++k) {
       const ScenarioVariable& row = variable.scenarios[k];
@@ -202,7 +237,7 @@ void write_horizon_table(const Comparison& comparison, std::ostream& out) {
       out << "<td>" << html_escape(row.scenario) << "</td><td class=\"num\">" << row.replicates
           << "</td><td class=\"num\">" << format_number(row.horizon_mean) << "</td>";
       if (k == 0) {
-        out << "<td>baseline</td><td></td><td></td>";
+        out << "<td>baseline</td><td></td><td></td><td></td><td></td>";
       } else {
         const Effect& e = row.horizon_effect;
         out << "<td class=\"num\"><b>" << signed_number(e.paired_mean) << "</b><br>" << percent_text(e.percent)
@@ -214,7 +249,7 @@ void write_horizon_table(const Comparison& comparison, std::ostream& out) {
                         e.unpaired.half_width() / e.paired.half_width());
           out << ratio;
         }
-        out << "</td>";
+        out << "</td>" << uncertainty_cells(e);
       }
       out << "<td class=\"num\">" << format_number(row.cumulative_mean) << "<br><span class=\"meta\">"
           << html_escape(variable.cumulative_units) << "</span></td><td class=\"num\">";
@@ -257,6 +292,15 @@ void write_method(const Comparison& comparison, std::ostream& out) {
   out << "<li>The <b>unpaired</b> interval (Welch) treats the two sets of replicates as independent samples; it is "
          "what one would get without common random numbers.</li>\n";
   out << "<li>With a single replicate there is no interval: the report says so rather than inventing one.</li>\n";
+  out << "<li>When replicate <i>r</i> of every scenario ran at parameter draw <i>r</i> of the calibration "
+         "(<code>convsim run --replicates</code>, sweeps), each paired effect is regressed on the draws' "
+         "standardised free parameters (least squares with a constant). The <b>seed-noise</b> interval is mean "
+         "&plusmn; t &middot; &sigma;<sub>noise</sub>/&radic;n from the residual variance; the <b>total</b> "
+         "interval adds the variance of the fitted values, the first-order share of the parameters: mean &plusmn; t "
+         "&middot; &radic;(Var<sub>param</sub> + &sigma;&sup2;<sub>noise</sub>/n), with t of n &minus; K &minus; 1 "
+         "degrees of freedom. The share of the total width the parameters cause is 1 &minus; width(noise) / "
+         "width(total). Without draws there is no total interval; with fewer than K + 5 replicates the two cannot be "
+         "separated and the table says so.</li>\n";
   out << "<li>Curves show the mean over replicates and the band holding the central "
       << level_text(comparison.band_level) << " of replicates (empirical quantiles).</li>\n";
   out << "<li><b>Cumulative</b> values integrate the series over time up to the horizon (each step counts 1/"

@@ -10,10 +10,13 @@
 #include "convsim/cli/cli_common.hpp"
 #include "convsim/cli/commands.hpp"
 #include "convsim/errors.hpp"
+#include "convsim/merge.hpp"
 #include "convsim/output_path.hpp"
+#include "convsim/parameter_draws.hpp"
 #include "convsim/models/simulation.hpp"
 #include "convsim/result_file.hpp"
 #include "convsim/scenario.hpp"
+#include "convsim/sweep.hpp"
 
 namespace convsim::cli {
 namespace {
@@ -25,6 +28,8 @@ struct RunArgs {
   int threads = 0;
   bool quiet = false;
   bool no_snapshots = false;
+  int replicates = 0;                    // 0: one run, the file of docs/results.md
+  bool no_parameter_uncertainty = false;
 };
 
 // The short summary a user reads after a run: output and jobs, total and convergence industry.
@@ -67,7 +72,10 @@ void print_summary(const RunResult& r, const std::string& path, double seconds) 
 }
 
 int run(const RunArgs& args) {
-  const Scenario scenario = load_scenario(args.scenario, args.overrides);
+  ScenarioDocument document = ScenarioDocument::load(args.scenario);
+  for (const auto& assignment : args.overrides) document.apply_override(assignment);
+  record_calibration_overrides(document);  // the result says which calibrated values it departs from
+  const Scenario scenario = build_scenario(document);
   check_memory(scenario);
   print_warnings(scenario);
   const auto threads = limit_threads(args.threads);
@@ -90,6 +98,99 @@ int run(const RunArgs& args) {
   return kExitOk;
 }
 
+// The replicates' mean of every series the summary shows (time, names and units of the first).
+RunResult mean_result(const std::vector<RunResult>& runs) {
+  RunResult mean = runs.front();
+  auto average = [&](std::vector<Series>& series, auto member) {
+    for (std::size_t i = 0; i < series.size(); ++i) {
+      for (std::size_t t = 0; t < series[i].values.size(); ++t) {
+        double sum = 0;
+        for (const RunResult& run : runs) sum += (run.*member)[i].values[t];
+        series[i].values[t] = sum / static_cast<double>(runs.size());
+      }
+    }
+  };
+  average(mean.aggregate, &RunResult::aggregate);
+  average(mean.convergence, &RunResult::convergence);
+  return mean;
+}
+
+// convsim run SCENARIO --replicates N: replicate r runs with seed replicate_seed(seed, r) (as a
+// sweep's replicate r) and, when the scenario's calibration holds parameter draws, with draw r;
+// the N results go into one file in the merged-sweep layout.
+int run_replicates(const RunArgs& args) {
+  ScenarioDocument document = ScenarioDocument::load(args.scenario);
+  for (const auto& assignment : args.overrides) document.apply_override(assignment);
+  const Scenario point = build_scenario(document);  // validated before anything else
+  std::optional<ParameterDraws> draws;
+  if (!args.no_parameter_uncertainty) draws = read_parameter_draws(document);
+  if (draws) check_draw_count(*draws, args.replicates);
+  check_memory(point);
+  print_warnings(point);
+  if (draws) {
+    std::vector<std::string> held;
+    for (const ScenarioWarning& warning : held_key_warnings(document, *draws)) held.push_back(warning.text());
+    print_warnings(held);
+  }
+  const auto threads = limit_threads(args.threads);
+  const std::string output = args.output.empty() ? default_result_path(args.scenario) : args.output;
+  check_output_path(output, "the result");
+
+  const auto start = std::chrono::steady_clock::now();
+  record_calibration_overrides(document);
+  const SourceLocation seed_where = document.find("seed") ? document.find("seed")->where : SourceLocation{args.scenario, 0};
+  std::vector<RunResult> results;
+  PlanSummary plan;
+  plan.name = point.name;
+  plan.design = "none";
+  plan.replicates = args.replicates;
+  plan.base_seed = point.seed;
+  plan.parameter_uncertainty = !args.no_parameter_uncertainty;
+  // Every replicate is resolved (and a draw outside a key's range refused) before any runs.
+  std::vector<Scenario> scenarios;
+  for (int r = 0; r < args.replicates; ++r) {
+    ScenarioDocument replicate = document;
+    replicate.set("seed", YAML::Node(std::to_string(replicate_seed(point.seed, r))), seed_where);
+    if (draws) apply_parameter_draw(replicate, *draws, static_cast<std::size_t>(r));
+    scenarios.push_back(build_scenario(replicate));
+  }
+  Progress progress("run " + point.name + " (" + std::to_string(args.replicates) + " replicates)", args.quiet);
+  for (int r = 0; r < args.replicates; ++r) {
+    const Scenario& scenario = scenarios[static_cast<std::size_t>(r)];
+    const std::uint64_t seed = scenario.seed;
+    models::RunOptions options;
+    options.progress = [&, r](int done, int total) { progress.update(r * total + done, args.replicates * total); };
+    options.firm_snapshots = false;  // the merged layout holds time series only
+    results.push_back(models::simulate(scenario, options));
+    PlannedRun run;
+    run.index = static_cast<std::size_t>(r);
+    run.scenario = scenario.name;
+    run.replicate = r;
+    run.seed = seed;
+    run.identity = results.back().scenario_hash;
+    run.result = args.scenario;
+    plan.runs.push_back(std::move(run));
+  }
+  progress.finish();
+  const RunResult mean = mean_result(results);
+  std::vector<const PlannedRun*> rows;
+  for (const auto& run : plan.runs) rows.push_back(&run);
+  try {
+    write_merged_results(output, plan, rows, [&](std::size_t row) { return std::move(results[row]); }, args.scenario);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(describe_write_failure(output, "the result", e.what()));
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!args.quiet) {
+    std::printf("%d replicates, %s; the table shows their mean\n", args.replicates,
+                draws ? ("parameter draws 0-" + std::to_string(args.replicates - 1) + " of " + draws->where.file).c_str()
+                      : (args.no_parameter_uncertainty ? "the calibrated point (--no-parameter-uncertainty)"
+                                                       : "the calibrated point (the calibration holds no parameter draws)"));
+    print_summary(mean, output, seconds);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void add_run_command(CLI::App& app, int& exit_code) {
@@ -102,7 +203,18 @@ void add_run_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0, 4096));
   cmd->add_flag("-q,--quiet", args->quiet, "No progress and no summary");
   cmd->add_flag("--no-snapshots", args->no_snapshots, "Skip the firm snapshots the scenario asks for");
-  cmd->callback([args, &exit_code] { exit_code = run(*args); });
+  cmd->add_option("--replicates", args->replicates,
+                  "Run N replicates (seeds as a sweep's, parameter draws of the calibration) into one file in the "
+                  "merged-sweep layout")
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_flag("--no-parameter-uncertainty", args->no_parameter_uncertainty,
+                "With --replicates: every replicate uses the calibrated point, not the calibration's parameter draws");
+  cmd->callback([args, &exit_code] {
+    if (args->no_parameter_uncertainty && args->replicates == 0) {
+      throw InputError("<command line>", 0, "--no-parameter-uncertainty", "applies to --replicates N only");
+    }
+    exit_code = args->replicates > 0 ? run_replicates(*args) : run(*args);
+  });
 }
 
 void add_validate_command(CLI::App& app, int& exit_code) {

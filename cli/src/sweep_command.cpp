@@ -39,10 +39,17 @@ constexpr const char* kCommandLine = "<command line>";
 struct PlanArgs {
   std::string sweep;
   std::string format = "table";
+  bool no_parameter_uncertainty = false;
 };
 
+// Whether the replicates use their calibration's parameter draws (--no-parameter-uncertainty).
+ParameterUncertainty uncertainty(bool off) { return off ? ParameterUncertainty::off : ParameterUncertainty::on; }
+
+constexpr const char* kNoUncertaintyHelp =
+    "Every replicate uses the calibrated point, not the calibration's parameter draws (docs/clusters.md)";
+
 int plan_command(const PlanArgs& args) {
-  const SweepPlan plan = load_sweep(args.sweep);
+  const SweepPlan plan = load_sweep(args.sweep, RunIdentities::compute, uncertainty(args.no_parameter_uncertainty));
   print_warnings(plan.warnings);
   if (args.format == "json") {
     std::cout << plan_to_json(plan);
@@ -77,6 +84,7 @@ struct RunArgs {
   std::string sync = "end";
   bool no_sync = false;
   bool quiet = false;
+  bool no_parameter_uncertainty = false;
 };
 
 // Ranks of an MPI launch (OpenMPI, MPICH/PMI, Slurm's srun), 1 outside one.
@@ -216,7 +224,7 @@ int run_command(const RunArgs& args) {
                          " ranks but without --mpi: every rank would run the whole sweep; add --mpi");
   }
   if (!args.mpi) {
-    const SweepPlan plan = load_sweep(args.sweep);
+    const SweepPlan plan = load_sweep(args.sweep, RunIdentities::compute, uncertainty(args.no_parameter_uncertainty));
     print_warnings(plan.warnings);
     SweepExecutionOptions options = execution_options(args);
     RunProgress progress("sweep " + plan.name, args.quiet);
@@ -231,6 +239,7 @@ int run_command(const RunArgs& args) {
                                          "--threads-per-run", std::to_string(args.threads_per_run),
                                          "--sync", sync_option(args)};
       if (args.snapshots) worker.push_back("--snapshots");
+      if (args.no_parameter_uncertainty) worker.push_back("--no-parameter-uncertainty");
       report = run_sweep_processes(plan, worker, options);
     }
     progress.finish();
@@ -245,7 +254,7 @@ int run_command(const RunArgs& args) {
   const bool speaks = mpi.rank() == 0;
   SweepPlan plan;
   try {
-    plan = load_sweep(args.sweep);
+    plan = load_sweep(args.sweep, RunIdentities::compute, uncertainty(args.no_parameter_uncertainty));
   } catch (const InputError&) {
     if (speaks) throw;
     return kExitBadInput;
@@ -271,6 +280,7 @@ struct WorkerArgs {
   int threads_per_run = 1;
   bool snapshots = false;
   std::string sync = "end";
+  bool no_parameter_uncertainty = false;
 };
 
 int worker_command(const WorkerArgs& args) {
@@ -283,7 +293,7 @@ int worker_command(const WorkerArgs& args) {
   // The manager has resolved and checked every run and sends each one's identity with its index;
   // resolving the whole plan again in every worker would cost each of them the manager's
   // planning time. A run whose files changed since then fails with a clear error.
-  const SweepPlan plan = load_sweep(args.sweep, RunIdentities::defer);
+  const SweepPlan plan = load_sweep(args.sweep, RunIdentities::defer, uncertainty(args.no_parameter_uncertainty));
   SweepExecutionOptions options;
   options.output_dir = args.output;
   options.threads_per_run = args.threads_per_run;
@@ -307,6 +317,7 @@ struct SlurmArgs {
   std::vector<std::string> sbatch_options;
   bool submit = false;
   bool wait = false;
+  bool no_parameter_uncertainty = false;
 };
 
 std::string shell_quote(const std::string& text) {
@@ -324,7 +335,7 @@ int run_program(const std::string& command) {
 }
 
 int slurm_command(const SlurmArgs& args) {
-  const SweepPlan plan = load_sweep(args.sweep);
+  const SweepPlan plan = load_sweep(args.sweep, RunIdentities::compute, uncertainty(args.no_parameter_uncertainty));
   print_warnings(plan.warnings);
   if (!std::regex_match(args.time, std::regex(R"((\d+-)?\d{1,3}:\d{2}:\d{2})"))) {
     throw InputError(kCommandLine, 0, "--time", "found '" + args.time + "', expected HH:MM:SS or D-HH:MM:SS");
@@ -381,7 +392,8 @@ int slurm_command(const SlurmArgs& args) {
   text += "# Task I runs the plan's runs I, I+COUNT, I+2*COUNT, ..., SLURM_CPUS_PER_TASK at a time.\n";
   text += "exec " + shell_quote(args.convsim.empty() ? this_executable() : args.convsim) + " sweep run " +
           shell_quote(fs::absolute(args.sweep).lexically_normal().string()) + " --output " + shell_quote(output.string()) +
-          " --shard \"${SLURM_ARRAY_TASK_ID}/${COUNT}\" --jobs \"${SLURM_CPUS_PER_TASK:-1}\"\n";
+          " --shard \"${SLURM_ARRAY_TASK_ID}/${COUNT}\" --jobs \"${SLURM_CPUS_PER_TASK:-1}\"" +
+          (args.no_parameter_uncertainty ? " --no-parameter-uncertainty" : "") + "\n";
   {
     std::ofstream out(script, std::ios::binary | std::ios::trunc);
     out << text;
@@ -419,6 +431,7 @@ void add_sweep_command(CLI::App& app, int& exit_code) {
   plan->add_option("sweep", plan_args->sweep, "Sweep YAML file")->required();
   plan->add_option("--format", plan_args->format, "table, csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}));
+  plan->add_flag("--no-parameter-uncertainty", plan_args->no_parameter_uncertainty, kNoUncertaintyHelp);
   plan->callback([plan_args, &exit_code] { exit_code = plan_command(*plan_args); });
 
   auto run_args = std::make_shared<RunArgs>();
@@ -438,6 +451,7 @@ void add_sweep_command(CLI::App& app, int& exit_code) {
                    ->check(CLI::IsMember({"end", "each", "none"}));
   run->add_flag("--no-sync", run_args->no_sync, "Same as --sync none")->excludes(sync);
   run->add_flag("-q,--quiet", run_args->quiet, "No progress and no summary");
+  run->add_flag("--no-parameter-uncertainty", run_args->no_parameter_uncertainty, kNoUncertaintyHelp);
   run->callback([run_args, &exit_code] { exit_code = run_command(*run_args); });
 
   auto worker_args = std::make_shared<WorkerArgs>();
@@ -449,6 +463,7 @@ void add_sweep_command(CLI::App& app, int& exit_code) {
   worker->add_option("--threads-per-run", worker_args->threads_per_run);
   worker->add_flag("--snapshots", worker_args->snapshots);
   worker->add_option("--sync", worker_args->sync);
+  worker->add_flag("--no-parameter-uncertainty", worker_args->no_parameter_uncertainty);
   worker->callback([worker_args, &exit_code] { exit_code = worker_command(*worker_args); });
 
   auto slurm_args = std::make_shared<SlurmArgs>();
@@ -468,6 +483,7 @@ void add_sweep_command(CLI::App& app, int& exit_code) {
   slurm->add_option("--script", slurm_args->script, "Where to write the script (default: OUTPUT/sweep.sbatch)");
   slurm->add_option("--convsim", slurm_args->convsim, "convsim executable the tasks run (default: this one)");
   slurm->add_option("--sbatch-option", slurm_args->sbatch_options, "Extra #SBATCH line, e.g. --sbatch-option=--qos=short");
+  slurm->add_flag("--no-parameter-uncertainty", slurm_args->no_parameter_uncertainty, kNoUncertaintyHelp);
   slurm->add_flag("--submit", slurm_args->submit, "Submit the script with sbatch");
   slurm->add_flag("--wait", slurm_args->wait, "With --submit: wait until every task has ended (sbatch --wait)");
   slurm->callback([slurm_args, &exit_code] { exit_code = slurm_command(*slurm_args); });

@@ -9,11 +9,14 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 #include "convsim/detail/hdf5_handle.hpp"
 #include "convsim/errors.hpp"
+#include "convsim/parameter_draws.hpp"
 #include "convsim/result.hpp"
 #include "convsim/result_file.hpp"
 #include "convsim/sweep.hpp"
@@ -228,8 +231,40 @@ bool all_numbers(const std::vector<std::string>& values, std::vector<double>& nu
   return true;
 }
 
+// The parameter draws of the runs, from their resolved scenarios.
+struct DrawColumns {
+  std::vector<std::int64_t> draw;             // [run], -1 for none
+  std::vector<std::string> parameters;        // union of the runs' free parameters, in order
+  std::vector<std::vector<double>> values;    // [run][parameter], NaN where a run has none
+};
+
+DrawColumns draw_columns(const std::vector<std::string>& scenario_yaml) {
+  DrawColumns out;
+  std::vector<std::optional<AppliedDraw>> draws;
+  for (const auto& yaml : scenario_yaml) {
+    draws.push_back(read_applied_draw(yaml));
+    out.draw.push_back(draws.back() ? draws.back()->index : -1);
+    if (!draws.back()) continue;
+    for (const auto& p : draws.back()->parameters) {
+      if (std::find(out.parameters.begin(), out.parameters.end(), p) == out.parameters.end()) out.parameters.push_back(p);
+    }
+  }
+  for (const auto& d : draws) {
+    std::vector<double> row(out.parameters.size(), std::numeric_limits<double>::quiet_NaN());
+    if (d) {
+      for (std::size_t k = 0; k < d->parameters.size(); ++k) {
+        const auto at = std::find(out.parameters.begin(), out.parameters.end(), d->parameters[k]);
+        row[static_cast<std::size_t>(at - out.parameters.begin())] = d->free_values[k];
+      }
+    }
+    out.values.push_back(std::move(row));
+  }
+  return out;
+}
+
 void write_run_table(hid_t file, const PlanSummary& plan, const std::vector<const PlannedRun*>& runs,
-                     const std::vector<std::string>& scenario_yaml, const std::vector<std::int64_t>& run_index) {
+                     const std::vector<std::string>& scenario_yaml, const std::vector<std::int64_t>& run_index,
+                     const DrawColumns& draws) {
   auto group = create_group(file, "runs");
   DimensionScale run(write_numbers(group.get(), "run", H5T_STD_I64LE, H5T_NATIVE_INT64, run_index), "run");
   write_units(run.get(), "1", "run index in the sweep plan");
@@ -277,6 +312,25 @@ void write_run_table(hid_t file, const PlanSummary& plan, const std::vector<cons
     }
   }
   column_strings("scenario_yaml", scenario_yaml, "resolved scenario of the run (re-runnable with convsim run)");
+  {
+    auto dataset = write_numbers(group.get(), "draw", H5T_STD_I64LE, H5T_NATIVE_INT64, draws.draw);
+    write_units(dataset.get(), "1",
+                "parameter draw of the calibration the run used (row of calibration.parameter_draws; -1: the calibrated point)");
+    attach(dataset.get(), {&run}, "draw");
+  }
+  if (!draws.parameters.empty()) {
+    DimensionScale parameter(write_strings(group.get(), "draw_parameter", draws.parameters), "draw_parameter");
+    write_string_attribute(parameter.get(), "long_name", "free parameter of the calibration");
+    std::vector<double> flat;
+    for (const auto& row : draws.values) flat.insert(flat.end(), row.begin(), row.end());
+    const std::vector<hsize_t> dims = {runs.size(), draws.parameters.size()};
+    auto dataset = create_dataset(group.get(), "draw_values", H5T_IEEE_F64LE, dims, detail::whole_chunk(dims));
+    h5_check(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, flat.data()), "H5Dwrite",
+             "draw_values");
+    write_units(dataset.get(), "as in the calibration", "free-parameter values of the run's parameter draw (NaN: none)");
+    attach(dataset.get(), {&run, &parameter}, "draw_values");
+    parameter.finish();
+  }
   run.finish();
 }
 
@@ -295,7 +349,28 @@ MergeReport merge_sweep(const fs::path& sweep_dir, const fs::path& output, const
     }
   }
   if ((!report.missing.empty() && !options.allow_missing) || present.empty()) return report;
+  // The rows' results by their path (so that messages name the file as it is found).
+  std::vector<PlannedRun> located;
+  located.reserve(present.size());
+  for (const auto* run : present) {
+    located.push_back(*run);
+    located.back().result = (sweep_dir / run->result).string();
+  }
+  std::vector<const PlannedRun*> rows;
+  for (const auto& run : located) rows.push_back(&run);
+  write_merged_results(output, plan, rows, [&](std::size_t row) { return read_result(rows[row]->result); });
+  report.runs_merged = present.size();
+  report.written = true;
+  return report;
+}
 
+std::string parameter_uncertainty_state(bool requested, bool any_run_drawn) {
+  if (any_run_drawn) return "on";
+  return requested ? "no draws" : "off";
+}
+
+void write_merged_results(const fs::path& output, const PlanSummary& plan, const std::vector<const PlannedRun*>& present,
+                          const std::function<RunResult(std::size_t)>& load, const std::string& scenario_file) {
   const fs::path folder = output.has_parent_path() ? output.parent_path() : fs::path(".");
   std::error_code ec;
   if (!fs::is_directory(folder, ec)) {
@@ -309,8 +384,8 @@ MergeReport merge_sweep(const fs::path& sweep_dir, const fs::path& output, const
 
   detail::Hdf5Session session;
   try {
-    const fs::path first_file = sweep_dir / present.front()->result;
-    const RunResult first = read_result(first_file);
+    const fs::path first_file = scenario_file.empty() ? fs::path(present.front()->result) : fs::path(scenario_file);
+    const RunResult first = load(0);
     const std::size_t T = first.time.size(), S = first.sectors.size();
     std::vector<std::string> scenario_yaml;
     scenario_yaml.reserve(run_count);
@@ -319,12 +394,14 @@ MergeReport merge_sweep(const fs::path& sweep_dir, const fs::path& output, const
       auto access = detail::file_write_access_plist();
       auto file = detail::create_file(temporary, create_plist.get(), access.get());
       const hid_t root = file.get();
-      write_string_attribute(root, "title", "convsim sweep " + plan.name);
+      write_string_attribute(root, "title", scenario_file.empty() ? "convsim sweep " + plan.name
+                                                                  : "convsim run " + plan.name + " (replicates)");
       write_string_attribute(root, "Conventions", "CF-1.8");
       write_string_attribute(root, "convsim_version", CONVSIM_VERSION);
       write_string_attribute(root, "git_revision", CONVSIM_GIT_REVISION);
       write_string_attribute(root, "sweep_name", plan.name);
-      write_string_attribute(root, "sweep_file", plan.sweep_file);
+      write_string_attribute(root, scenario_file.empty() ? "sweep_file" : "scenario_file",
+                             scenario_file.empty() ? plan.sweep_file : scenario_file);
       write_string_attribute(root, "design", plan.design);
       std::string parameters;
       for (const auto& p : plan.parameters) parameters += (parameters.empty() ? "" : ",") + p;
@@ -361,8 +438,8 @@ MergeReport merge_sweep(const fs::path& sweep_dir, const fs::path& output, const
       }
 
       for (std::size_t row = 0; row < run_count; ++row) {
-        const fs::path path = sweep_dir / present[row]->result;
-        const RunResult r = row == 0 ? first : read_result(path);
+        const fs::path path = present[row]->result;
+        const RunResult r = row == 0 ? first : load(row);
         check_compatible(path, r, first, first_file);
         if (r.scenario_hash != present[row]->identity) {
           throw InputError(path.string(), 0, "scenario_hash", "is " + r.scenario_hash + ", the plan says " + present[row]->identity);
@@ -376,7 +453,10 @@ MergeReport merge_sweep(const fs::path& sweep_dir, const fs::path& output, const
         }
       }
       groups.clear();
-      write_run_table(root, plan, present, scenario_yaml, run_index);
+      const DrawColumns draws = draw_columns(scenario_yaml);
+      const bool drawn = std::any_of(draws.draw.begin(), draws.draw.end(), [](std::int64_t d) { return d >= 0; });
+      write_string_attribute(root, "parameter_uncertainty", parameter_uncertainty_state(plan.parameter_uncertainty, drawn));
+      write_run_table(root, plan, present, scenario_yaml, run_index, draws);
       // Written last: a file that carries it was written to the end.
       write_string_attribute(root, "convsim_format", kMergedSweepFormat);
       root_scales = Scales{};
@@ -388,9 +468,6 @@ MergeReport merge_sweep(const fs::path& sweep_dir, const fs::path& output, const
     fs::remove(temporary, ec);
     throw;
   }
-  report.runs_merged = run_count;
-  report.written = true;
-  return report;
 }
 
 }  // namespace convsim

@@ -508,8 +508,9 @@ std::uint64_t splitmix64(std::uint64_t z) {
   return z ^ (z >> 31);
 }
 
-// The scenario document of a run: the scenario (with `set:`), the design point, the seed.
-ScenarioDocument run_document(const SweepPlan& plan, const SweepRun& run, const SourceLocation& seed_where) {
+// The scenario document of a run before its parameter draw: the scenario (with `set:`), the
+// design point, the seed.
+ScenarioDocument design_document(const SweepPlan& plan, const SweepRun& run, const SourceLocation& seed_where) {
   ScenarioDocument document = plan.scenarios[run.scenario].document;
   for (std::size_t p = 0; p < plan.parameters.size(); ++p) {
     const std::string& text = plan.value(run, p);
@@ -523,6 +524,15 @@ ScenarioDocument run_document(const SweepPlan& plan, const SweepRun& run, const 
     document.set(plan.parameters[p], value, plan.parameter_locations[p]);
   }
   document.set("seed", YAML::Node(std::to_string(run.seed)), seed_where);
+  return document;
+}
+
+// The scenario document of a run: its design document with its parameter draw applied and the
+// calibrated keys it overrides recorded.
+ScenarioDocument run_document(const SweepPlan& plan, const SweepRun& run, const SourceLocation& seed_where) {
+  ScenarioDocument document = design_document(plan, run, seed_where);
+  if (run.draw >= 0) apply_parameter_draw(document, *plan.scenarios[run.scenario].draws, static_cast<std::size_t>(run.draw));
+  record_calibration_overrides(document);
   return document;
 }
 
@@ -586,9 +596,10 @@ std::string SweepPlan::digest() const {
   return content_digest(text);
 }
 
-SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities) {
+SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities, ParameterUncertainty uncertainty) {
   SweepPlan plan;
   plan.file = sweep_file.string();
+  plan.parameter_uncertainty = uncertainty == ParameterUncertainty::on;
   const SweepReader reader(plan.file);
   const std::string text = read_input_file(sweep_file, "sweep file");
   check_utf8(text, plan.file);
@@ -632,6 +643,10 @@ SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities) {
       }
       scenario.document.set(setting.key, value, setting.where);
     }
+    if (plan.parameter_uncertainty) {
+      scenario.draws = read_parameter_draws(scenario.document);
+      if (scenario.draws) check_draw_count(*scenario.draws, plan.replicates);  // before any run is resolved
+    }
   }
 
   const std::size_t count = plan.scenarios.size() * plan.points.size() * static_cast<std::size_t>(plan.replicates);
@@ -652,9 +667,21 @@ SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities) {
         run.point = point;
         run.replicate = r;
         run.seed = seeds[static_cast<std::size_t>(r)];
+        const bool drawn = plan.scenarios[s].draws.has_value();
+        if (drawn) run.draw = r;
         try {
           if (identities == RunIdentities::compute) {
-            if (!replicate_yaml.usable()) {
+            if (drawn && r == 0) {
+              // Keys the scenario, the sweep's set or its design hold against the draws: said once.
+              for (const ScenarioWarning& warning :
+                   held_key_warnings(design_document(plan, run, plan.seed_where), *plan.scenarios[s].draws)) {
+                if (warned.insert(warning.text()).second) {
+                  plan.warnings.push_back(warning.text() + " (scenario " + plan.scenarios[s].name + ")");
+                }
+              }
+            }
+            // Replicates with parameter draws differ in more than their seed: each is resolved.
+            if (drawn || !replicate_yaml.usable()) {
               const Scenario scenario = build_scenario(run_document(plan, run, plan.seed_where));
               run.identity = run_identity(scenario);
               for (const ScenarioWarning& warning : scenario.warnings) {
@@ -705,6 +732,7 @@ std::string plan_to_json(const SweepPlan& plan) {
   out << "  \"design\": " << json_string(plan.design) << ",\n";
   out << "  \"replicates\": " << plan.replicates << ",\n";
   out << "  \"seed\": " << plan.base_seed << ",\n";
+  out << "  \"parameter_uncertainty\": " << (plan.parameter_uncertainty ? "true" : "false") << ",\n";
   out << "  \"digest\": " << json_string(plan.digest()) << ",\n";
   out << "  \"scenarios\": [";
   for (std::size_t s = 0; s < plan.scenarios.size(); ++s) {
@@ -784,6 +812,7 @@ PlanSummary read_plan_json(const fs::path& path) {
     summary.design = root["design"].as<std::string>();
     summary.replicates = root["replicates"].as<int>();
     summary.base_seed = root["seed"].as<std::uint64_t>();
+    summary.parameter_uncertainty = root["parameter_uncertainty"] && root["parameter_uncertainty"].as<bool>();
     for (const auto& p : root["parameters"]) summary.parameters.push_back(p.as<std::string>());
     for (const auto& node : root["runs"]) {
       PlannedRun run;

@@ -10,11 +10,14 @@
 //   /policy/<var>      [run, time] or [run, time, sector]
 //   /runs/<column>     [run]          index, scenario, replicate, seed, identity, one column per
 //                                     swept parameter (float64 when every value is a number),
-//                                     scenario_yaml (the resolved scenario of each run)
+//                                     scenario_yaml (the resolved scenario of each run),
+//                                     draw (the parameter draw, -1 for none)
+//   /runs/draw_values  [run, draw_parameter]  free-parameter values of each run's draw (NaN: none)
 #pragma once
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,5 +45,22 @@ struct MergeReport {
 // variables (naming the file); std::runtime_error on I/O failure.
 MergeReport merge_sweep(const std::filesystem::path& sweep_dir, const std::filesystem::path& output,
                         const MergeOptions& options = {});
+
+// The root attribute `parameter_uncertainty` of a merged file: "on" (replicates used their
+// calibration's parameter draws), "off" (--no-parameter-uncertainty) or "no draws" (no run's
+// calibration held any).
+std::string parameter_uncertainty_state(bool requested, bool any_run_drawn);
+
+// Writes results in the merged layout to `output` (atomically): row i of every [run, ...] variable
+// and of /runs is `runs[i]`, whose result `load(i)` returns (called once per row, in order).
+// `plan` gives the root attributes; with `scenario_file` set, the file is a replicated run of that
+// scenario (root attribute scenario_file) rather than a sweep (sweep_file). /runs/draw and
+// /runs/draw_values record each run's parameter draw (read from its resolved scenario).
+struct PlanSummary;
+struct PlannedRun;
+struct RunResult;
+void write_merged_results(const std::filesystem::path& output, const PlanSummary& plan,
+                          const std::vector<const PlannedRun*>& runs, const std::function<RunResult(std::size_t)>& load,
+                          const std::string& scenario_file = "");
 
 }  // namespace convsim

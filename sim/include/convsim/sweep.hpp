@@ -1,8 +1,9 @@
 // Sweep plans: a sweep file (YAML) names scenarios, a design over scenario keys (grid, random
 // draws, Latin hypercube) and a number of replicates; the plan is the list of runs it stands for
 // (FLAME GPU's RunPlanVector), each with its overrides, seed and identity. Replicate r of every
-// scenario and design point gets the same seed (common random numbers). The sweep file format is
-// documented in docs/clusters.md.
+// scenario and design point gets the same seed (common random numbers) and, when the scenario's
+// calibration holds parameter draws, the same draw r (parameter_draws.hpp). The sweep file format
+// is documented in docs/clusters.md.
 //
 // @code
 //   const SweepPlan plan = load_sweep("scenarios/sweeps/barrier_small.yaml");
@@ -17,6 +18,9 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
+#include "convsim/parameter_draws.hpp"
 #include "convsim/scenario.hpp"
 #include "convsim/scenario_document.hpp"
 
@@ -32,6 +36,7 @@ struct SweepScenario {
   std::filesystem::path path;       // resolved against the sweep file's folder
   SourceLocation where;             // where the sweep file names it
   ScenarioDocument document;        // the scenario with `set:` applied, before design and seed
+  std::optional<ParameterDraws> draws;  // its calibration's parameter draws (when the plan uses them)
 };
 
 // An override every run of the sweep applies (`set:`), or one design parameter's value.
@@ -49,6 +54,7 @@ struct SweepRun {
   int replicate = 0;          // 0..replicates-1
   std::uint64_t seed = 0;     // the run's seed: a function of (base seed, replicate) only
   std::string identity;       // run_identity() of the resolved scenario
+  long long draw = -1;        // the calibration's parameter draw it uses (= replicate), -1 for none
 };
 
 // The runs a sweep file stands for, in order: scenario (outer), design point, replicate (inner).
@@ -59,6 +65,7 @@ struct SweepPlan {
   std::string design;                    // none, grid, random or latin_hypercube
   int replicates = 1;
   std::uint64_t base_seed = 1;           // `seed`
+  bool parameter_uncertainty = true;     // replicate r uses parameter draw r of its calibration
   SourceLocation seed_where;             // where `seed` is written (line 0 when absent)
   std::vector<SweepScenario> scenarios;
   std::vector<SweepSetting> fixed;       // `set:` overrides, in file order
@@ -80,8 +87,13 @@ struct SweepPlan {
 // With RunIdentities::defer the runs are expanded but not resolved: their identities stay empty
 // and a bad value is found only when the run is resolved (for worker processes, whose manager has
 // loaded and checked the whole plan and sends each run's identity with its index).
+// With ParameterUncertainty::on, replicate r of every scenario whose calibration holds parameter
+// draws uses draw r (parameter_draws.hpp); more replicates than draws is an InputError naming the
+// calibration file. With off (--no-parameter-uncertainty), every replicate uses the calibrated point.
 enum class RunIdentities { compute, defer };
-SweepPlan load_sweep(const std::filesystem::path& sweep_file, RunIdentities identities = RunIdentities::compute);
+enum class ParameterUncertainty { on, off };
+SweepPlan load_sweep(const std::filesystem::path& sweep_file, RunIdentities identities = RunIdentities::compute,
+                     ParameterUncertainty uncertainty = ParameterUncertainty::on);
 
 // The validated scenario of one run: its document, the design point's values and its seed.
 // Safe to call from several threads at once.
@@ -119,6 +131,7 @@ struct PlanSummary {
   std::string design;
   int replicates = 1;
   std::uint64_t base_seed = 1;
+  bool parameter_uncertainty = false;  // the plan's `parameter_uncertainty` (false when absent)
   std::vector<std::string> parameters;
   std::vector<PlannedRun> runs;
 };

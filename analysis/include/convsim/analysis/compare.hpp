@@ -54,6 +54,9 @@ struct RunSource {
   std::string scenario_hash;
   std::string parameters;  // a merged sweep's design parameters of the run, "key=value, ..." ("" otherwise)
   std::vector<std::pair<std::string, std::string>> parameter_values;  // the same as (key, value) pairs
+  long long draw = -1;                      // the calibration's parameter draw the run used; -1 for none
+  std::vector<std::string> draw_parameters; // its K free parameters
+  std::vector<double> draw_values;          // their values in that draw [K]
 
   // "file" or "file[run 12]", for messages.
   std::string describe() const;
@@ -150,6 +153,25 @@ Interval mean_interval(const std::vector<double>& values, double level);
 // The `level` Welch interval of mean(a) - mean(b); none when either has fewer than two values.
 Interval welch_interval(const std::vector<double>& a, const std::vector<double>& b, double level);
 
+// A paired effect's uncertainty split into seed noise and parameter uncertainty (docs/analysis.md,
+// "Parameter uncertainty"): the differences d_r regressed by OLS on the standardised free-parameter
+// values z_r of draw r (a linear response surface with a constant).
+struct UncertaintySplit {
+  Interval noise;                // mean ± t · σ_noise / √n: seed noise only
+  Interval total;                // mean ± t · sqrt(Var_param + σ²_noise / n); unavailable without draws
+  double parameter_share = 0;    // 1 - width(noise) / width(total); NaN when total is unavailable or 0 wide
+  double parameter_variance = 0; // Var_param: variance of the fitted values (NaN when not separated)
+  double noise_sd = 0;           // σ_noise (NaN when not separated)
+  bool separated = false;        // the regression was fitted (n >= K + 5)
+  std::string note;              // how the intervals were made when not separated ("" when separated)
+};
+
+// Splits the uncertainty of mean(d) at confidence `level`. `z` holds each difference's draw
+// ([n][K]); empty when the inputs carry no parameter draws. Free parameters constant over the
+// draws are left out of the regression. With n < K + 5 the two cannot be separated: noise is the
+// paired interval of the mean and total mean ± t(n-1) · sd · sqrt(1 + 1/n).
+UncertaintySplit split_uncertainty(const std::vector<double>& d, const std::vector<std::vector<double>>& z, double level);
+
 //---- the comparison ----
 
 // What to compare and how.
@@ -178,6 +200,7 @@ struct Effect {
   Interval unpaired;               // the Welch interval of unpaired_mean
   std::vector<std::uint64_t> seeds;        // the paired seeds, ascending
   std::vector<double> differences;         // per paired seed: scenario - baseline
+  UncertaintySplit uncertainty;            // ci_noise and ci_total of paired_mean
 };
 
 // One scenario's numbers for one variable.
@@ -231,7 +254,19 @@ struct ScenarioInfo {
   std::vector<std::uint64_t> seeds;
   std::vector<std::string> files;  // distinct source files
   std::vector<PolicyEventRecord> events;  // the first replicate's timed events
+  std::size_t drawn_replicates = 0;       // replicates that ran at a parameter draw of the calibration
+  std::string calibration_domain;         // what the calibration was fitted on, in words ("" when not calibrated)
+  std::vector<std::string> provenance_warnings;  // how the scenario departs from its calibration
 };
+
+// What a stored scenario (YAML) says of its calibration's domain, and where it departs from it:
+// calibrated keys it overrides (calibration.overridden_keys), economy.firms other than
+// calibration.domain.firms, sectors not in calibration.domain.sectors.
+struct CalibrationProvenance {
+  std::string domain;                  // e.g. "20,000 firms; sectors a, b; fitting seeds 1, 2; revision git abc"
+  std::vector<std::string> warnings;
+};
+CalibrationProvenance calibration_provenance(const std::string& scenario_yaml);
 
 // Everything `convsim compare` prints, plots and reports.
 struct Comparison {
