@@ -302,7 +302,10 @@ TEST(SweepPlan, MalformedSweepFilesNameFileLineAndKey) {
   EXPECT_EQ(load_error("scenarios: [tiny.yaml]\nseed: -4\n").key(), "seed");
   EXPECT_EQ(load_error("scenarios: [tiny.yaml, tiny.yaml]\n").key(), "scenarios");
   EXPECT_EQ(load_error("scenarios: [tiny.yaml]\nset: {seed: 4}\n").key(), "set.seed");
-  EXPECT_EQ(load_error("scenarios: [tiny.yaml\n").line(), 2);
+  // An unclosed list is reported on the line that opened it, not where the parser gave up.
+  const InputError unclosed = load_error("scenarios: [tiny.yaml\n");
+  EXPECT_EQ(unclosed.line(), 1);
+  EXPECT_NE(unclosed.detail().find("the '[' opened on this line is not closed with ']'"), std::string::npos) << unclosed.what();
 }
 
 TEST(SweepPlan, ShardsPartitionThePlan) {
