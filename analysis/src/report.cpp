@@ -9,6 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <yaml-cpp/yaml.h>
+
 #include "convsim/errors.hpp"
 #include "convsim/output_file.hpp"
 #include "convsim/result_file.hpp"
@@ -128,8 +130,37 @@ void write_calibration(const Comparison& comparison, std::ostream& out) {
            "study's Solow targets. Read the effects as differences between scenarios of the model, not as "
            "forecasts of the Korean economy.</p>\n";
   } else {
+    // A short summary, the study's caveats as a list, and the whole record folded away, so that the
+    // box fits the page and the plots stay near the top.
+    YAML::Node record;
+    try {
+      record = YAML::Load(baseline.calibration);
+    } catch (const YAML::Exception&) {
+    }
+    auto field = [&](const char* name) {
+      return record.IsMap() && record[name] && record[name].IsScalar() ? record[name].Scalar() : std::string();
+    };
     out << "<p class=\"status ok\" id=\"calibration-status\">The baseline scenario <i>" << html_escape(baseline.name)
-        << "</i> records this calibration:</p>\n<pre>" << html_escape(baseline.calibration) << "</pre>\n";
+        << "</i> records a calibration";
+    if (!field("method").empty()) out << ": " << html_escape(field("method"));
+    if (!field("produced").empty()) out << ", " << html_escape(field("produced"));
+    out << ".";
+    if (!field("j_statistic").empty()) {
+      out << " J test of over-identification: J = " << html_escape(field("j_statistic"));
+      if (!field("degrees_of_freedom").empty()) out << " with " << html_escape(field("degrees_of_freedom")) << " degrees of freedom";
+      if (!field("p_value").empty()) out << ", p = " << html_escape(field("p_value"));
+      out << ".";
+    }
+    out << "</p>\n";
+    if (record.IsMap() && record["caveats"] && record["caveats"].IsSequence() && record["caveats"].size() > 0) {
+      out << "<ul id=\"calibration-caveats\">\n";
+      for (const auto& caveat : record["caveats"]) {
+        if (caveat.IsScalar()) out << "<li>" << html_escape(caveat.Scalar()) << "</li>\n";
+      }
+      out << "</ul>\n";
+    }
+    out << "<details><summary>The whole calibration record</summary><pre>" << html_escape(baseline.calibration)
+        << "</pre></details>\n";
   }
   if (!baseline.calibration_domain.empty()) {
     out << "<p id=\"calibration-domain\"><b>Calibration domain</b>: " << html_escape(baseline.calibration_domain)

@@ -140,6 +140,11 @@ TEST_F(CompareCli, PlotsAndReportAreWritten) {
   EXPECT_FALSE(contains(html, "not calibrated"));
   EXPECT_TRUE(contains(html, "id=\"calibration-status\""));
   EXPECT_TRUE(contains(html, "method of simulated moments"));
+  // The study's caveats, with the calibration's numbers, as a list a reader sees (item 6 of the
+  // calibration issue); the whole record stays available, folded.
+  EXPECT_TRUE(contains(html, "<ul id=\"calibration-caveats\">\n<li>b_L against the labour share."));
+  EXPECT_TRUE(contains(html, "J test of over-identification: J = "));
+  EXPECT_TRUE(contains(html, "<details><summary>The whole calibration record</summary>"));
   EXPECT_TRUE(contains(html, "barrier (health_care)"));  // the lever timeline
   std::size_t images = 0;
   for (std::size_t at = html.find("src=\"data:image/png;base64,"); at != std::string::npos;
