@@ -25,9 +25,6 @@
 #ifndef CONVSIM_VERSION
 #define CONVSIM_VERSION "unknown"
 #endif
-#ifndef CONVSIM_GIT_REVISION
-#define CONVSIM_GIT_REVISION "unknown"
-#endif
 
 namespace convsim {
 namespace {
@@ -398,7 +395,7 @@ void write_merged_results(const fs::path& output, const PlanSummary& plan, const
                                                                   : "convsim run " + plan.name + " (replicates)");
       write_string_attribute(root, "Conventions", "CF-1.8");
       write_string_attribute(root, "convsim_version", CONVSIM_VERSION);
-      write_string_attribute(root, "git_revision", CONVSIM_GIT_REVISION);
+      write_string_attribute(root, "git_revision", convsim_git_revision());
       write_string_attribute(root, "sweep_name", plan.name);
       write_string_attribute(root, scenario_file.empty() ? "sweep_file" : "scenario_file",
                              scenario_file.empty() ? plan.sweep_file : scenario_file);

@@ -32,9 +32,7 @@
 #ifndef CONVSIM_VERSION
 #define CONVSIM_VERSION "unknown"
 #endif
-#ifndef CONVSIM_GIT_REVISION
-#define CONVSIM_GIT_REVISION "unknown"
-#endif
+#include "convsim_git_revision.hpp"  // generated at build time: CONVSIM_GIT_REVISION
 
 namespace convsim {
 namespace {
