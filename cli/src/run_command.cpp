@@ -81,13 +81,23 @@ int run(const RunArgs& args) {
   const auto threads = limit_threads(args.threads);
   const std::string output = args.output.empty() ? default_result_path(args.scenario) : args.output;
   check_output_path(output, "the result");  // before the run, not after it
-  Progress progress("run " + scenario.name, args.quiet);
+  // Building the economy and its burn-in come first (about 4 s at 10^6 firms): their own line.
+  Progress preparing("run " + scenario.name + ": building " + std::to_string(scenario.economy.firms) + " firms and the burn-in",
+                     args.quiet);
+  std::optional<Progress> progress;  // started at the first reported step, so its rate is the steps'
   models::RunOptions options;
-  options.progress = [&](int done, int total) { progress.update(done, total); };
+  options.preparation = [&](int done, int total) {
+    preparing.update(done, total);
+    if (done == total) preparing.finish();
+  };
+  options.progress = [&](int done, int total) {
+    if (!progress) progress.emplace("run " + scenario.name, args.quiet);
+    progress->update(done, total);
+  };
   options.firm_snapshots = !args.no_snapshots;
   const auto start = std::chrono::steady_clock::now();
   const RunResult result = models::simulate(scenario, options);
-  progress.finish();
+  if (progress) progress->finish();
   try {
     write_result(result, output);
   } catch (const std::exception& e) {

@@ -186,7 +186,12 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
   // Burn-in: the economy runs under the first year's levers (and a constant labour force) until
   // its state is one its own dynamics produce; nothing of it is reported.
   const PolicyState first_levers = policy_at(scenario, scenario.year_of_step(0));
-  for (int b = 0; b < scenario.burn_in_steps(); ++b) advance(scenario, economy, first_levers, step);
+  const int burn_in = scenario.burn_in_steps();
+  if (options.preparation) options.preparation(1, 1 + burn_in);
+  for (int b = 0; b < burn_in; ++b) {
+    advance(scenario, economy, first_levers, step);
+    if (options.preparation) options.preparation(2 + b, 1 + burn_in);
+  }
   for (std::size_t t = 0; t < T; ++t) {
     const double year = scenario.year_of_step(static_cast<int>(t));
     const PolicyState levers = policy_at(scenario, year);

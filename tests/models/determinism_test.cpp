@@ -86,5 +86,27 @@ std::string test_name(const ::testing::TestParamInfo<std::string>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, Determinism, ::testing::ValuesIn(scenario_files()), test_name);
 
+// The preparation callback (building the economy, then each burn-in step) reports in order, before
+// the first reported step, and watching a run does not change it.
+TEST(RunProgress, PreparationIsReportedBeforeTheStepsAndChangesNothing) {
+  const Scenario scenario = baseline_with({"economy.firms=2000", "time.end_year=1995", "time.burn_in_years=3"});
+  std::vector<std::pair<int, int>> preparation;
+  int steps_seen = 0;
+  bool preparation_after_steps = false;
+  models::RunOptions options;
+  options.preparation = [&](int done, int total) {
+    preparation.emplace_back(done, total);
+    preparation_after_steps = preparation_after_steps || steps_seen > 0;
+  };
+  options.progress = [&](int, int) { ++steps_seen; };
+  const RunResult watched = models::simulate(scenario, options);
+  ASSERT_EQ(preparation.size(), 4u);  // built, then 3 burn-in years of one step
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(preparation[static_cast<std::size_t>(i)], std::make_pair(i + 1, 4));
+  EXPECT_FALSE(preparation_after_steps);
+  EXPECT_EQ(steps_seen, 6);
+  const RunResult plain = models::simulate(scenario);
+  expect_identical_series(watched.aggregate, plain.aggregate, "aggregate", 1);
+}
+
 }  // namespace
 }  // namespace convsim::testing

@@ -13,6 +13,9 @@ namespace convsim::models {
 struct RunOptions {
   // Called after each step with (steps done, total steps), from the calling thread.
   std::function<void(int, int)> progress;
+  // Called while the economy is prepared, before the first reported step, from the calling thread:
+  // (1, 1 + B) once the economy is built, then (1 + b, 1 + B) after burn-in step b of B.
+  std::function<void(int, int)> preparation;
   // Write the firm snapshots the scenario asks for.
   bool firm_snapshots = true;
 };
