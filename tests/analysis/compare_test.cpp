@@ -18,6 +18,7 @@
 #include "convsim/analysis/report.hpp"
 #include "convsim/errors.hpp"
 #include "convsim/result_file.hpp"
+#include "input_error.hpp"
 #include "test_support.hpp"
 
 namespace convsim::analysis {
@@ -138,16 +139,7 @@ std::string write_runs(const TempDir& dir, const std::string& prefix, const std:
   return list;
 }
 
-template <typename Action>
-InputError input_error_of(Action&& action) {
-  try {
-    action();
-  } catch (const InputError& error) {
-    return error;
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return InputError("", 0, "", "none");
-}
+using convsim::testing::input_error_of;
 
 const VariableComparison& variable_named(const Comparison& comparison, const std::string& name) {
   for (const auto& variable : comparison.variables) {

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "convsim/errors.hpp"
+#include "input_error.hpp"
 
 namespace convsim::analysis {
 namespace {
@@ -18,17 +19,7 @@ Eigen::VectorXd vector_of(const std::vector<double>& values) {
   return Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size()));
 }
 
-// Catches the InputError that `action` must throw.
-template <typename Action>
-InputError input_error_of(Action&& action) {
-  try {
-    action();
-  } catch (const InputError& error) {
-    return error;
-  }
-  ADD_FAILURE() << "expected convsim::InputError";
-  return InputError("", 0, "", "none thrown");
-}
+using convsim::testing::input_error_of;
 
 // A small, noisy simple regression with hand-computable answers.
 class SimpleRegressionTest : public ::testing::Test {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "convsim/errors.hpp"
+#include "input_error.hpp"
 #include "test_support.hpp"
 
 namespace convsim::analysis {
@@ -33,16 +34,7 @@ SolowReport estimate_pwt(CovarianceType covariance, std::optional<int> hac_lags 
   return estimate_solow(solow_data_from_table(read_csv(kPwtFile), pwt_columns()), options);
 }
 
-template <typename Action>
-InputError input_error_of(Action&& action) {
-  try {
-    action();
-  } catch (const InputError& error) {
-    return error;
-  }
-  ADD_FAILURE() << "expected convsim::InputError";
-  return InputError("", 0, "", "none thrown");
-}
+using convsim::testing::input_error_of;
 
 using convsim::testing::contains;
 

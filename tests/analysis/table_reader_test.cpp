@@ -6,21 +6,13 @@
 #include <gtest/gtest.h>
 
 #include "convsim/errors.hpp"
+#include "input_error.hpp"
 #include "test_support.hpp"
 
 namespace convsim::analysis {
 namespace {
 
-template <typename Action>
-InputError input_error_of(Action&& action) {
-  try {
-    action();
-  } catch (const InputError& error) {
-    return error;
-  }
-  ADD_FAILURE() << "expected convsim::InputError";
-  return InputError("", 0, "", "none thrown");
-}
+using convsim::testing::input_error_of;
 
 using convsim::testing::contains;
 

@@ -9,6 +9,7 @@
 #include "convsim/input_file.hpp"
 #include "convsim/scenario.hpp"
 #include "convsim/scenario_document.hpp"
+#include "input_error.hpp"
 
 namespace convsim {
 namespace {
@@ -19,13 +20,7 @@ constexpr const char* kSectors =
     "  health_care: {role: converging, firm_share: 0.5}\n";
 
 InputError error_of(const std::string& text) {
-  try {
-    (void)build_scenario(ScenarioDocument::parse(text, "s.yaml"));
-  } catch (const InputError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no error for:\n" << text;
-  return InputError("", 0, "", "");
+  return testing::input_error_of([&] { (void)build_scenario(ScenarioDocument::parse(text, "s.yaml")); });
 }
 
 TEST(InputMessages, AMisspelledSectorGetsTheClosestNameAndTheList) {

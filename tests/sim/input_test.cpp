@@ -15,6 +15,7 @@
 #include "convsim/scenario_document.hpp"
 #include "convsim/sweep.hpp"
 #include "convsim/sweep_executor.hpp"
+#include "input_error.hpp"
 #include "test_support.hpp"
 
 namespace convsim {
@@ -23,6 +24,7 @@ namespace {
 using testing::contains;
 using testing::TempDir;
 using testing::write_text;
+using testing::input_error_of;
 namespace fs = std::filesystem;
 
 constexpr const char* kTiny = R"(name: tiny
@@ -33,18 +35,6 @@ sectors:
   health_care: {role: converging, firm_share: 0.5}
 )";
 
-// The InputError that `action` throws (a test failure when it throws none).
-template <typename Action>
-InputError input_error(Action action) {
-  try {
-    action();
-  } catch (const InputError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return InputError("", 0, "", "");
-}
-
 Scenario load_file(const fs::path& path, const std::vector<std::string>& overrides = {}) {
   return load_scenario(path, overrides);
 }
@@ -54,7 +44,7 @@ Scenario load_file(const fs::path& path, const std::vector<std::string>& overrid
 TEST(ScenarioInput, AMapOneLevelTooDeepUnderLinkIntensityIsAnInputError) {
   TempDir dir;
   write_text(dir / "deep.yaml", std::string(kTiny) + "network:\n  link_intensity:\n    network:\n      health_care: {x: 1}\n");
-  const InputError e = input_error([&] { load_file(dir / "deep.yaml"); });
+  const InputError e = input_error_of([&] { load_file(dir / "deep.yaml"); });
   EXPECT_EQ(e.file(), (dir / "deep.yaml").string());
   EXPECT_EQ(e.line(), 10);
   EXPECT_EQ(e.key(), "network.link_intensity.network.health_care");
@@ -66,7 +56,7 @@ TEST(ScenarioInput, AMapWhereAValueBelongsFromSetIsAnInputError) {
   write_text(dir / "tiny.yaml", kTiny);
   for (const std::string key : {"network.link_intensity.network.health_care.x", "economy.firms.x",
                                 "sectors.network.barrier.x", "sectors.network.role.x", "output.snapshot_years.x"}) {
-    const InputError e = input_error([&] { load_file(dir / "tiny.yaml", {key + "=1"}); });
+    const InputError e = input_error_of([&] { load_file(dir / "tiny.yaml", {key + "=1"}); });
     EXPECT_EQ(e.file(), "<command line>") << key;
     EXPECT_EQ(e.key(), key.substr(0, key.size() - 2)) << e.what();
   }
@@ -75,7 +65,7 @@ TEST(ScenarioInput, AMapWhereAValueBelongsFromSetIsAnInputError) {
 TEST(ScenarioInput, AnUnknownCustomerSectorNamesItsKey) {
   TempDir dir;
   write_text(dir / "tiny.yaml", kTiny);
-  const InputError e = input_error([&] { load_file(dir / "tiny.yaml", {"network.link_intensity.network.nowhere.x=1"}); });
+  const InputError e = input_error_of([&] { load_file(dir / "tiny.yaml", {"network.link_intensity.network.nowhere.x=1"}); });
   EXPECT_EQ(e.key(), "network.link_intensity.network.nowhere");
   EXPECT_TRUE(contains(e.detail(), "not a sector")) << e.what();
 }
@@ -86,25 +76,25 @@ TEST(ScenarioInput, InvalidUtf8IsRefusedAtItsLine) {
   TempDir dir;
   for (const std::string bad : {"\xff", "\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80"}) {
     write_text(dir / "bad.yaml", std::string(kTiny) + "description: caf" + bad + "\n");
-    const InputError e = input_error([&] { load_file(dir / "bad.yaml"); });
+    const InputError e = input_error_of([&] { load_file(dir / "bad.yaml"); });
     EXPECT_EQ(e.line(), 7) << e.what();
     EXPECT_TRUE(contains(e.detail(), "invalid UTF-8")) << e.what();
   }
   write_text(dir / "good.yaml", std::string(kTiny) + "description: \"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x88\"\n");
   EXPECT_EQ(load_file(dir / "good.yaml").description, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x88");
   write_text(dir / "tiny.yaml", kTiny);
-  EXPECT_TRUE(contains(input_error([&] { load_file(dir / "tiny.yaml", {"description=\xff"}); }).detail(), "UTF-8"));
+  EXPECT_TRUE(contains(input_error_of([&] { load_file(dir / "tiny.yaml", {"description=\xff"}); }).detail(), "UTF-8"));
 }
 
 TEST(ScenarioInput, AKeyWrittenTwiceInOneMapIsRefused) {
   TempDir dir;
   write_text(dir / "twice.yaml", "name: twice\neconomy:\n  firms: 100\n  firms: 200\n");
-  InputError e = input_error([&] { load_file(dir / "twice.yaml"); });
+  InputError e = input_error_of([&] { load_file(dir / "twice.yaml"); });
   EXPECT_EQ(e.line(), 4);
   EXPECT_EQ(e.key(), "economy.firms");
   EXPECT_TRUE(contains(e.detail(), "written twice (also on line 3)")) << e.what();
   write_text(dir / "top.yaml", "name: a\nseed: 1\nname: b\n");
-  e = input_error([&] { load_file(dir / "top.yaml"); });
+  e = input_error_of([&] { load_file(dir / "top.yaml"); });
   EXPECT_EQ(e.line(), 3);
   EXPECT_EQ(e.key(), "name");
   // The same key in two maps, or in a file and its base, is no duplicate.
@@ -117,21 +107,21 @@ TEST(ScenarioInput, AnEmptyFileIsRefusedAsScenarioAndAsBase) {
   TempDir dir;
   for (const std::string text : {"", "# only a comment\n", "---\n"}) {
     write_text(dir / "empty.yaml", text);
-    const InputError e = input_error([&] { load_file(dir / "empty.yaml"); });
+    const InputError e = input_error_of([&] { load_file(dir / "empty.yaml"); });
     EXPECT_EQ(e.file(), (dir / "empty.yaml").string());
     EXPECT_TRUE(contains(e.detail(), "empty")) << e.what();
   }
   write_text(dir / "derived.yaml", "extends: empty.yaml\nname: d\n");
-  EXPECT_TRUE(contains(input_error([&] { load_file(dir / "derived.yaml"); }).detail(), "empty"));
+  EXPECT_TRUE(contains(input_error_of([&] { load_file(dir / "derived.yaml"); }).detail(), "empty"));
 }
 
 TEST(ScenarioInput, ADirectoryIsRefusedAsScenarioAndInExtends) {
   TempDir dir;
   fs::create_directory(dir / "folder.yaml");
-  InputError e = input_error([&] { load_file(dir / "folder.yaml"); });
+  InputError e = input_error_of([&] { load_file(dir / "folder.yaml"); });
   EXPECT_TRUE(contains(e.detail(), "is a directory")) << e.what();
   write_text(dir / "derived.yaml", "name: d\nextends: folder.yaml\n");
-  e = input_error([&] { load_file(dir / "derived.yaml"); });
+  e = input_error_of([&] { load_file(dir / "derived.yaml"); });
   EXPECT_EQ(e.file(), (dir / "derived.yaml").string());
   EXPECT_EQ(e.line(), 2);
   EXPECT_EQ(e.key(), "extends");
@@ -142,18 +132,18 @@ TEST(ScenarioInput, ADirectoryIsRefusedAsScenarioAndInExtends) {
 
 TEST(ScenarioInput, DevZeroIsRefusedAsScenarioInExtendsAndAsCsv) {
   TempDir dir;
-  EXPECT_TRUE(contains(input_error([&] { load_file("/dev/zero"); }).detail(), "not a regular file"));
+  EXPECT_TRUE(contains(input_error_of([&] { load_file("/dev/zero"); }).detail(), "not a regular file"));
   write_text(dir / "derived.yaml", "extends: /dev/zero\nname: d\n");
-  const InputError e = input_error([&] { load_file(dir / "derived.yaml"); });
+  const InputError e = input_error_of([&] { load_file(dir / "derived.yaml"); });
   EXPECT_EQ(e.line(), 1);
   EXPECT_TRUE(contains(e.detail(), "not a regular file")) << e.what();
-  EXPECT_TRUE(contains(input_error([] { analysis::read_csv("/dev/zero"); }).detail(), "not a regular file"));
+  EXPECT_TRUE(contains(input_error_of([] { analysis::read_csv("/dev/zero"); }).detail(), "not a regular file"));
 }
 
 TEST(ScenarioInput, AFifoIsRefusedWithoutWaitingForAWriter) {
   TempDir dir;
   ASSERT_EQ(::mkfifo((dir / "fifo.yaml").c_str(), 0600), 0);
-  EXPECT_TRUE(contains(input_error([&] { load_file(dir / "fifo.yaml"); }).detail(), "not a regular file"));
+  EXPECT_TRUE(contains(input_error_of([&] { load_file(dir / "fifo.yaml"); }).detail(), "not a regular file"));
 }
 
 TEST(ScenarioInput, AFileAboveTheSizeCapIsRefusedBeforeParsing) {
@@ -161,7 +151,7 @@ TEST(ScenarioInput, AFileAboveTheSizeCapIsRefusedBeforeParsing) {
   const std::string padding(static_cast<std::size_t>(kMaxInputFileBytes) + 1 - 11, '#');
   write_text(dir / "huge.yaml", "name: huge\n" + padding);
   ASSERT_EQ(fs::file_size(dir / "huge.yaml"), kMaxInputFileBytes + 1);
-  const InputError e = input_error([&] { load_file(dir / "huge.yaml"); });
+  const InputError e = input_error_of([&] { load_file(dir / "huge.yaml"); });
   EXPECT_TRUE(contains(e.detail(), "larger than 16 MiB")) << e.what();
   // At the cap exactly it is read (and here parses as a one-key scenario).
   write_text(dir / "full.yaml", "name: full\n" + padding.substr(1));
@@ -178,7 +168,7 @@ TEST(ScenarioInput, AliasesThatExpandBeyondTheKeyCapAreRefused) {
     text += "  l" + std::to_string(level) + ": &l" + std::to_string(level) + " {a: " + p + ", b: " + p + ", c: " + p +
             ", d: " + p + ", e: " + p + ", f: " + p + ", g: " + p + ", h: " + p + ", i: " + p + ", j: " + p + "}\n";
   }
-  const InputError e = input_error([&] { ScenarioDocument::parse(text, "laughs.yaml"); });
+  const InputError e = input_error_of([&] { ScenarioDocument::parse(text, "laughs.yaml"); });
   EXPECT_EQ(e.file(), "laughs.yaml");
   EXPECT_TRUE(contains(e.detail(), "more than 500000 keys")) << e.what();
 }
@@ -191,7 +181,7 @@ TEST(ScenarioInput, AKeyPathAboveTheLengthCapIsRefused) {
     indent += "  ";
   }
   text += indent + "leaf: 1\n";
-  EXPECT_TRUE(contains(input_error([&] { ScenarioDocument::parse(text, "deep.yaml"); }).detail(), "longer than 1000"));
+  EXPECT_TRUE(contains(input_error_of([&] { ScenarioDocument::parse(text, "deep.yaml"); }).detail(), "longer than 1000"));
 }
 
 TEST(ScenarioDocumentTree, ReplacingLeavesAndMapsKeepsDocumentOrder) {
@@ -231,7 +221,7 @@ class SweepFiles : public ::testing::Test {
   void SetUp() override { write_text(dir_ / "tiny.yaml", kTiny); }
   InputError sweep_error(const std::string& text) {
     write_text(dir_ / "sweep.yaml", text);
-    return input_error([&] { load_sweep(dir_ / "sweep.yaml"); });
+    return input_error_of([&] { load_sweep(dir_ / "sweep.yaml"); });
   }
   TempDir dir_;
 };
@@ -263,7 +253,7 @@ TEST_F(SweepFiles, DuplicateKeysInvalidUtf8AndDevicesAreRefused) {
   e = sweep_error("name: \"\xfe\"\nscenarios: [tiny.yaml]\n");
   EXPECT_EQ(e.line(), 1);
   EXPECT_TRUE(contains(e.detail(), "UTF-8")) << e.what();
-  EXPECT_TRUE(contains(input_error([] { load_sweep("/dev/zero"); }).detail(), "not a regular file"));
+  EXPECT_TRUE(contains(input_error_of([] { load_sweep("/dev/zero"); }).detail(), "not a regular file"));
   e = sweep_error("scenarios: [/dev/zero]\n");
   EXPECT_TRUE(contains(e.detail(), "cannot open scenario file")) << e.what();
 }

@@ -10,6 +10,7 @@
 
 #include "convsim/errors.hpp"
 #include "convsim/sweep.hpp"
+#include "input_error.hpp"
 #include "test_support.hpp"
 
 namespace convsim {
@@ -17,6 +18,7 @@ namespace {
 
 using testing::TempDir;
 using testing::write_text;
+using testing::input_error_of;
 namespace fs = std::filesystem;
 
 // A tiny calibrated economy whose calibration holds `draws` draws of two free parameters (an
@@ -53,16 +55,6 @@ name: tiny_policy
 policies:
   open_health: {lever: barrier, sectors: [health_care], at: 2001, value: 0.0}
 )";
-
-InputError error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const InputError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return InputError("", 0, "", "");
-}
 
 TEST(ParameterDraws, ReadsTheDrawsOfTheCalibrationAScenarioExtends) {
   TempDir dir;
@@ -151,7 +143,7 @@ TEST(ParameterDraws, MoreReplicatesThanDrawsNamesTheCalibrationFile) {
   const auto draws = read_parameter_draws(ScenarioDocument::load(dir / "calibrated.yaml"));
   ASSERT_TRUE(draws);
   EXPECT_NO_THROW(check_draw_count(*draws, 3));
-  const InputError e = error_of([&] { check_draw_count(*draws, 4); });
+  const InputError e = input_error_of([&] { check_draw_count(*draws, 4); });
   EXPECT_EQ(e.file(), (dir / "calibrated.yaml").string());
   EXPECT_EQ(e.key(), "calibration.parameter_draws");
   EXPECT_EQ(e.line(), 14);  // where the draws start (their first list)
@@ -167,7 +159,7 @@ InputError malformed(const std::string& from, const std::string& to) {
   EXPECT_NE(at, std::string::npos) << from;
   text.replace(at, from.size(), to);
   write_text(dir / "calibrated.yaml", text);
-  return error_of([&] { read_parameter_draws(ScenarioDocument::load(dir / "calibrated.yaml")); });
+  return input_error_of([&] { read_parameter_draws(ScenarioDocument::load(dir / "calibrated.yaml")); });
 }
 
 TEST(ParameterDraws, MalformedDrawsNameFileLineAndKey) {
@@ -198,7 +190,7 @@ TEST(ParameterDraws, MalformedDrawsNameFileLineAndKey) {
 TEST(ParameterDraws, TablesAreRefusedOutsideTheCalibrationRecord) {
   TempDir dir;
   write_text(dir / "bad.yaml", "name: bad\noutput: {snapshot_years: [[2000, 2001]]}\n");
-  const InputError e = error_of([&] { ScenarioDocument::load(dir / "bad.yaml"); });
+  const InputError e = input_error_of([&] { ScenarioDocument::load(dir / "bad.yaml"); });
   EXPECT_EQ(e.key(), "output.snapshot_years");
   EXPECT_NE(std::string(e.what()).find("lists may only hold plain values"), std::string::npos);
 }
@@ -276,7 +268,7 @@ TEST(ParameterDrawsSweep, MoreReplicatesThanDrawsFailsBeforeAnyRun) {
   write_text(dir / "calibrated.yaml", calibrated_text(2));
   write_text(dir / "policy.yaml", kPolicy);
   write_text(dir / "sweep.yaml", kSweep);
-  const InputError e = error_of([&] { load_sweep(dir / "sweep.yaml"); });
+  const InputError e = input_error_of([&] { load_sweep(dir / "sweep.yaml"); });
   EXPECT_EQ(e.file(), (dir / "calibrated.yaml").string());
   EXPECT_EQ(e.key(), "calibration.parameter_draws");
 }
