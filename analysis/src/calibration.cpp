@@ -379,6 +379,30 @@ std::vector<double> run_statistics(const RunResult& run, const CalibrationTarget
   return values;
 }
 
+// The covariance V of the gaps (published - simulated mean) of the moments `indices`: off the
+// diagonal (1 + 1/R) times their covariance across the evaluation's valid runs (those whose
+// statistics are defined), on it the moments' floored variances, measurement error included.
+Eigen::MatrixXd gap_covariance(const Evaluation& e, const std::vector<std::size_t>& indices) {
+  std::vector<std::size_t> valid;
+  for (std::size_t r = 0; r < e.values.size(); ++r) {
+    if (std::isfinite(e.values[r][indices.front()])) valid.push_back(r);
+  }
+  const double n = static_cast<double>(valid.size());
+  const Eigen::Index m = static_cast<Eigen::Index>(indices.size());
+  Eigen::MatrixXd cov(m, m);
+  for (Eigen::Index a = 0; a < m; ++a) {
+    const std::size_t i = indices[static_cast<std::size_t>(a)];
+    for (Eigen::Index b = 0; b < a; ++b) {
+      const std::size_t j = indices[static_cast<std::size_t>(b)];
+      double sum = 0;
+      for (const std::size_t r : valid) sum += (e.values[r][i] - e.mean[i]) * (e.values[r][j] - e.mean[j]);
+      cov(a, b) = cov(b, a) = (1.0 + 1.0 / n) * sum / (n - 1);
+    }
+    cov(a, a) = e.variance[i];
+  }
+  return cov;
+}
+
 // Parameter values <-> the unit cube the optimisers search.
 double unit_of(const FreeParameter& p, double value) {
   if (p.log_scale) return (std::log(value) - std::log(p.lower)) / (std::log(p.upper) - std::log(p.lower));
@@ -949,18 +973,11 @@ Evaluation CalibrationProblem::score(const std::vector<double>& values, const st
     // W = V^-1 with the full covariance of the fitted statistics across replicates (weights other
     // than 0 are ignored here: a weight only scales a diagonal precision).
     const Eigen::Index m = static_cast<Eigen::Index>(fitted_.size());
-    Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(m, m);
+    const Eigen::MatrixXd cov = gap_covariance(e, fitted_);
     Eigen::VectorXd gap(m);
     for (Eigen::Index a = 0; a < m; ++a) {
       const std::size_t i = fitted_[static_cast<std::size_t>(a)];
       gap(a) = e.mean[i] - targets_[i].published;
-      for (Eigen::Index b = 0; b <= a; ++b) {
-        const std::size_t j = fitted_[static_cast<std::size_t>(b)];
-        double sum = 0;
-        for (const std::size_t r : valid) sum += (e.values[r][i] - e.mean[i]) * (e.values[r][j] - e.mean[j]);
-        cov(a, b) = cov(b, a) = (1.0 + 1.0 / replicates) * sum / (replicates - 1);
-      }
-      cov(a, a) = e.variance[i];  // the diagonal keeps the measurement error and the floor
     }
     const Eigen::LDLT<Eigen::MatrixXd> ldlt(cov);
     if (ldlt.info() == Eigen::Success && ldlt.isPositive()) {
@@ -991,27 +1008,15 @@ void weighting_matrices(const CalibrationProblem& problem, const Evaluation& e, 
   const auto& fitted = problem.fitted();
   const auto& targets = problem.targets();
   const Eigen::Index m = static_cast<Eigen::Index>(fitted.size());
-  S = Eigen::MatrixXd::Zero(m, m);
   W = Eigen::MatrixXd::Zero(m, m);
-  for (Eigen::Index a = 0; a < m; ++a) S(a, a) = e.variance[fitted[static_cast<std::size_t>(a)]];
   if (e.full_weighting) {
-    std::vector<std::size_t> valid;
-    for (std::size_t r = 0; r < e.values.size(); ++r) {
-      if (std::isfinite(e.values[r][fitted.front()])) valid.push_back(r);
-    }
-    const double n = static_cast<double>(valid.size());
-    for (Eigen::Index a = 0; a < m; ++a) {
-      for (Eigen::Index b = 0; b < a; ++b) {
-        const std::size_t i = fitted[static_cast<std::size_t>(a)], j = fitted[static_cast<std::size_t>(b)];
-        double sum = 0;
-        for (const std::size_t r : valid) sum += (e.values[r][i] - e.mean[i]) * (e.values[r][j] - e.mean[j]);
-        S(a, b) = S(b, a) = (1.0 + 1.0 / n) * sum / (n - 1);
-      }
-    }
+    S = gap_covariance(e, fitted);
     W = S.ldlt().solve(Eigen::MatrixXd::Identity(m, m));
   } else {
+    S = Eigen::MatrixXd::Zero(m, m);
     for (Eigen::Index a = 0; a < m; ++a) {
       const std::size_t i = fitted[static_cast<std::size_t>(a)];
+      S(a, a) = e.variance[i];
       W(a, a) = targets[i].weight / S(a, a);
     }
   }

@@ -369,6 +369,44 @@ TEST(CalibrationProblem, LossWeighsEachMomentByItsSimulatedVariance) {
   EXPECT_DOUBLE_EQ(problem.targets()[shape].published, 10.33 - 10.36);
 }
 
+// weighting: full uses the whole covariance of the gaps when there are more than twice as many
+// replicates as moments: the loss is gap' V^-1 gap, recomputed here with another solver.
+TEST(CalibrationProblem, FullWeightingUsesTheWholeCovariance) {
+  CalibrationSettings settings = two_parameter_settings(0.3, 0.4);
+  settings.weighting = "full";
+  const CalibrationProblem problem(tiny_document(), paper_targets(), settings);
+  const std::size_t m = problem.fitted().size();
+  const int R = static_cast<int>(2 * m + 1);
+  const Evaluation e = problem.evaluate(problem.start(), R);
+  ASSERT_EQ(e.valid_replicates, R) << e.failure;
+  EXPECT_TRUE(e.full_weighting);
+  Eigen::MatrixXd V(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(m));
+  Eigen::VectorXd gap(static_cast<Eigen::Index>(m));
+  std::vector<double> mean(m, 0.0);
+  for (std::size_t a = 0; a < m; ++a) {
+    for (int r = 0; r < R; ++r) mean[a] += e.values[static_cast<std::size_t>(r)][problem.fitted()[a]] / R;
+    gap(static_cast<Eigen::Index>(a)) = problem.targets()[problem.fitted()[a]].published - mean[a];
+  }
+  for (std::size_t a = 0; a < m; ++a) {
+    for (std::size_t b = 0; b < m; ++b) {
+      double sum = 0;
+      for (int r = 0; r < R; ++r) {
+        const auto& row = e.values[static_cast<std::size_t>(r)];
+        sum += (row[problem.fitted()[a]] - mean[a]) * (row[problem.fitted()[b]] - mean[b]);
+      }
+      V(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) = (1.0 + 1.0 / R) * sum / (R - 1);
+    }
+    // The diagonal is floored as in the diagonal weighting (no measurement error in these targets).
+    const double floor = 1e-3 * std::max(std::abs(problem.targets()[problem.fitted()[a]].published), 0.01);
+    auto& d = V(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(a));
+    d = std::max(d, floor * floor);
+  }
+  const double loss = gap.dot(V.fullPivLu().solve(gap));
+  EXPECT_NEAR(e.loss, loss, 1e-6 * loss);
+  // With too few replicates for the full covariance, the diagonal weighting is used.
+  EXPECT_FALSE(problem.evaluate(problem.start(), 3).full_weighting);
+}
+
 // The fitting runs stop at 2009 (the last fitted year): the years after cannot change the years
 // before, so the fitted statistics equal those of the same seeds run to 2020.
 TEST(CalibrationProblem, FittingRunsStopEarlyWithoutChangingTheFittedStatistics) {
