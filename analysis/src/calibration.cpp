@@ -752,6 +752,7 @@ CalibrationProblem::CalibrationProblem(ScenarioDocument document, CalibrationTar
   // Calibration-only overrides (e.g. a smaller economy), then the time span the targets need.
   for (const std::string& assignment : settings_.overrides) document_.apply_override(assignment);
   const Scenario base = build_scenario(document_);
+  base_seed_ = base.seed;  // no free parameter can set it: they are real-valued keys
   if (base.time.start_year > published_.first_year) {
     const SourceLocation at = document_.location_of("time.start_year");
     throw InputError(at.file, at.line, "time.start_year",
@@ -843,8 +844,7 @@ std::vector<std::pair<std::string, double>> CalibrationProblem::scenario_values(
 }
 
 std::uint64_t CalibrationProblem::seed_of(int replicate, Sample sample) const {
-  const Scenario base = build_scenario(document_);
-  return base.seed + static_cast<std::uint64_t>(replicate) +
+  return base_seed_ + static_cast<std::uint64_t>(replicate) +
          (sample == Sample::validation ? static_cast<std::uint64_t>(settings_.validation_seed_offset) : 0u);
 }
 
@@ -863,8 +863,7 @@ Scenario CalibrationProblem::scenario_at(const std::vector<double>& values, int 
   Scenario scenario = build_scenario(doc);
   // Replicate r runs with seed + r (validation: seed + offset + r): every evaluation sees the same
   // draws (common random numbers), and fitting and validation seeds never meet.
-  scenario.seed += static_cast<std::uint64_t>(replicate) +
-                   (sample == Sample::validation ? static_cast<std::uint64_t>(settings_.validation_seed_offset) : 0u);
+  scenario.seed = seed_of(replicate, sample);
   return scenario;
 }
 

@@ -261,6 +261,7 @@ class CalibrationProblem {
   CalibrationSettings settings_;
   std::vector<TargetSpec> targets_;
   std::vector<std::size_t> fitted_;
+  std::uint64_t base_seed_ = 0;  // the scenario's seed; replicate r of a sample runs seed_of(r, sample)
   std::vector<double> start_;
   // Per free parameter: the concrete keys it sets and each key's value in the scenario (for multipliers).
   std::vector<std::vector<std::pair<std::string, double>>> bindings_;
