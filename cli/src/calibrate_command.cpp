@@ -184,30 +184,23 @@ std::string domain_report(const ScenarioDocument& document, const Scenario& scen
 // validation seeds.
 int check(const CalibrateArgs& args) {
   check_outputs(args, false);
-  // Only weights, replicates and external moments are taken from a settings file: the check moves no parameter.
-  analysis::CalibrationSettings settings;
-  settings.source = "<command line>";
+  // A settings file, when there is one, gives everything but the free parameters and the
+  // calibration-only overrides: the check moves no parameter and runs the scenario at its own size.
   std::string free_path;
-  int estimated = 0;
   try {
     free_path = settings_path(args);
   } catch (const InputError&) {
   }
+  analysis::CalibrationSettings settings;
+  settings.source = "<command line>";
+  int estimated = 0;
   if (!free_path.empty()) {
-    const analysis::CalibrationSettings file = analysis::load_calibration_settings(free_path);
-    settings.group_weights = file.group_weights;
-    settings.target_weights = file.target_weights;
-    settings.replicates = file.replicates;
-    settings.validation_replicates = file.validation_replicates;
-    settings.validation_seed_offset = file.validation_seed_offset;
-    settings.weighting = file.weighting;
-    settings.external_moments = file.external_moments;
-    settings.source = file.source;
-    estimated = static_cast<int>(file.free.size());
+    settings = analysis::load_calibration_settings(free_path);
+    estimated = static_cast<int>(settings.free.size());
+    settings.free.clear();
+    settings.overrides.clear();
   }
-  if (args.replicates > 0) settings.replicates = args.replicates;
-  if (args.validation_replicates > 0) settings.validation_replicates = args.validation_replicates;
-  if (args.firms > 0) settings.overrides.push_back("economy.firms=" + std::to_string(args.firms));
+  apply_flags(args, settings);
   const analysis::CalibrationTargets targets = load_targets(args, settings);
   const ScenarioDocument document = load_document(args);
   const analysis::CalibrationProblem problem(document, targets, settings);
