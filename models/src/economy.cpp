@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <stdexcept>
 
 #include "convsim/models/firm_rules.hpp"
 #include "convsim/parallel.hpp"
@@ -12,6 +14,7 @@
 namespace convsim::models {
 
 void FirmState::reserve(std::size_t n) {
+  uid.reserve(n);
   sector.reserve(n);
   alive.reserve(n);
   level.reserve(n);
@@ -26,6 +29,11 @@ void FirmState::reserve(std::size_t n) {
 FirmId FirmState::append(std::size_t n) {
   const std::size_t first = size();
   const std::size_t total = first + n;
+  if (created + n > std::numeric_limits<std::uint32_t>::max()) {
+    throw std::length_error("economy: more than 2^32 firms created in one run");
+  }
+  uid.resize(total);
+  for (std::size_t k = first; k < total; ++k) uid[k] = static_cast<std::uint32_t>(created++);
   sector.resize(total, 0);
   alive.resize(total, 0);
   level.resize(total, 0);
@@ -39,7 +47,7 @@ FirmId FirmState::append(std::size_t n) {
 }
 
 std::size_t FirmState::memory_bytes() const {
-  return sector.capacity() * 2 + alive.capacity() + level.capacity() + technology.capacity() * 8 +
+  return uid.capacity() * 4 + sector.capacity() * 2 + alive.capacity() + level.capacity() + technology.capacity() * 8 +
          productivity.capacity() * 4 + capital.capacity() * 8 + employment.capacity() * 8 +
          output.capacity() * 8 + age.capacity() * 4;
 }
@@ -132,6 +140,53 @@ void rebuild_samplers(const Scenario& scenario, Economy& economy) {
       economy.supplier_sectors[c][s] = running;
     }
   }
+}
+
+namespace {
+
+// Keeps the entries of `column` whose slot has a new id (order preserved), in parallel by fixed
+// chunks of the new slots.
+template <typename Column>
+void compact_column(Column& column, const std::vector<FirmId>& old_slot) {
+  Column kept;
+  kept.reserve(std::max(column.capacity(), old_slot.size()));  // room reserved for entrants stays reserved
+  kept.resize(old_slot.size());
+  for_each_chunk(old_slot.size(), [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t k = begin; k < end; ++k) kept[k] = column[old_slot[k]];
+  });
+  column = std::move(kept);
+}
+
+}  // namespace
+
+bool compact_firms(Economy& economy) {
+  FirmState& f = economy.firms;
+  const std::size_t n = f.size();
+  std::vector<FirmId> new_id(n, kNoFirm);
+  std::vector<FirmId> old_slot;
+  old_slot.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (f.alive[i]) {
+      new_id[i] = static_cast<FirmId>(old_slot.size());
+      old_slot.push_back(static_cast<FirmId>(i));
+    }
+  }
+  if (static_cast<double>(n - old_slot.size()) <= kCompactExitedShare * static_cast<double>(n)) return false;
+  compact_column(f.uid, old_slot);
+  compact_column(f.sector, old_slot);
+  compact_column(f.alive, old_slot);
+  compact_column(f.level, old_slot);
+  compact_column(f.technology, old_slot);
+  compact_column(f.productivity, old_slot);
+  compact_column(f.capital, old_slot);
+  compact_column(f.employment, old_slot);
+  compact_column(f.output, old_slot);
+  compact_column(f.age, old_slot);
+  compact_column(economy.visible, old_slot);
+  // The next state and the per-step scratch are written in full by the next step.
+  economy.visible_next.resize(old_slot.size());
+  economy.network.renumber(new_id, old_slot.size());
+  return true;
 }
 
 }  // namespace convsim::models

@@ -69,7 +69,8 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
     std::vector<SectorSampler::Located> located;
     for (std::size_t k = begin; k < end; ++k) {
       const FirmId id = first + static_cast<FirmId>(k);
-      const RandomBlock draw(sc.seed, id, Purpose::entrant, step);
+      const std::uint64_t uid = f.uid[id];
+      const RandomBlock draw(sc.seed, uid, Purpose::entrant, step);
       const double target = draw.uniform(0) * running;
       const std::size_t s = std::min<std::size_t>(
           std::upper_bound(attraction.begin(), attraction.end(), target) - attraction.begin(), S - 1);
@@ -88,7 +89,7 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
       // (entrants learn from incumbents but start behind; docs/model.md 7.8). A sector without
       // incumbents gives the productivity that makes the entrant's size optimal at the wage and price.
       const SectorSampler& incumbents = economy.samplers[s];
-      const RandomBlock own(sc.seed, id, Purpose::entrant, step, 1);
+      const RandomBlock own(sc.seed, uid, Purpose::entrant, step, 1);
       if (!incumbents.empty()) {
         const std::size_t pick = std::min(incumbents.size() - 1, static_cast<std::size_t>(own.uniform(0) * incumbents.size()));
         f.productivity[id] = static_cast<float>(f.productivity[incumbents.columns[pick].firm] - sc.dynamics.entrant_productivity_gap +
@@ -104,7 +105,7 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
 
       // Suppliers drawn like those of initial firms: sector by intensity, firm by size.
       const std::size_t degree = std::min(max_degree, static_cast<std::size_t>(std::floor(mean_degree + draw.uniform(3))));
-      locate_suppliers(economy, static_cast<int>(s), sc.seed, id, step, degree, located);
+      locate_suppliers(economy, static_cast<int>(s), sc.seed, static_cast<FirmId>(uid), step, degree, located);
       std::uint32_t count = 0;
       for (std::size_t d = 0; d < degree; ++d) {
         const FirmId supplier = located[d].firm();

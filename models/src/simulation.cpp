@@ -96,19 +96,30 @@ SectorSeries make_sector_series(const char* name, const char* units, const char*
   return SectorSeries{name, units, long_name, std::vector<double>(T * S, 0.0)};
 }
 
-// Every firm's state as snapshot columns.
+// Every firm's state as snapshot columns, indexed by the firm's uid (entry number) so that a firm
+// keeps its index from one snapshot to the next: every firm created so far, an exited one with
+// alive 0 and NaN elsewhere (its slot may have been compacted away).
 FirmSnapshot take_snapshot(const Economy& economy, double year) {
   const FirmState& f = economy.firms;
   const std::size_t n = f.size();
+  const std::size_t created = static_cast<std::size_t>(f.created);
   FirmSnapshot snap;
   snap.time = year;
   auto column = [&](const char* name, const char* units, const char* long_name, auto value) {
-    FirmColumn c{name, units, long_name, std::vector<double>(n)};
-    for (std::size_t i = 0; i < n; ++i) c.values[i] = value(i);
+    FirmColumn c{name, units, long_name, std::vector<double>(created, std::nan(""))};
+    for (std::size_t i = 0; i < n; ++i) {
+      if (f.alive[i]) c.values[f.uid[i]] = value(i);
+    }
     snap.columns.push_back(std::move(c));
   };
   column("sector", "1", "sector index into /sector", [&](std::size_t i) { return double(f.sector[i]); });
-  column("alive", "1", "1 alive, 0 exited", [&](std::size_t i) { return double(f.alive[i]); });
+  {
+    FirmColumn alive{"alive", "1", "1 alive, 0 exited (an exited firm's other columns are NaN)", std::vector<double>(created, 0.0)};
+    for (std::size_t i = 0; i < n; ++i) {
+      if (f.alive[i]) alive.values[f.uid[i]] = 1.0;
+    }
+    snap.columns.push_back(std::move(alive));
+  }
   column("level", "1", "convergence level: 0 none, 1 package, 2 hybrid, 3 fusion", [&](std::size_t i) { return double(f.level[i]); });
   column("technology", "log point", "log technology a", [&](std::size_t i) { return f.technology[i]; });
   column("productivity", "log point", "log firm-specific efficiency (evolves with the firm's own shocks)", [&](std::size_t i) { return double(f.productivity[i]); });

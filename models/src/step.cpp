@@ -215,7 +215,8 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       });
       // One Philox block per firm-step, fixed slots: 0 innovation?, 1 its size, 2 adoption or
       // upgrade, 3 exit. Fixed slots keep draws common across scenarios.
-      const RandomBlock draw(seed, i, Purpose::innovation, step);
+      const std::uint64_t uid = f.uid[i];
+      const RandomBlock draw(seed, uid, Purpose::innovation, step);
       const double innovation = draw.uniform(0) < rates.innovation[s] ? draw.exponential(1, sc.technology.innovation_step) : 0.0;
       const double imitation = weight > 0 ? rates.imitation[s] * gap / weight : 0.0;
       f.technology[i] += innovation + imitation;
@@ -223,7 +224,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       const double labour = f.employment[i];
       if (firm_scale > 0) {
         // The firm's own productivity innovation: Laplace, its scale falling with size.
-        const RandomBlock own_draw(seed, i, Purpose::firm_productivity, step);
+        const RandomBlock own_draw(seed, uid, Purpose::firm_productivity, step);
         const double scale = firm_scale * std::exp(size_elasticity * std::log(std::max(labour, 1.0)));
         f.productivity[i] = static_cast<float>(f.productivity[i] + own_draw.laplace(0, scale));
       }
@@ -234,7 +235,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
           const double peer_share = weight > 0 ? converged / weight : 0.0;
           const double hazard = (sc.adoption.base_hazard + sc.adoption.peer_effect * peer_share) * rates.adoption_base[s];
           if (draw.uniform(2) < hazard_probability(hazard, dt)) {
-            const RandomBlock partner_draw(seed, i, Purpose::partner_choice, step);
+            const RandomBlock partner_draw(seed, uid, Purpose::partner_choice, step);
             local.proposals.push_back({choose_partner(sc, economy, s, partner_draw), static_cast<FirmId>(i)});
           }
         }
@@ -522,7 +523,11 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
 
   std::swap(economy.visible, economy.visible_next);
   economy.step += 1;
-  if (economy.step % kSamplerRefreshSteps == 0) rebuild_samplers(sc, economy);
+  if (economy.step % kSamplerRefreshSteps == 0) {
+    // Samplers hold slots: exited firms are removed only when the samplers are rebuilt anyway.
+    if (economy.compact_slots) compact_firms(economy);
+    rebuild_samplers(sc, economy);
+  }
 }
 
 }  // namespace convsim::models

@@ -52,34 +52,42 @@ void FirmNetwork::add_links(const std::vector<Link>& links, const std::vector<st
   }
 }
 
-void FirmNetwork::compact(const std::vector<std::uint8_t>& alive) {
+template <typename CustomerMap, typename SupplierMap>
+void FirmNetwork::rebuild(std::size_t new_firms, CustomerMap&& customer_of, SupplierMap&& supplier_of) {
   const std::size_t n = firms();
-  auto live = [&](FirmId f) { return f < alive.size() && alive[f] != 0; };
+  // new row -> old row: rows keep their relative order, so a row is found by a prefix count.
+  std::vector<FirmId> old_row(new_firms, kNoFirm);
+  for (std::size_t c = 0; c < n; ++c) {
+    const FirmId to = customer_of(static_cast<FirmId>(c));
+    if (to != kNoFirm) old_row[to] = static_cast<FirmId>(c);
+  }
   CsrLinks merged;
-  merged.offsets.reserve(base_.offsets.capacity());  // room reserved for entrants stays reserved
-  merged.offsets.resize(n + 1);  // every entry is written below
+  merged.offsets.reserve(std::max<std::size_t>(base_.offsets.capacity(), new_firms + 1));  // room reserved for entrants stays reserved
+  merged.offsets.resize(new_firms + 1);  // every entry is written below
   merged.offsets[0] = 0;
   // Rows are independent: count in parallel, prefix-sum, fill in parallel (same result on any
-  // number of threads).
-  for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
-    for (std::size_t c = begin; c < end; ++c) {
+  // number of threads). A link survives when both ends do; within a row, base links come before
+  // overlay links, the order for_each_supplier visits them in.
+  for_each_chunk(new_firms, [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t r = begin; r < end; ++r) {
       std::uint64_t count = 0;
-      if (live(static_cast<FirmId>(c))) {
-        for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float) { count += live(s) ? 1 : 0; });
+      if (old_row[r] != kNoFirm) {
+        for_each_supplier(old_row[r], [&](FirmId s, float) { count += supplier_of(s) != kNoFirm ? 1 : 0; });
       }
-      merged.offsets[c + 1] = count;
+      merged.offsets[r + 1] = count;
     }
   });
-  for (std::size_t c = 0; c < n; ++c) merged.offsets[c + 1] += merged.offsets[c];
-  merged.suppliers.resize(merged.offsets[n]);
-  merged.weights.resize(merged.offsets[n]);
-  for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
-    for (std::size_t c = begin; c < end; ++c) {
-      if (!live(static_cast<FirmId>(c))) continue;
-      std::uint64_t at = merged.offsets[c];
-      for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float w) {
-        if (!live(s)) return;
-        merged.suppliers[at] = s;
+  for (std::size_t r = 0; r < new_firms; ++r) merged.offsets[r + 1] += merged.offsets[r];
+  merged.suppliers.resize(merged.offsets[new_firms]);
+  merged.weights.resize(merged.offsets[new_firms]);
+  for_each_chunk(new_firms, [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t r = begin; r < end; ++r) {
+      if (old_row[r] == kNoFirm) continue;
+      std::uint64_t at = merged.offsets[r];
+      for_each_supplier(old_row[r], [&](FirmId s, float w) {
+        const FirmId to = supplier_of(s);
+        if (to == kNoFirm) return;
+        merged.suppliers[at] = to;
         merged.weights[at] = w;
         ++at;
       });
@@ -87,10 +95,20 @@ void FirmNetwork::compact(const std::vector<std::uint8_t>& alive) {
   });
   base_ = std::move(merged);
   // Keep the overlay's memory for the next steps' links.
-  overlay_.offsets.assign(n + 1, 0);
+  overlay_.offsets.assign(new_firms + 1, 0);
   overlay_.suppliers.clear();
   overlay_.weights.clear();
   overlay_links_.clear();
+}
+
+void FirmNetwork::compact(const std::vector<std::uint8_t>& alive) {
+  auto live = [&](FirmId f) { return f < alive.size() && alive[f] != 0; };
+  rebuild(firms(), [&](FirmId c) { return live(c) ? c : kNoFirm; }, [&](FirmId s) { return live(s) ? s : kNoFirm; });
+}
+
+void FirmNetwork::renumber(const std::vector<FirmId>& new_id, std::size_t firms) {
+  auto mapped = [&](FirmId f) { return f < new_id.size() ? new_id[f] : kNoFirm; };
+  rebuild(firms, mapped, mapped);
 }
 
 std::size_t FirmNetwork::in_degree(FirmId customer) const {

@@ -743,31 +743,48 @@ RunMemoryEstimate estimate_run_memory(const Scenario& scenario) {
   const double steps_per_year = scenario.time.steps_per_year;
   const double steps = (scenario.time.end_year - scenario.time.start_year + 1) * steps_per_year;
   const double dt = 1.0 / steps_per_year;
-  // Firm slots are never reused: every entrant takes a new one. Alive firms grow by entry and
-  // shrink by exit.
+  // Every entrant takes a new slot; exited firms keep theirs until the slots are compacted, which
+  // the engine does at sampler refreshes (every kRefreshSteps steps, models/src/step.cpp) when
+  // exited firms hold more than kCompactShare of the slots (models::kCompactExitedShare).
+  // Snapshots index every firm ever created.
+  constexpr int kRefreshSteps = 4;
+  constexpr double kCompactShare = 0.125;
   const double entry = scenario.dynamics.entry_rate + 0.3 * scenario.dynamics.entry_convergence;
   // Exit: at least the hazard of a young one-person firm at its sector's margin (entrants are
-  // young and small; firms below their sector's margin exit more): an upper bound on the slots.
+  // young and small; firms below their sector's margin exit more).
   const double exit_probability =
       1.0 - std::exp(-std::min(kMaxExitHazard, scenario.dynamics.exit_hazard * (1.0 + scenario.dynamics.exit_young_factor)) * dt);
   double alive = static_cast<double>(scenario.economy.firms);
-  double slots = alive;
+  double created = alive;  // firms ever created (the snapshots' width)
+  double slots = alive;    // slots held: alive plus exited since the last compaction
+  double exited = 0;
+  double peak_slots = slots;
+  long step_index = 0;
   std::vector<double> snapshot_slots;
   std::size_t next_snapshot = 0;
   std::vector<double> snapshot_years = scenario.output.snapshot_years;
   std::sort(snapshot_years.begin(), snapshot_years.end());
   // Burn-in steps (t < 0) add entrants too but are not reported (no snapshot is taken in them).
-  for (double t = -static_cast<double>(scenario.burn_in_steps()); t < steps && slots < 1e15; ++t) {
+  for (double t = -static_cast<double>(scenario.burn_in_steps()); t < steps && created < 1e15; ++t) {
     const double year = scenario.time.start_year + t * dt;
     while (t >= 0 && next_snapshot < snapshot_years.size() && snapshot_years[next_snapshot] <= year + 1e-9) {
-      snapshot_slots.push_back(slots);
+      snapshot_slots.push_back(created);
       ++next_snapshot;
     }
     const double entrants = alive * dt * entry;
+    const double exits = alive * exit_probability;
+    created += entrants;
     slots += entrants;
-    alive += entrants - alive * exit_probability;
+    exited += exits;
+    alive += entrants - exits;
+    peak_slots = std::max(peak_slots, slots);
+    if (++step_index % kRefreshSteps == 0 && exited > kCompactShare * slots) {
+      slots -= exited;
+      exited = 0;
+    }
   }
-  while (next_snapshot++ < snapshot_years.size()) snapshot_slots.push_back(slots);
+  while (next_snapshot++ < snapshot_years.size()) snapshot_slots.push_back(created);
+  slots = peak_slots;
   e.peak_firm_slots = slots;
   const double S = static_cast<double>(scenario.sectors.size());
   e.firm_state = slots * (kBytesPerSlot + scenario.network.mean_degree * kBytesPerLink);

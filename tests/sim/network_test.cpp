@@ -96,6 +96,45 @@ TEST(FirmNetwork, OverlayAddsLinksAndCompactionDropsExitedFirms) {
   }
 }
 
+// Renumbering (the engine's slot compaction) against the plain list of links mapped by hand: rows
+// and suppliers of removed firms vanish, the others take their new ids, and each row keeps its
+// links in the order for_each_supplier gave them (base first, then overlay).
+TEST(FirmNetwork, RenumberingKeepsLiveLinksInOrderUnderTheirNewIds) {
+  constexpr std::size_t kFirms = 120;
+  FirmNetwork net(CsrLinks::from_links(kFirms, random_links(kFirms, 900, 21)));
+  std::vector<std::uint8_t> alive(kFirms, 1);
+  net.add_links(random_links(kFirms, 60, 22), alive);  // stays in the overlay (< 12.5 %)
+  ASSERT_GT(net.links(), 900u);
+  std::vector<FirmId> new_id(kFirms, kNoFirm);
+  FirmId next = 0;
+  for (std::size_t f = 0; f < kFirms; ++f) {
+    const RandomBlock r(5, f, Purpose::user, 0);
+    if (r.uniform(0) >= 0.3) new_id[f] = next++;  // about 30 % removed
+  }
+  std::vector<std::vector<std::pair<FirmId, float>>> expected(next);
+  for (std::size_t c = 0; c < kFirms; ++c) {
+    if (new_id[c] == kNoFirm) continue;
+    net.for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float w) {
+      if (new_id[s] != kNoFirm) expected[new_id[c]].push_back({new_id[s], w});
+    });
+  }
+  net.renumber(new_id, next);
+  ASSERT_EQ(net.firms(), next);
+  std::size_t links = 0;
+  for (FirmId c = 0; c < next; ++c) {
+    std::vector<std::pair<FirmId, float>> got;
+    net.for_each_supplier(c, [&](FirmId s, float w) { got.push_back({s, w}); });
+    EXPECT_EQ(got, expected[c]) << "new row " << c;
+    links += got.size();
+  }
+  EXPECT_EQ(net.links(), links);
+  // The renumbered network keeps growing and taking links like any other.
+  net.grow(next + 3);
+  std::vector<std::uint8_t> alive_after(next + 3, 1);
+  net.add_links({{0, next + 2, 1.0f}}, alive_after);
+  EXPECT_EQ(net.in_degree(next + 2), 1u);
+}
+
 TEST(FirmNetwork, LargeOverlayIsMergedIntoTheBase) {
   constexpr std::size_t kFirms = 50;
   FirmNetwork net(CsrLinks::from_links(kFirms, random_links(kFirms, 100, 5)));

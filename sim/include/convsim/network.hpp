@@ -15,8 +15,11 @@
 
 namespace convsim {
 
-// Firm identifier: the firm's slot in the state arrays, stable for the whole run.
+// A firm's slot in the state arrays. Slots are renumbered (in order) when exited firms are
+// removed; a firm's identity for draws and snapshots is its entry number (models::FirmState::uid).
 using FirmId = std::uint32_t;
+// No firm (a removed slot, a draw from an empty sector).
+inline constexpr FirmId kNoFirm = UINT32_MAX;
 
 // A directed link from a supplier to a customer with a weight (trade intensity, 1).
 struct Link {
@@ -87,6 +90,9 @@ class FirmNetwork {
   void add_links(const std::vector<Link>& links, const std::vector<std::uint8_t>& alive);
   // Merges the overlay into the base and drops links that touch a firm that is not alive.
   void compact(const std::vector<std::uint8_t>& alive);
+  // Renumbers the firms: old slot f becomes new_id[f] (kNoFirm: removed with its links), new ids
+  // keeping the old ones' order; the overlay is merged and `firms` rows remain.
+  void renumber(const std::vector<FirmId>& new_id, std::size_t firms);
 
   // Calls f(supplier, weight) for every in-link of `customer` (base first, then overlay).
   template <typename F>
@@ -119,6 +125,11 @@ class FirmNetwork {
   static constexpr double kOverlayMergeShare = 0.125;
 
  private:
+  // Merges base and overlay into a new base of `new_firms` rows: old row c becomes row
+  // customer_of(c), supplier s becomes supplier_of(s); kNoFirm drops the row or the link.
+  template <typename CustomerMap, typename SupplierMap>
+  void rebuild(std::size_t new_firms, CustomerMap&& customer_of, SupplierMap&& supplier_of);
+
   CsrLinks base_;
   CsrLinks overlay_;
   std::vector<Link> overlay_links_;  // the overlay's links as a list, for rebuilding it

@@ -260,7 +260,7 @@ struct RunMemoryEstimate {
   double result_series = 0;    // time series: steps x (sectors x sector variables + others)
   double snapshots = 0;        // firm snapshots (output.snapshot_years) and the writer's padding
   double total = 0;            // the above plus the process itself
-  double peak_firm_slots = 0;  // initial firms plus every entrant (slots are never reused)
+  double peak_firm_slots = 0;  // most slots held at once: alive firms plus those exited since the last compaction
 };
 RunMemoryEstimate estimate_run_memory(const Scenario& scenario);
 // estimate_run_memory(scenario).total, saturated at the largest uint64.

@@ -21,8 +21,12 @@ struct VisibleFirm {
   std::uint16_t sector;
 };
 
-// Firm state as columns. Slots are never reused: an exited firm keeps its slot with alive = 0.
+// Firm state as columns. An exited firm keeps its slot with alive = 0 until the slots are
+// compacted (compact_firms), which removes exited firms and renumbers the rest in order. A firm's
+// identity is its uid, its entry number (0, 1, ... in the order firms were created): it keys the
+// firm's draws and indexes firm snapshots, so compaction changes no draw.
 struct FirmState {
+  std::vector<std::uint32_t> uid;        // entry number, increasing with the slot
   std::vector<std::uint16_t> sector;
   std::vector<std::uint8_t> alive;
   std::vector<std::uint8_t> level;       // ConvergenceLevel
@@ -33,10 +37,12 @@ struct FirmState {
   std::vector<double> output;            // Y in the last step, real (base prices, quality-adjusted units), 1e8 KRW/year
   std::vector<std::int32_t> age;         // steps since entry
 
+  std::uint64_t created = 0;             // firms ever created: the next firm's uid
+
   std::size_t size() const { return sector.size(); }
   // Reserves room for n slots (initial firms and the entrants expected over a run).
   void reserve(std::size_t n);
-  // Appends n default slots (dead, zero) and returns the first new id.
+  // Appends n default slots (dead, zero) with the next n uids and returns the first new slot.
   FirmId append(std::size_t n);
   // Bytes held by the columns.
   std::size_t memory_bytes() const;
@@ -113,6 +119,7 @@ struct Economy {
   std::vector<double> exit_draw;  // slot 3 of the firm's step block (drawn once, used in the last pass)
   std::vector<double> employment_start;  // employment before this step's hiring, person
   int step = 0;                            // steps done (burn-in included)
+  bool compact_slots = true;               // remove exited firms at sampler refreshes (tests turn it off)
 };
 
 // Builds the initial economy of a scenario (sizes, sectors, technology, network), deterministic
@@ -121,6 +128,16 @@ Economy build_economy(const Scenario& scenario);
 
 // Rebuilds the per-sector samplers from current sizes.
 void rebuild_samplers(const Scenario& scenario, Economy& economy);
+
+// Exited firms' share of the slots above which compact_firms removes them.
+inline constexpr double kCompactExitedShare = 0.125;
+
+// Removes exited firms' slots (their state, visibility and links) and renumbers the others in
+// order, when exited firms hold more than kCompactExitedShare of the slots; returns whether it
+// did. Samplers hold slots: rebuild them after a compaction. Every draw is keyed by uid, so no
+// result depends on when compaction happens but for the grouping of floating-point sums in
+// fixed chunks of slots (a rounding-level difference).
+bool compact_firms(Economy& economy);
 
 // Locates the `degree` suppliers of firm `firm` (of `customer_sector`) drawn in `step` (0 for the
 // initial network): each from two uniforms, sector by link intensity then firm by size, two links
