@@ -1,7 +1,17 @@
 // convsim bench: engine throughput at 10^5..10^7 firms (firm-steps/s, ns per firm-step, memory
-// per firm, 1 -> 2 thread speed-up) on the full model step. Figures go to docs/performance.md.
+// per firm, 1 -> 2 thread speed-up, instructions per firm-step where the hardware counts them) on
+// the full model step, each measurement in its own process. Figures go to docs/performance.md.
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <map>
+#include <spawn.h>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -9,15 +19,23 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <yaml-cpp/yaml.h>
+
+#include "convsim/analysis/json_writer.hpp"
 #include "convsim/cli/cli_common.hpp"
 #include "convsim/cli/commands.hpp"
 #include "convsim/errors.hpp"
 #include "convsim/models/economy.hpp"
 #include "convsim/models/simulation.hpp"
 #include "convsim/models/step.hpp"
+#include "convsim/output_file.hpp"
+#include "convsim/output_path.hpp"
+#include "convsim/parallel.hpp"
 #include "convsim/result_file.hpp"
 #include "convsim/policy_schedule.hpp"
 #include "convsim/scenario.hpp"
+
+extern "C" char** environ;
 
 namespace convsim::cli {
 namespace {
@@ -29,6 +47,10 @@ struct BenchArgs {
   std::vector<int> threads{1, 2};
   std::string scenario;
   bool output_cost = false;
+  int repeat = 1;
+  std::string json;      // write the measurements here
+  std::string baseline;  // a previous build's --json file to compare with
+  bool one = false;      // internal: measure one (firms, threads) in this process, print one line
 };
 
 // Resident memory now, bytes (from /proc/self/statm).
@@ -39,15 +61,56 @@ double resident_bytes() {
   return static_cast<double>(pages_resident) * 4096.0;
 }
 
+// Counts user-space instructions of this thread and the threads it starts (the perf stat way,
+// perf_event_open); unavailable on machines without hardware counters (many VMs).
+class InstructionCounter {
+ public:
+  InstructionCounter() {
+    perf_event_attr attr{};
+    attr.type = PERF_TYPE_HARDWARE;
+    attr.size = sizeof(attr);
+    attr.config = PERF_COUNT_HW_INSTRUCTIONS;
+    attr.disabled = 1;
+    attr.exclude_kernel = 1;
+    attr.exclude_hv = 1;
+    attr.inherit = 1;
+    fd_ = static_cast<int>(::syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0));
+  }
+  ~InstructionCounter() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  InstructionCounter(const InstructionCounter&) = delete;
+  InstructionCounter& operator=(const InstructionCounter&) = delete;
+  void start() {
+    if (fd_ < 0) return;
+    ::ioctl(fd_, PERF_EVENT_IOC_RESET, 0);
+    ::ioctl(fd_, PERF_EVENT_IOC_ENABLE, 0);
+  }
+  // Instructions since start(), or -1 when the counter is unavailable.
+  double stop() {
+    if (fd_ < 0) return -1;
+    ::ioctl(fd_, PERF_EVENT_IOC_DISABLE, 0);
+    long long count = 0;
+    if (::read(fd_, &count, sizeof(count)) != static_cast<ssize_t>(sizeof(count))) return -1;
+    return static_cast<double>(count);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 struct Measure {
   double build_seconds = 0;
   double step_seconds = 0;
   double state_bytes = 0;
   double firms_per_step = 0;  // alive firms at the start of a step, averaged over the steps
+  double instructions = -1;   // per firm-step (threads summed), -1 when not measurable
+  double peak_bytes = 0;      // the measuring process's peak resident set (getrusage ru_maxrss)
 };
 
 Measure measure(const Scenario& scenario, int steps, int threads) {
   const auto limit = limit_threads(threads);
+  InstructionCounter counter;
   const double before = resident_bytes();
   const auto t0 = std::chrono::steady_clock::now();
   models::Economy economy = models::build_economy(scenario);
@@ -55,18 +118,21 @@ Measure measure(const Scenario& scenario, int steps, int threads) {
   models::StepAggregates out;
   // Firms actually updated: those alive at the start of each step (entry and exit change it).
   double updated = 0;
-  double alive = static_cast<double>(economy.firms.size());
+  double alive = deterministic_sum(economy.firms.size(), [&](std::size_t i) { return double(economy.firms.alive[i]); });
+  counter.start();
   for (int t = 0; t < steps; ++t) {
     updated += alive;
     models::advance(scenario, economy, policy_at(scenario, scenario.year_of_step(t)), out);
     alive = out.total(models::kFirms);
   }
+  const double instructions = counter.stop();
   const auto t2 = std::chrono::steady_clock::now();
   Measure m;
   m.build_seconds = std::chrono::duration<double>(t1 - t0).count();
   m.step_seconds = std::chrono::duration<double>(t2 - t1).count() / steps;
   m.firms_per_step = updated / steps;
   m.state_bytes = resident_bytes() - before;
+  m.instructions = instructions >= 0 ? instructions / updated : -1;
   return m;
 }
 
@@ -94,35 +160,219 @@ int run_output_cost(const BenchArgs& args) {
   return kExitOk;
 }
 
-int run_bench(const BenchArgs& args) {
-  if (args.output_cost) return run_output_cost(args);
-  std::printf("convsim bench: full model step, mean degree %.0f, %d steps per measurement; firm-steps count the firms\n"
-              "alive at the start of each step\n", args.mean_degree, args.steps);
-  std::printf("%10s %8s %10s %14s %12s %12s %10s\n", "firms", "threads", "build s", "firm-steps/s", "ns/firm-step",
-              "bytes/firm", "speed-up");
-  for (long long n : args.firms) {
-    std::vector<std::string> overrides = {"economy.firms=" + std::to_string(n),
-                                          "network.mean_degree=" + std::to_string(args.mean_degree)};
-    const Scenario scenario = args.scenario.empty()
-                                  ? build_scenario(ScenarioDocument::parse("name: bench\n", "<bench>"))
-                                  : load_scenario(args.scenario);
-    ScenarioDocument doc = ScenarioDocument::parse(scenario.resolved_yaml, "<bench>");
-    for (const auto& o : overrides) doc.apply_override(o);
-    const Scenario sized = build_scenario(doc);
-    check_memory(sized);
-    double single = 0;
-    for (int threads : args.threads) {
-      const Measure m = measure(sized, args.steps, threads);
-      const double rate = m.firms_per_step / m.step_seconds;
-      if (threads == args.threads.front()) single = m.step_seconds;
-      std::printf("%10lld %8d %10.2f %14.3e %12.1f %12.0f %10.2f\n", n, threads, m.build_seconds, rate,
-                  1e9 / rate, m.state_bytes / static_cast<double>(n), single / m.step_seconds);
-      std::fflush(stdout);
+// The scenario a measurement runs: the built-in defaults or --scenario, at the size and degree asked.
+Scenario bench_scenario(const BenchArgs& args, long long n) {
+  const Scenario scenario = args.scenario.empty() ? build_scenario(ScenarioDocument::parse("name: bench\n", "<bench>"))
+                                                  : load_scenario(args.scenario);
+  ScenarioDocument doc = ScenarioDocument::parse(scenario.resolved_yaml, "<bench>");
+  doc.apply_override("economy.firms=" + std::to_string(n));
+  doc.apply_override("network.mean_degree=" + std::to_string(args.mean_degree));
+  return build_scenario(doc);
+}
+
+// --one: measures in this process and prints "build_s step_s firms_per_step state_bytes
+// instructions" on one line (the parent adds this process's peak memory).
+int run_one(const BenchArgs& args) {
+  const Scenario sized = bench_scenario(args, args.firms.front());
+  check_memory(sized);
+  const Measure m = measure(sized, args.steps, args.threads.front());
+  std::printf("%.17g %.17g %.17g %.17g %.17g\n", m.build_seconds, m.step_seconds, m.firms_per_step, m.state_bytes,
+              m.instructions);
+  return kExitOk;
+}
+
+// Runs one measurement in a fresh process (this executable with --one), so that its peak memory
+// is its own and no measurement inherits another's heap or cache state.
+Measure measure_in_child(const BenchArgs& args, long long n, int threads) {
+  std::vector<std::string> argv = {"convsim", "bench", "--one", "--firms", std::to_string(n), "--threads",
+                                   std::to_string(threads), "--steps", std::to_string(args.steps), "--mean-degree",
+                                   std::to_string(args.mean_degree)};
+  if (!args.scenario.empty()) {
+    argv.push_back("--scenario");
+    argv.push_back(args.scenario);
+  }
+  std::vector<char*> raw;
+  for (auto& a : argv) raw.push_back(a.data());
+  raw.push_back(nullptr);
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) throw std::runtime_error("bench: pipe failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+  pid_t pid = 0;
+  const int spawned = ::posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, raw.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(pipe_fds[1]);
+  if (spawned != 0) {
+    ::close(pipe_fds[0]);
+    throw std::runtime_error("bench: cannot start a measuring process: " + std::string(std::strerror(spawned)));
+  }
+  std::string line;
+  char buffer[512];
+  for (ssize_t got; (got = ::read(pipe_fds[0], buffer, sizeof(buffer))) > 0;) line.append(buffer, static_cast<std::size_t>(got));
+  ::close(pipe_fds[0]);
+  int status = 0;
+  struct rusage usage {};
+  ::wait4(pid, &status, 0, &usage);
+  Measure m;
+  std::istringstream in(line);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+      !(in >> m.build_seconds >> m.step_seconds >> m.firms_per_step >> m.state_bytes >> m.instructions)) {
+    throw std::runtime_error("bench: the measurement of " + std::to_string(n) + " firms on " + std::to_string(threads) +
+                             " threads failed (exit status " + std::to_string(status) + ")");
+  }
+  m.peak_bytes = static_cast<double>(usage.ru_maxrss) * 1024.0;
+  return m;
+}
+
+// All repeats of one (firms, threads) cell.
+struct Cell {
+  long long firms = 0;
+  int threads = 0;
+  std::vector<Measure> runs;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  if (v.empty()) return std::nan("");
+  const std::size_t k = v.size() / 2;
+  return v.size() % 2 ? v[k] : 0.5 * (v[k - 1] + v[k]);
+}
+
+template <typename F>
+std::vector<double> collect(const Cell& cell, F&& f) {
+  std::vector<double> out;
+  for (const Measure& m : cell.runs) out.push_back(f(m));
+  return out;
+}
+
+double rate_of(const Measure& m) { return m.firms_per_step / m.step_seconds; }
+
+// "a" or "a-b" (min-max over repeats) in printf format `format`.
+std::string range_text(const std::vector<double>& v, const char* format) {
+  char low[64], high[64];
+  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  std::snprintf(low, sizeof(low), format, *lo);
+  std::snprintf(high, sizeof(high), format, *hi);
+  return v.size() == 1 || std::string(low) == high ? std::string(low) : std::string(low) + "-" + high;
+}
+
+void write_json(const BenchArgs& args, const std::vector<Cell>& cells) {
+  std::ostringstream text;
+  analysis::JsonWriter json(text);
+  json.begin_object();
+  json.key("convsim_bench").value(1);
+  json.key("revision").value(convsim_git_revision());
+  json.key("scenario").value(args.scenario.empty() ? "built-in defaults" : args.scenario);
+  json.key("steps").value(args.steps);
+  json.key("mean_degree").value(args.mean_degree);
+  json.key("measurements").begin_array();
+  for (const Cell& cell : cells) {
+    json.begin_object();
+    json.key("firms").value(cell.firms);
+    json.key("threads").value(cell.threads);
+    auto array = [&](const char* name, std::vector<double> values) {
+      json.key(name).begin_array();
+      for (double v : values) json.value(v);
+      json.end_array();
+    };
+    array("firm_steps_per_second", collect(cell, rate_of));
+    array("build_seconds", collect(cell, [](const Measure& m) { return m.build_seconds; }));
+    array("peak_bytes", collect(cell, [](const Measure& m) { return m.peak_bytes; }));
+    array("instructions_per_firm_step", collect(cell, [](const Measure& m) { return m.instructions; }));
+    json.end_object();
+  }
+  json.end_array();
+  json.end_object();
+  text << "\n";
+  write_file_atomically(args.json, text.str());
+}
+
+// The previous build's medians by (firms, threads), from its --json file.
+std::map<std::pair<long long, int>, std::pair<double, double>> read_baseline(const std::string& path) {
+  std::map<std::pair<long long, int>, std::pair<double, double>> out;
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    throw InputError(path, e.mark.line + 1, "", std::string("not a convsim bench --json file: ") + e.msg);
+  }
+  const YAML::Node measurements = root["measurements"];
+  if (!root.IsMap() || !root["convsim_bench"] || !measurements || !measurements.IsSequence()) {
+    throw InputError(path, 1, "measurements", "not a convsim bench --json file (no 'measurements' list)");
+  }
+  for (const YAML::Node& m : measurements) {
+    try {
+      std::vector<double> rates, peaks;
+      for (const YAML::Node& r : m["firm_steps_per_second"]) rates.push_back(r.as<double>());
+      for (const YAML::Node& p : m["peak_bytes"]) peaks.push_back(p.as<double>());
+      out[{m["firms"].as<long long>(), m["threads"].as<int>()}] = {median(rates), median(peaks)};
+    } catch (const YAML::Exception& e) {
+      throw InputError(path, e.mark.line + 1, "measurements", "a measurement lacks firms, threads or figures: " + e.msg);
     }
   }
-  struct rusage usage {};
-  getrusage(RUSAGE_SELF, &usage);
-  std::printf("peak resident memory: %.2f GB\n", static_cast<double>(usage.ru_maxrss) * 1024.0 / 1e9);
+  return out;
+}
+
+int run_bench(const BenchArgs& args) {
+  if (args.output_cost) return run_output_cost(args);
+  if (args.one) return run_one(args);
+  const auto baseline = args.baseline.empty() ? decltype(read_baseline("")){} : read_baseline(args.baseline);
+  if (!args.json.empty()) check_output_path(args.json, "the measurements", "--json");
+  for (long long n : args.firms) check_memory(bench_scenario(args, n));
+  std::printf("convsim bench: full model step, mean degree %.0f, %d steps per measurement, %d repeat(s) interleaved;\n"
+              "firm-steps count the firms alive at the start of each step; each measurement in its own process\n"
+              "(peak = its getrusage ru_maxrss); ranges are min-max over the repeats\n",
+              args.mean_degree, args.steps, args.repeat);
+  std::vector<Cell> cells;
+  for (long long n : args.firms) {
+    for (int threads : args.threads) cells.push_back({n, threads, {}});
+  }
+  // Repeats interleave the cells (1 2 3 1 2 3 ...) so that a noisy spell hits all of them alike.
+  for (int r = 0; r < args.repeat; ++r) {
+    for (Cell& cell : cells) {
+      cell.runs.push_back(measure_in_child(args, cell.firms, cell.threads));
+      if (args.repeat > 1) std::fprintf(stderr, "bench: repeat %d/%d, %lld firms, %d thread(s) done\n", r + 1,
+                                        args.repeat, cell.firms, cell.threads);
+    }
+  }
+  std::printf("%10s %8s %12s %22s %14s %12s %10s %12s%s\n", "firms", "threads", "build s", "firm-steps/s", "ns/firm-step",
+              "peak GB", "speed-up", "instr/step", baseline.empty() ? "" : "  vs baseline (rate, peak)");
+  for (const Cell& cell : cells) {
+    const std::vector<double> rates = collect(cell, rate_of);
+    const Cell& reference = *std::find_if(cells.begin(), cells.end(), [&](const Cell& c) {
+      return c.firms == cell.firms && c.threads == args.threads.front();
+    });
+    const double speed_up = median(rates) / median(collect(reference, rate_of));
+    const double instructions = median(collect(cell, [](const Measure& m) { return m.instructions; }));
+    char instruction_text[32];
+    if (instructions >= 0) std::snprintf(instruction_text, sizeof(instruction_text), "%.0f", instructions);
+    else std::snprintf(instruction_text, sizeof(instruction_text), "n/a");
+    std::string versus;
+    const auto old = baseline.find({cell.firms, cell.threads});
+    if (old != baseline.end()) {
+      char text[64];
+      std::snprintf(text, sizeof(text), "  %.2fx, %.2fx", median(rates) / old->second.first,
+                    median(collect(cell, [](const Measure& m) { return m.peak_bytes; })) / old->second.second);
+      versus = text;
+    }
+    std::vector<double> ns;
+    for (double r : rates) ns.push_back(1e9 / r);
+    std::printf("%10lld %8d %12s %22s %14s %12s %10.2f %12s%s\n", cell.firms, cell.threads,
+                range_text(collect(cell, [](const Measure& m) { return m.build_seconds; }), "%.2f").c_str(),
+                range_text(rates, "%.3e").c_str(), range_text(ns, "%.0f").c_str(),
+                range_text(collect(cell, [](const Measure& m) { return m.peak_bytes / 1e9; }), "%.2f").c_str(), speed_up,
+                instruction_text, versus.c_str());
+  }
+  if (!cells.empty() && cells.front().runs.front().instructions < 0) {
+    std::printf("instructions: no hardware counters here (perf_event_open); scripts/instructions-per-firm-step.sh counts\n"
+                "them under callgrind on a small case\n");
+  }
+  if (!args.json.empty()) {
+    write_json(args, cells);
+    std::printf("measurements: %s\n", args.json.c_str());
+  }
   return kExitOk;
 }
 
@@ -137,6 +387,11 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--threads", args->threads, "Thread counts to compare (first is the reference)");
   cmd->add_option("--scenario", args->scenario, "Scenario whose parameters to use (default: built-in defaults)");
   cmd->add_flag("--output-cost", args->output_cost, "Measure the share of run time spent writing aggregates (baseline scenario)");
+  cmd->add_option("--repeat", args->repeat, "Measure every size and thread count this many times, interleaved")
+      ->check(CLI::Range(1, 100));
+  cmd->add_option("--json", args->json, "Write the measurements to this JSON file (for --baseline)");
+  cmd->add_option("--baseline", args->baseline, "Compare with a previous build's --json file")->check(CLI::ExistingFile);
+  cmd->add_flag("--one", args->one, "Internal: one measurement in this process")->group("");
   cmd->callback([args, &exit_code] { exit_code = run_bench(*args); });
 }
 
