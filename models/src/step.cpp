@@ -503,7 +503,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   // Entrants hire from whoever is still seeking work, at the incumbents' fill rate.
   add_entrants(sc, economy, levers, {hire_share, std::max(0.0, labour_force - out.total(kEmployment))}, out, new_links);
   economy.network.grow(f.size());
-  economy.network.add_links(new_links, f.alive);
+  economy.network.add_links(new_links);
   market.employment = out.total(kEmployment);
 
   //---- prosumers diffuse towards a ceiling set by network access ----

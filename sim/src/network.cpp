@@ -43,13 +43,46 @@ void FirmNetwork::grow(std::size_t firms) {
   overlay_.offsets.resize(firms + 1, overlay_.offsets.empty() ? 0 : overlay_.offsets.back());
 }
 
-void FirmNetwork::add_links(const std::vector<Link>& links, const std::vector<std::uint8_t>& alive) {
+void FirmNetwork::add_links(const std::vector<Link>& links) {
   if (links.empty()) return;
   overlay_links_.insert(overlay_links_.end(), links.begin(), links.end());
   overlay_.assign_links(firms(), overlay_links_, cursor_);
   if (static_cast<double>(overlay_links_.size()) > kOverlayMergeShare * static_cast<double>(base_.links())) {
-    compact(alive);
+    merge_overlay();
   }
+}
+
+void FirmNetwork::merge_overlay() {
+  const std::size_t n = firms();
+  CsrLinks merged;
+  merged.offsets.reserve(base_.offsets.capacity());  // room reserved for entrants stays reserved
+  merged.offsets.resize(n + 1);
+  merged.offsets[0] = 0;
+  for (std::size_t c = 0; c < n; ++c) {
+    merged.offsets[c + 1] = merged.offsets[c] + (base_.offsets[c + 1] - base_.offsets[c]) +
+                            (overlay_.offsets[c + 1] - overlay_.offsets[c]);
+  }
+  merged.suppliers.resize(merged.offsets[n]);
+  merged.weights.resize(merged.offsets[n]);
+  // Row by row, base links then overlay links: the order for_each_supplier visits them in.
+  for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t c = begin; c < end; ++c) {
+      std::uint64_t at = merged.offsets[c];
+      for (const CsrLinks* part : {&base_, &overlay_}) {
+        const std::uint64_t from = part->offsets[c], to = part->offsets[c + 1];
+        std::copy(part->suppliers.begin() + static_cast<std::ptrdiff_t>(from), part->suppliers.begin() + static_cast<std::ptrdiff_t>(to),
+                  merged.suppliers.begin() + static_cast<std::ptrdiff_t>(at));
+        std::copy(part->weights.begin() + static_cast<std::ptrdiff_t>(from), part->weights.begin() + static_cast<std::ptrdiff_t>(to),
+                  merged.weights.begin() + static_cast<std::ptrdiff_t>(at));
+        at += to - from;
+      }
+    }
+  });
+  base_ = std::move(merged);
+  overlay_.offsets.assign(n + 1, 0);
+  overlay_.suppliers.clear();
+  overlay_.weights.clear();
+  overlay_links_.clear();
 }
 
 template <typename CustomerMap, typename SupplierMap>

@@ -72,7 +72,7 @@ TEST(FirmNetwork, OverlayAddsLinksAndCompactionDropsExitedFirms) {
   FirmNetwork net(CsrLinks::from_links(kFirms, base));
   std::vector<std::uint8_t> alive(kFirms, 1);
   const std::vector<Link> extra = {{1, 2, 1.0f}, {3, 2, 0.5f}};
-  net.add_links(extra, alive);  // small: stays in the overlay
+  net.add_links(extra);  // small: stays in the overlay
   EXPECT_EQ(net.links(), base.size() + 2);
   std::size_t from_one = 0;
   net.for_each_supplier(2, [&](FirmId s, float) { from_one += s == 1; });
@@ -102,8 +102,7 @@ TEST(FirmNetwork, OverlayAddsLinksAndCompactionDropsExitedFirms) {
 TEST(FirmNetwork, RenumberingKeepsLiveLinksInOrderUnderTheirNewIds) {
   constexpr std::size_t kFirms = 120;
   FirmNetwork net(CsrLinks::from_links(kFirms, random_links(kFirms, 900, 21)));
-  std::vector<std::uint8_t> alive(kFirms, 1);
-  net.add_links(random_links(kFirms, 60, 22), alive);  // stays in the overlay (< 12.5 %)
+  net.add_links(random_links(kFirms, 60, 22));  // stays in the overlay (< 12.5 %)
   ASSERT_GT(net.links(), 900u);
   std::vector<FirmId> new_id(kFirms, kNoFirm);
   FirmId next = 0;
@@ -130,18 +129,16 @@ TEST(FirmNetwork, RenumberingKeepsLiveLinksInOrderUnderTheirNewIds) {
   EXPECT_EQ(net.links(), links);
   // The renumbered network keeps growing and taking links like any other.
   net.grow(next + 3);
-  std::vector<std::uint8_t> alive_after(next + 3, 1);
-  net.add_links({{0, next + 2, 1.0f}}, alive_after);
+  net.add_links({{0, next + 2, 1.0f}});
   EXPECT_EQ(net.in_degree(next + 2), 1u);
 }
 
 TEST(FirmNetwork, LargeOverlayIsMergedIntoTheBase) {
   constexpr std::size_t kFirms = 50;
   FirmNetwork net(CsrLinks::from_links(kFirms, random_links(kFirms, 100, 5)));
-  std::vector<std::uint8_t> alive(kFirms, 1);
   const auto extra = random_links(kFirms, 40, 6);  // > 12.5% of the base: merged
   const auto before = rows_of(net);
-  net.add_links(extra, alive);
+  net.add_links(extra);
   EXPECT_EQ(net.links(), 140u);
   FirmNetwork reference(CsrLinks::from_links(kFirms, [&] {
     auto all = random_links(kFirms, 100, 5);
@@ -171,10 +168,10 @@ TEST(FirmNetwork, ManyStepsOfChangeMatchAPlainListOfLinks) {
     alive[r.bits(0) % firms] = 0;  // an exit
     const std::size_t batch = step % 7 == 0 ? 200 : 10;  // sometimes past the merge share
     const auto links = random_links(firms, batch, 100 + static_cast<std::uint64_t>(step));
-    net.add_links(links, alive);
+    net.add_links(links);
     reference.insert(reference.end(), links.begin(), links.end());
     if (step % 10 == 9) net.compact(alive);
-    // Compare live rows only: links of exited firms disappear at a merge, not before.
+    // Compare live rows only: links of exited firms disappear at a compaction, not before.
     auto live_rows = [&](const std::map<FirmId, std::vector<std::pair<FirmId, float>>>& rows) {
       std::map<FirmId, std::vector<std::pair<FirmId, float>>> out;
       for (const auto& [customer, row] : rows) {

@@ -2,7 +2,8 @@
 // a firm's update reads its own row (its suppliers) and nothing is written to shared rows.
 // Structural change between steps is batched: new links go to a small second CSR (the overlay)
 // rebuilt in O(firms + new links); when the overlay grows past a fraction of the base, both are
-// merged and links of exited firms are dropped.
+// merged (a copy of rows). Links of exited firms are dropped when the engine compacts its slots
+// (renumber) or on request (compact); until then readers skip them.
 #pragma once
 
 #include <cstdint>
@@ -86,8 +87,12 @@ class FirmNetwork {
   void reserve(std::size_t firms);
   // Adds empty rows for new firm slots.
   void grow(std::size_t firms);
-  // Adds links (between steps). `alive` decides which links survive a merge.
-  void add_links(const std::vector<Link>& links, const std::vector<std::uint8_t>& alive);
+  // Adds links (between steps): to the overlay, which is merged into the base (merge_overlay)
+  // when it exceeds kOverlayMergeShare of the base's links.
+  void add_links(const std::vector<Link>& links);
+  // Merges the overlay into the base, keeping every link (a copy of rows: links of exited firms
+  // are dropped by compact or renumber, and skipped by readers that check who is alive).
+  void merge_overlay();
   // Merges the overlay into the base and drops links that touch a firm that is not alive.
   void compact(const std::vector<std::uint8_t>& alive);
   // Renumbers the firms: old slot f becomes new_id[f] (kNoFirm: removed with its links), new ids
