@@ -113,21 +113,40 @@ double level_multiplier(const AdoptionSettings& a, std::uint8_t level) {
 void rebuild_samplers(const Scenario& scenario, Economy& economy) {
   const std::size_t S = scenario.sectors.size();
   const FirmState& f = economy.firms;
+  const std::size_t n = f.size();
+  // Members of each sector in slot order, collected in parallel: each chunk counts its alive
+  // firms by sector, the counts give every chunk its place in each list, and chunks fill their
+  // places (the same lists as one pass over the slots would give).
+  const std::size_t chunks = chunk_count(n);
+  std::vector<std::size_t> place(chunks * S, 0);
+  for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
+    std::size_t* counts = &place[c * S];
+    for (std::size_t i = begin; i < end; ++i) counts[f.sector[i]] += f.alive[i];
+  });
   std::vector<std::vector<FirmId>> members(S);
   std::vector<std::vector<double>> weights(S);
-  std::vector<std::size_t> counts(S, 0);
-  for (std::size_t i = 0; i < f.size(); ++i) counts[f.sector[i]] += f.alive[i];
   for (std::size_t s = 0; s < S; ++s) {
-    members[s].reserve(counts[s]);
-    weights[s].reserve(counts[s]);
+    std::size_t running = 0;
+    for (std::size_t c = 0; c < chunks; ++c) {
+      const std::size_t count = place[c * S + s];
+      place[c * S + s] = running;
+      running += count;
+    }
+    members[s].resize(running);
+    weights[s].resize(running);
   }
   const double pref = scenario.network.size_preference;
-  for (std::size_t i = 0; i < f.size(); ++i) {
-    if (!f.alive[i]) continue;
-    const double size = std::max(f.employment[i], 1e-9);
-    members[f.sector[i]].push_back(static_cast<FirmId>(i));
-    weights[f.sector[i]].push_back(pref == 1.0 ? size : std::pow(size, pref));
-  }
+  for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
+    std::size_t* at = &place[c * S];
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!f.alive[i]) continue;
+      const std::size_t s = f.sector[i];
+      const double size = std::max(f.employment[i], 1e-9);
+      members[s][at[s]] = static_cast<FirmId>(i);
+      weights[s][at[s]] = pref == 1.0 ? size : std::pow(size, pref);
+      ++at[s];
+    }
+  });
   economy.samplers.resize(S);
   // Each sector's table is independent of the others: build them in parallel.
   tbb::parallel_for(std::size_t{0}, S, [&](std::size_t s) { economy.samplers[s].build(members[s], weights[s]); });
