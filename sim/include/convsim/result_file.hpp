@@ -18,7 +18,7 @@ inline constexpr const char* kResultFormat = "convsim-result-1";
 
 // How write_result writes (the layout itself never changes with these).
 struct ResultWriteOptions {
-  int firm_deflate_level = 4;  // gzip level 0..9 for /firms/<var> (0 = no compression)
+  int firm_deflate_level = 1;  // gzip level 0..9 for /firms/<var> (0 = no compression)
   std::string created;         // root attribute `created`; empty = the current UTC time
   bool sync = true;            // fsync the temporary file before renaming it onto the path
 };
