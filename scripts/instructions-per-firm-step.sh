@@ -18,6 +18,6 @@ line=$(valgrind --tool=callgrind --callgrind-out-file="$work/cg" --toggle-collec
          "$convsim" bench --one --firms "$firms" --steps "$steps" --threads 1 "$@" 2>"$work/log") ||
   { cat "$work/log" >&2; exit 1; }
 read -r _build _step firms_per_step _bytes _instructions <<<"$line"
-total=$(callgrind_annotate "$work/cg" | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
+total=$(callgrind_annotate "$work/cg" | awk '/PROGRAM TOTALS/ && !found {gsub(",", "", $1); print $1; found = 1}')
 awk -v ir="$total" -v fps="$firms_per_step" -v steps="$steps" -v firms="$firms" 'BEGIN {
   printf "%.0f instructions per firm-step (%d firms, %d steps, %.4g firm-steps, callgrind)\n", ir / (fps * steps), firms, steps, fps * steps }'

@@ -64,19 +64,26 @@ void FirmNetwork::merge_overlay() {
   }
   merged.suppliers.resize(merged.offsets[n]);
   merged.weights.resize(merged.offsets[n]);
-  // Row by row, base links then overlay links: the order for_each_supplier visits them in.
+  // Row by row, base links then overlay links: the order for_each_supplier visits them in. Rows
+  // without overlay links are contiguous in the base and in the merged arrays alike, so a run of
+  // them is one copy; a copy is cut only where a row has overlay links.
+  auto copy = [&](const CsrLinks& from, std::uint64_t begin, std::uint64_t end, std::uint64_t& at) {
+    std::copy(from.suppliers.begin() + static_cast<std::ptrdiff_t>(begin), from.suppliers.begin() + static_cast<std::ptrdiff_t>(end),
+              merged.suppliers.begin() + static_cast<std::ptrdiff_t>(at));
+    std::copy(from.weights.begin() + static_cast<std::ptrdiff_t>(begin), from.weights.begin() + static_cast<std::ptrdiff_t>(end),
+              merged.weights.begin() + static_cast<std::ptrdiff_t>(at));
+    at += end - begin;
+  };
   for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
+    std::uint64_t at = merged.offsets[begin];
+    std::uint64_t run = base_.offsets[begin];  // start of the base links not yet copied
     for (std::size_t c = begin; c < end; ++c) {
-      std::uint64_t at = merged.offsets[c];
-      for (const CsrLinks* part : {&base_, &overlay_}) {
-        const std::uint64_t from = part->offsets[c], to = part->offsets[c + 1];
-        std::copy(part->suppliers.begin() + static_cast<std::ptrdiff_t>(from), part->suppliers.begin() + static_cast<std::ptrdiff_t>(to),
-                  merged.suppliers.begin() + static_cast<std::ptrdiff_t>(at));
-        std::copy(part->weights.begin() + static_cast<std::ptrdiff_t>(from), part->weights.begin() + static_cast<std::ptrdiff_t>(to),
-                  merged.weights.begin() + static_cast<std::ptrdiff_t>(at));
-        at += to - from;
-      }
+      if (overlay_.offsets[c + 1] == overlay_.offsets[c]) continue;
+      copy(base_, run, base_.offsets[c + 1], at);
+      run = base_.offsets[c + 1];
+      copy(overlay_, overlay_.offsets[c], overlay_.offsets[c + 1], at);
     }
+    copy(base_, run, base_.offsets[end], at);
   });
   base_ = std::move(merged);
   overlay_.offsets.assign(n + 1, 0);
