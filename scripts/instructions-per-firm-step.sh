@@ -14,7 +14,7 @@ shift $(( $# < 2 ? $# : 2 ))
 command -v valgrind >/dev/null || { echo "instructions-per-firm-step: needs valgrind (apt-get install valgrind)" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-line=$(valgrind --tool=callgrind --callgrind-out-file="$work/cg" --toggle-collect='convsim::models::advance(*' \
+line=$(valgrind --tool=callgrind --callgrind-out-file="$work/cg" --toggle-collect='convsim::models::advance(convsim::Scenario const&, convsim::models::Economy&, convsim::PolicyState const&, convsim::models::StepAggregates&)' \
          "$convsim" bench --one --firms "$firms" --steps "$steps" --threads 1 "$@" 2>"$work/log") ||
   { cat "$work/log" >&2; exit 1; }
 read -r _build _step firms_per_step _bytes _instructions <<<"$line"

@@ -49,6 +49,14 @@ class RandomBlock {
     bits_ = Engine()(ctr, key);
   }
 
+  // The block whose four draws are these bits (what the constructor computes; used by
+  // models::RandomBatch, which computes many blocks at once).
+  static RandomBlock from_bits(std::uint32_t b0, std::uint32_t b1, std::uint32_t b2, std::uint32_t b3) {
+    RandomBlock block;
+    block.bits_ = {{b0, b1, b2, b3}};
+    return block;
+  }
+
   // Raw 32 bits of draw i (0..3).
   std::uint32_t bits(int i) const { return bits_.v[i]; }
   // Uniform on the open interval (0, 1) from draw i.
@@ -66,6 +74,7 @@ class RandomBlock {
   }
 
  private:
+  RandomBlock() = default;
   Engine::ctr_type bits_;
 };
 
