@@ -342,20 +342,24 @@ std::vector<DesignRole> OutcomeSet::roles() const {
 }
 
 NoiseShare noise_share(const OutcomeSet& set, const std::string& design) {
+  // Replicates share their seeds across design points (common random numbers), so the spread of
+  // single runs over points understates the seed's part: the seed's variance is estimated within
+  // points (pooled over replicates), the parameters' as the variance of the point means.
   double within = 0;
   std::size_t pooled = 0;
-  std::vector<double> singles;
+  std::vector<double> means;
   for (const auto& point : set.points) {
     // Sobol: the rows of A and B only, the sample V is estimated from; else every point.
     if (design == "sobol" && point.role.factor >= 0) continue;
-    singles.insert(singles.end(), point.values.begin(), point.values.end());
+    if (point.values.empty()) continue;
+    means.push_back(std::accumulate(point.values.begin(), point.values.end(), 0.0) / static_cast<double>(point.values.size()));
     if (point.values.size() < 2) continue;
     within += variance_of(point.values) * static_cast<double>(point.values.size() - 1);
     pooled += point.values.size() - 1;
   }
   NoiseShare out;
   out.within = pooled ? within / static_cast<double>(pooled) : kNaN;
-  out.total = variance_of(singles);
+  out.total = out.within + variance_of(means);
   out.share = out.within / out.total;
   return out;
 }

@@ -139,9 +139,11 @@ struct SweepOutcomes {
 // the time axis.
 SweepOutcomes load_sweep_outcomes(const std::filesystem::path& merged, const OutcomeRequest& request);
 
-// The pooled within-point variance over replicates and the variance of single runs (over the
-// rows of A and B for sobol, over all points otherwise); share = within / total. NaN without
-// two replicates at some point.
+// The seed's share of the variance of a single run: `within` is the variance over replicates
+// within design points (pooled), `total` = within + the variance of the point means over the
+// points (the rows of A and B for sobol, every point otherwise), share = within / total. With
+// common random numbers the point means differ by the parameters (and their interaction with
+// the seed), not by the seed's main effect. NaN without two replicates at some point.
 struct NoiseShare {
   double within = 0, total = 0, share = 0;
 };
