@@ -1,6 +1,6 @@
-// End to end: a tiny real sobol sweep through `convsim sweep run`, `convsim merge` and
-// `convsim sensitivity` (indices checked against an independent numpy computation from the merged
-// file), `convsim discover`, the plots, and bad input (exit 2 with one message).
+// End to end: tiny real sobol and morris sweeps through `convsim sweep run`, `convsim merge` and
+// `convsim sensitivity` (indices and effects checked against an independent numpy computation from
+// the merged file), `convsim discover`, the plots, and bad input (exit 2 with one message).
 #include <algorithm>
 #include <string>
 
@@ -86,7 +86,7 @@ assert got["design"] == "sobol" and len(got["sets"]) == 1, got
 s = got["sets"][0]
 assert s["scenario"] == "remove_barriers" and s["baseline"] == "baseline"
 for i in range(k):
-    s1 = np.mean(B * (m[:, i + 1] - A)) / V
+    s1 = np.mean((B - np.mean(np.concatenate([A, B]))) * (m[:, i + 1] - A)) / V
     st = np.mean((A - m[:, i + 1]) ** 2) / (2 * V)
     e = s["sobol"][i]
     assert abs(e["S1"]["value"] - s1) < 1e-9 * max(1, abs(s1)), (i, e, s1)
@@ -123,6 +123,53 @@ TEST_F(SensitivityCli, PlotsAndDiscoveryRun) {
   // Every point meets a condition that always holds: the chosen box is the whole space.
   EXPECT_TRUE(contains(discover.out, "\"density\": 1")) << discover.out;
   EXPECT_TRUE(contains(discover.out, "\"interesting\": 16")) << discover.out;
+}
+
+TEST_F(SensitivityCli, MorrisEffectsAgreeWithAnIndependentComputation) {
+  write_text(*dir_ / "morris.yaml", sweep_text("design:\n"
+                                               "  type: morris\n"
+                                               "  trajectories: 3\n"
+                                               "  candidates: 12\n"
+                                               "  parameters:\n"
+                                               "    adoption.base_hazard: {low: 0.002, high: 0.008}\n"
+                                               "    production.labour_elasticity: {low: 0.45, high: 0.65}\n"));
+  ASSERT_EQ(run_convsim("sweep run '" + path("morris.yaml") + "' -o '" + path("morris") + "' --jobs 2 --quiet --no-parameter-uncertainty").exit_code, 0);
+  ASSERT_EQ(run_convsim("merge '" + path("morris") + "' -o '" + path("morris.h5") + "'").exit_code, 0);
+  const auto json = run_convsim("sensitivity '" + path("morris.h5") + "' --var aggregate/employment --year 2020 --scenario baseline --format json");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  write_text(*dir_ / "morris.json", json.out);
+  // EE = (f(step) - f(step - 1)) / delta per trajectory, from the merged run table with numpy.
+  const std::string check = R"(
+import json, sys
+import h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+runs = f["runs"]
+scen = [s.decode() if isinstance(s, bytes) else s for s in runs["scenario"][:]]
+g, b, fac, d = runs["design_group"][:], runs["design_block"][:], runs["design_factor"][:], runs["design_delta"][:]
+y = f["aggregate/employment"][:, list(f["time"][:]).index(2020.0)]
+mean, role = {}, {}
+for c, gi, bi, fi, di, v in zip(scen, g, b, fac, d, y):
+    if c == "baseline":
+        mean.setdefault((gi, bi), []).append(v)
+        role[(gi, bi)] = (fi, di)
+ee = {0: [], 1: []}
+for (gi, bi), (fi, di) in role.items():
+    if bi > 0:
+        ee[fi].append((np.mean(mean[(gi, bi)]) - np.mean(mean[(gi, bi - 1)])) / di)
+got = json.load(open(sys.argv[2]))["sets"][0]["morris"]
+for i in range(2):
+    e = np.array(ee[i])
+    assert len(e) == 3 and got[i]["effects"] == 3, (e, got[i])
+    assert abs(got[i]["mu_star"]["value"] - np.mean(np.abs(e))) <= 1e-9 * max(1, np.mean(np.abs(e))), (got[i], e)
+    assert abs(got[i]["mu"] - np.mean(e)) <= 1e-9 * max(1, abs(np.mean(e))), (got[i], e)
+    assert abs(got[i]["sigma"] - np.std(e, ddof=1)) <= 1e-9 * max(1, np.std(e, ddof=1)), (got[i], e)
+print("ok")
+)";
+  write_text(*dir_ / "check_morris.py", check);
+  const auto r = run_shell(std::string(CONVSIM_SYSTEM_PYTHON) + " '" + path("check_morris.py") + "' '" + path("morris.h5") + "' '" +
+                           path("morris.json") + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(contains(r.out, "ok")) << r.out << r.err;
 }
 
 TEST_F(SensitivityCli, BadRequestsExitWithTwoAndOneMessage) {

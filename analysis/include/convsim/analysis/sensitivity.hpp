@@ -34,7 +34,7 @@ struct Estimate {
 //---- Sobol' indices ----
 
 struct SobolIndex {
-  Estimate first;  // S1: Saltelli et al. (2010), mean(f(B) (f(A_B^i) - f(A))) / V
+  Estimate first;  // S1: Saltelli et al. (2010), mean((f(B) - m) (f(A_B^i) - f(A))) / V, m the mean of f(A), f(B)
   Estimate total;  // ST: Jansen (1999), mean((f(A) - f(A_B^i))^2) / (2 V)
 };
 
