@@ -308,6 +308,31 @@ void write_run_table(hid_t file, const PlanSummary& plan, const std::vector<cons
       column_strings(key, values, "swept scenario key " + key + " (YAML text)");
     }
   }
+  if (plan.design == "sobol" || plan.design == "morris") {
+    // Each run's place in the design, for `convsim sensitivity` (sensitivity_design.hpp, DesignRole).
+    const bool sobol = plan.design == "sobol";
+    std::vector<std::int64_t> group_of, block, factor;
+    std::vector<double> delta;
+    for (const auto* r : runs) {
+      group_of.push_back(r->role.group);
+      block.push_back(r->role.block);
+      factor.push_back(r->role.factor);
+      delta.push_back(r->role.delta);
+    }
+    auto column = [&](const char* name, const auto& values, hid_t file_type, hid_t memory_type, const std::string& long_name) {
+      auto dataset = write_numbers(group.get(), name, file_type, memory_type, values);
+      write_units(dataset.get(), "1", long_name);
+      attach(dataset.get(), {&run}, name);
+    };
+    column("design_group", group_of, H5T_STD_I64LE, H5T_NATIVE_INT64,
+           sobol ? "row j of the Saltelli matrices A and B" : "Morris trajectory");
+    column("design_block", block, H5T_STD_I64LE, H5T_NATIVE_INT64,
+           sobol ? "Saltelli matrix: 0 = A, i = A_B^i (1..k), k + 1 = B" : "step along the Morris trajectory (0 = its start)");
+    column("design_factor", factor, H5T_STD_I64LE, H5T_NATIVE_INT64,
+           "0-based index into the root attribute parameters of the factor that differs (A_B^i, Morris step); -1: none");
+    column("design_delta", delta, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+           "Morris step of design_factor in the unit cube (signed); 0 otherwise");
+  }
   column_strings("scenario_yaml", scenario_yaml, "resolved scenario of the run (re-runnable with convsim run)");
   {
     auto dataset = write_numbers(group.get(), "draw", H5T_STD_I64LE, H5T_NATIVE_INT64, draws.draw);

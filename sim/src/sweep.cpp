@@ -16,6 +16,7 @@
 #include "convsim/errors.hpp"
 #include "convsim/input_file.hpp"
 #include "convsim/rng.hpp"
+#include "convsim/sensitivity_design.hpp"
 
 namespace convsim {
 namespace {
@@ -326,6 +327,8 @@ class Distribution {
     }
   }
 
+  const std::string& kind() const { return kind_; }
+
   // The value at quantile u in (0, 1), as YAML text.
   std::string value_at(double u) const {
     if (kind_ == "choice") {
@@ -366,6 +369,60 @@ constexpr auto kRandomDesign = static_cast<Purpose>(static_cast<std::uint32_t>(P
 constexpr auto kHypercubePermutation = static_cast<Purpose>(static_cast<std::uint32_t>(Purpose::user) + 2);
 constexpr auto kHypercubeJitter = static_cast<Purpose>(static_cast<std::uint32_t>(Purpose::user) + 3);
 
+// Sobol (Saltelli) and Morris designs (sensitivity_design.hpp): unit-cube points mapped through
+// each parameter's distribution, with each point's role in the design.
+void read_sensitivity_design(const SweepReader& reader, const YAML::Node& design, const std::vector<ParameterSpec>& specs,
+                             SweepPlan& plan) {
+  const std::uint64_t design_seed = design["seed"] ? reader.seed(design["seed"], "design.seed") : 1;
+  std::vector<Distribution> distributions;
+  for (const auto& spec : specs) distributions.emplace_back(reader, spec);
+  UnitDesign unit;
+  if (plan.design == "sobol") {
+    if (specs.size() < 2) {
+      reader.fail(design["parameters"], "design.parameters", "a sobol design needs at least two parameters (with one, A_B^1 is B)");
+    }
+    if (!design["n"]) reader.fail(design, "design.n", "missing; a sobol design needs N, the rows of A and B (a power of two)");
+    const auto n = reader.integer(design["n"], "design.n", 1, std::int64_t{1} << 20);
+    if (!is_power_of_two(static_cast<std::size_t>(n))) {
+      reader.fail(design["n"], "design.n", "found " + std::to_string(n) + ", expected a power of two (2, 4, 8, ...): the Sobol' points are balanced only then");
+    }
+    if (static_cast<double>(n) * static_cast<double>(specs.size() + 2) > 10000000) {
+      reader.fail(design["n"], "design.n", "N (k + 2) is more than 10 million points");
+    }
+    unit = saltelli_design(static_cast<std::size_t>(n), specs.size(), design_seed);
+  } else {
+    for (std::size_t p = 0; p < specs.size(); ++p) {
+      if (distributions[p].kind() != "uniform") {
+        reader.fail_at(specs[p].line, specs[p].key + ".distribution",
+                       "found '" + distributions[p].kind() + "'; a morris design needs uniform {low, high} ranges: its grid reaches both ends");
+      }
+    }
+    if (!design["trajectories"]) reader.fail(design, "design.trajectories", "missing; a morris design needs the number of trajectories r");
+    const auto r = reader.integer(design["trajectories"], "design.trajectories", 1, 1000);
+    const auto levels = design["levels"] ? reader.integer(design["levels"], "design.levels", 2, 1000) : 4;
+    if (levels % 2 != 0) reader.fail(design["levels"], "design.levels", "found " + std::to_string(levels) + ", expected an even number of levels");
+    const auto candidates = design["candidates"] ? reader.integer(design["candidates"], "design.candidates", r, 1000)
+                                                 : std::min<std::int64_t>(1000, 10 * r);
+    // Campolongo's selection compares every pair of candidates point by point.
+    const double k1 = static_cast<double>(specs.size() + 1);
+    if (static_cast<double>(candidates) * static_cast<double>(candidates) * k1 * k1 * k1 > 2e8) {
+      reader.fail(design["candidates"] ? design["candidates"] : design, "design.candidates",
+                  std::to_string(candidates) + " candidate trajectories of " + std::to_string(specs.size()) +
+                      " parameters are too many to compare pairwise; write fewer candidates");
+    }
+    if (static_cast<double>(r) * static_cast<double>(specs.size() + 1) > 10000000) {
+      reader.fail(design["trajectories"], "design.trajectories", "r (k + 1) is more than 10 million points");
+    }
+    unit = morris_design(static_cast<std::size_t>(r), specs.size(), static_cast<int>(levels),
+                         static_cast<std::size_t>(candidates), design_seed);
+  }
+  plan.points.assign(unit.points.size(), std::vector<std::string>(specs.size()));
+  for (std::size_t i = 0; i < unit.points.size(); ++i) {
+    for (std::size_t p = 0; p < specs.size(); ++p) plan.points[i][p] = distributions[p].value_at(unit.points[i][p]);
+  }
+  plan.roles = std::move(unit.roles);
+}
+
 void read_design(const SweepReader& reader, const YAML::Node& design, SweepPlan& plan) {
   if (!design || design.IsNull()) {
     plan.design = "none";
@@ -374,15 +431,19 @@ void read_design(const SweepReader& reader, const YAML::Node& design, SweepPlan&
   }
   if (!design.IsMap()) reader.fail(design, "design", "found " + describe(design) + ", expected a map with type and parameters");
   const YAML::Node type = design["type"];
-  if (!type) reader.fail(design, "design.type", "missing; expected grid, random or latin_hypercube");
+  if (!type) reader.fail(design, "design.type", "missing; expected grid, random, latin_hypercube, sobol or morris");
   plan.design = reader.text(type, "design.type");
   const std::vector<ParameterSpec> specs = [&] {
     if (plan.design == "grid") {
       reader.only_keys(design, "design", {"type", "parameters"});
     } else if (plan.design == "random" || plan.design == "latin_hypercube") {
       reader.only_keys(design, "design", {"type", "parameters", "n", "seed"});
+    } else if (plan.design == "sobol") {
+      reader.only_keys(design, "design", {"type", "parameters", "n", "seed"});
+    } else if (plan.design == "morris") {
+      reader.only_keys(design, "design", {"type", "parameters", "trajectories", "levels", "candidates", "seed"});
     } else {
-      reader.fail(type, "design.type", "found '" + plan.design + "', expected grid, random or latin_hypercube");
+      reader.fail(type, "design.type", "found '" + plan.design + "', expected grid, random, latin_hypercube, sobol or morris");
     }
     return read_parameters(reader, design);
   }();
@@ -412,6 +473,10 @@ void read_design(const SweepReader& reader, const YAML::Node& design, SweepPlan&
     return;
   }
 
+  if (plan.design == "sobol" || plan.design == "morris") {
+    read_sensitivity_design(reader, design, specs, plan);
+    return;
+  }
   if (!design["n"]) reader.fail(design, "design.n", "missing; a " + plan.design + " design needs the number of draws n");
   const auto n = static_cast<std::size_t>(reader.integer(design["n"], "design.n", 1, 10000000));
   const std::uint64_t design_seed = design["seed"] ? reader.seed(design["seed"], "design.seed") : 1;
@@ -754,7 +819,13 @@ std::string plan_to_json(const SweepPlan& plan) {
     }
     out << "}, \"replicate\": " << run.replicate << ", \"seed\": " << run.seed
         << ", \"identity\": " << json_string(run.identity)
-        << ", \"result\": " << json_string(run_result_name(run).generic_string()) << "}";
+        << ", \"result\": " << json_string(run_result_name(run).generic_string());
+    if (!plan.roles.empty()) {
+      const DesignRole& role = plan.roles[run.point];
+      out << ", \"design_role\": {\"group\": " << role.group << ", \"block\": " << role.block
+          << ", \"factor\": " << role.factor << ", \"delta\": " << format_value(role.delta) << "}";
+    }
+    out << "}";
   }
   out << "\n  ]\n}\n";
   return out.str();
@@ -823,6 +894,9 @@ PlanSummary read_plan_json(const fs::path& path) {
       run.identity = node["identity"].as<std::string>();
       run.result = node["result"].as<std::string>();
       for (const auto& p : summary.parameters) run.values.push_back(node["parameters"][p].as<std::string>());
+      if (const YAML::Node role = node["design_role"]) {
+        run.role = {role["group"].as<long long>(), role["block"].as<int>(), role["factor"].as<int>(), role["delta"].as<double>()};
+      }
       summary.runs.push_back(std::move(run));
     }
   } catch (const YAML::Exception& e) {

@@ -348,6 +348,95 @@ seed: 8
             std::string::npos);
 }
 
+//---- sensitivity designs (sobol, morris) -------------------------------------------------------
+
+TEST(SweepPlan, SobolDesignHasNTimesKPlusTwoPointsWithTheirRolesAndMapsThroughTheDistributions) {
+  SweepFolder folder(R"(scenarios: [tiny.yaml]
+design:
+  type: sobol
+  n: 8
+  seed: 3
+  parameters:
+    adoption.peer_effect: {low: 0.1, high: 0.3}
+    technology.imitation_rate: {distribution: uniform, low: 0, high: 0.4}
+    adoption.base_hazard: {distribution: lognormal, meanlog: -5, sdlog: 0.5}
+replicates: 2
+)");
+  const SweepPlan plan = load_sweep(folder.sweep());
+  ASSERT_EQ(plan.points.size(), 8u * 5u);
+  ASSERT_EQ(plan.roles.size(), plan.points.size());
+  EXPECT_EQ(plan.runs.size(), 80u);
+  const UnitDesign unit = saltelli_design(8, 3, 3);
+  for (std::size_t i = 0; i < plan.points.size(); ++i) {
+    EXPECT_EQ(plan.roles[i].group, unit.roles[i].group);
+    EXPECT_EQ(plan.roles[i].block, unit.roles[i].block);
+    EXPECT_NEAR(number(plan.points[i][0]), 0.1 + 0.2 * unit.points[i][0], 1e-9);
+    EXPECT_NEAR(number(plan.points[i][1]), 0.4 * unit.points[i][1], 1e-9);
+    EXPECT_GT(number(plan.points[i][2]), 0.0);
+  }
+  // A_B^2 of row 5 is A's row 5 but for parameter 1 (0-based), which is B's.
+  const std::size_t a = 5 * 5, ab = a + 2, b = a + 4;
+  EXPECT_EQ(plan.roles[ab].factor, 1);
+  EXPECT_EQ(plan.points[ab][0], plan.points[a][0]);
+  EXPECT_EQ(plan.points[ab][1], plan.points[b][1]);
+  EXPECT_EQ(plan.points[ab][2], plan.points[a][2]);
+  // plan.json carries each run's role to the merge.
+  write_text(folder.path("plan.json"), plan_to_json(plan));
+  const PlanSummary summary = read_plan_json(folder.path("plan.json"));
+  EXPECT_EQ(summary.design, "sobol");
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    EXPECT_EQ(summary.runs[i].role.group, plan.roles[plan.runs[i].point].group);
+    EXPECT_EQ(summary.runs[i].role.block, plan.roles[plan.runs[i].point].block);
+    EXPECT_EQ(summary.runs[i].role.factor, plan.roles[plan.runs[i].point].factor);
+  }
+}
+
+TEST(SweepPlan, MorrisDesignMovesOneParameterPerStepOnTheGrid) {
+  SweepFolder folder(R"(scenarios: [tiny.yaml]
+design:
+  type: morris
+  trajectories: 4
+  levels: 4
+  candidates: 20
+  parameters:
+    adoption.peer_effect: {low: 0.1, high: 0.4}
+    technology.imitation_rate: {low: 0, high: 0.3}
+)");
+  const SweepPlan plan = load_sweep(folder.sweep());
+  ASSERT_EQ(plan.points.size(), 4u * 3u);
+  for (std::size_t i = 0; i < plan.points.size(); ++i) {
+    const DesignRole& role = plan.roles[i];
+    if (role.block == 0) continue;
+    const auto f = static_cast<std::size_t>(role.factor);
+    const double width = 0.3;  // both ranges
+    EXPECT_NEAR(number(plan.points[i][f]) - number(plan.points[i - 1][f]), role.delta * width, 1e-9);
+    EXPECT_NEAR(std::abs(role.delta), 2.0 / 3.0, 1e-12);
+    EXPECT_EQ(plan.points[i][1 - f], plan.points[i - 1][1 - f]);
+  }
+}
+
+TEST(SweepPlan, SensitivityDesignErrorsNameTheirLineAndKey) {
+  const InputError not_power = load_error(R"(scenarios: [tiny.yaml]
+design:
+  type: sobol
+  n: 12
+  parameters: {adoption.peer_effect: {low: 0, high: 1}, technology.imitation_rate: {low: 0, high: 1}}
+)");
+  EXPECT_EQ(not_power.line(), 4);
+  EXPECT_EQ(not_power.key(), "design.n");
+  EXPECT_NE(not_power.detail().find("power of two"), std::string::npos) << not_power.detail();
+  const InputError one = load_error("scenarios: [tiny.yaml]\ndesign:\n  type: sobol\n  n: 4\n  parameters: {adoption.peer_effect: {low: 0, high: 1}}\n");
+  EXPECT_EQ(one.key(), "design.parameters");
+  const InputError odd = load_error("scenarios: [tiny.yaml]\ndesign:\n  type: morris\n  trajectories: 3\n  levels: 5\n  parameters: {adoption.peer_effect: {low: 0, high: 1}}\n");
+  EXPECT_EQ(odd.key(), "design.levels");
+  EXPECT_EQ(odd.line(), 5);
+  const InputError normal = load_error("scenarios: [tiny.yaml]\ndesign:\n  type: morris\n  trajectories: 3\n  parameters:\n    adoption.peer_effect: {distribution: normal, mean: 1, sd: 0.1}\n");
+  EXPECT_EQ(normal.key(), "adoption.peer_effect.distribution");
+  EXPECT_EQ(normal.line(), 6);
+  EXPECT_EQ(load_error("scenarios: [tiny.yaml]\ndesign:\n  type: morris\n  trajectories: 3\n  candidates: 2\n  parameters: {adoption.peer_effect: {low: 0, high: 1}}\n").key(),
+            "design.candidates");
+}
+
 //---- the local executor ------------------------------------------------------------------------
 
 RunSimulator real_simulator() {

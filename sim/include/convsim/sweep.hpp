@@ -23,6 +23,7 @@
 #include "convsim/parameter_draws.hpp"
 #include "convsim/scenario.hpp"
 #include "convsim/scenario_document.hpp"
+#include "convsim/sensitivity_design.hpp"
 
 namespace convsim {
 
@@ -62,7 +63,7 @@ struct SweepPlan {
   std::string name;                      // `name`, or the sweep file's stem
   std::string description;               // `description`, or ""
   std::string file;                      // the sweep file as given
-  std::string design;                    // none, grid, random or latin_hypercube
+  std::string design;                    // none, grid, random, latin_hypercube, sobol or morris
   int replicates = 1;
   std::uint64_t base_seed = 1;           // `seed`
   bool parameter_uncertainty = true;     // replicate r uses parameter draw r of its calibration
@@ -72,6 +73,7 @@ struct SweepPlan {
   std::vector<std::string> parameters;   // design keys, in file order (the plan's columns)
   std::vector<SourceLocation> parameter_locations;  // where each design key is written
   std::vector<std::vector<std::string>> points;     // [point][parameter] value as YAML text
+  std::vector<DesignRole> roles;         // [point] for sobol and morris designs; empty for the others
   std::vector<SweepRun> runs;
   std::vector<std::string> warnings;     // distinct scenario warnings of its runs (ScenarioWarning::text)
 
@@ -122,6 +124,7 @@ struct PlannedRun {
   std::string identity;
   std::string result;               // result file relative to the output folder
   std::vector<std::string> values;  // one per PlanSummary::parameters
+  DesignRole role;                  // the design point's role (sobol and morris designs; else all -1)
 };
 
 // The content of a plan.json.
