@@ -19,5 +19,6 @@ void add_schema_command(CLI::App& app, int& exit_code);    // convsim schema
 void add_sweep_command(CLI::App& app, int& exit_code);    // convsim sweep plan|run|slurm SWEEP
 void add_merge_command(CLI::App& app, int& exit_code);    // convsim merge SWEEP_DIR
 void add_facts_command(CLI::App& app, int& exit_code);    // convsim facts RESULT.h5
+void add_export_command(CLI::App& app, int& exit_code);   // convsim export RESULT.h5 --format csv
 
 }  // namespace convsim::cli
