@@ -122,3 +122,27 @@ def test_damaged_merged_file_is_refused(swept, tmp_path):
     with pytest.raises(convsim.ScenarioError, match="damaged") as caught:
         convsim.open_sweep(damaged)
     assert caught.value.file == str(damaged)
+
+
+def test_missing_runs_leave_empty_cells(swept, tmp_path):
+    # A merge with --allow-missing of the sweep without one run's result: that cell is NaN (and
+    # run_index -1), every other cell still its run's row.
+    _, folder, _ = swept
+    import shutil
+
+    copy = tmp_path / "partial"
+    shutil.copytree(folder / "cli", copy)
+    with h5py.File(folder / "cli.h5", "r") as f:
+        identity = f["runs/identity"].asstr()[()][4]
+        scenario, peer, replicate = f["runs/scenario"].asstr()[()][4], f["runs/adoption.peer_effect"][4], f["runs/replicate"][4]
+    (copy / "runs" / f"{identity}.h5").unlink()
+    cli("merge", copy, "-o", tmp_path / "partial.h5", "--allow-missing")
+    ds = convsim.open_sweep(tmp_path / "partial.h5")
+    full = convsim.open_sweep(folder / "cli.h5")
+    cell = {"scenario": scenario, "adoption.peer_effect": peer, "replicate": replicate}
+    assert ds.sizes == full.sizes
+    assert np.isnan(ds["aggregate/output"].sel(cell).values).all()
+    assert int(ds["run_index"].sel(cell)) == -1
+    present = ds["run_index"] >= 0
+    assert int(present.sum()) == 17
+    assert same_bits(ds["by_sector/output"].where(present).values, full["by_sector/output"].where(present).values)
