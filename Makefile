@@ -1,14 +1,14 @@
 # convsim's two entry points for a fresh machine (see README.md):
 #   make run   installs what is missing, builds, runs the calibrated baseline, prints a summary
 #   make test  installs what is missing, builds, runs every test (unit, integration, slow, cluster)
-# Other targets: build, bench, debug-test (ASan+UBSan), tsan-test (needs a oneTBB built with
+# Other targets: build, install (PREFIX=...), bench, debug-test (ASan+UBSan), tsan-test (needs a oneTBB built with
 # ThreadSanitizer; see README.md), clean.
 
 BUILD_DIR ?= build
 JOBS ?= 2
 CONVSIM := $(BUILD_DIR)/cli/convsim
 
-.PHONY: deps configure build run test bench debug-test tsan-test clean
+.PHONY: deps configure build run test bench debug-test tsan-test clean install
 
 deps:
 	@bash scripts/install-deps.sh
@@ -36,6 +36,11 @@ debug-test: deps
 
 tsan-test: deps
 	@cmake --preset tsan >/dev/null && cmake --build --preset tsan -j $(JOBS) && ctest --preset tsan -L unit
+
+# Installs the convsim executable and the Python package under PREFIX (default /usr/local), where
+# the shell and Debian's /usr/bin/python3 find them (docs/python.md).
+install: build
+	@cmake --install $(BUILD_DIR) $(if $(PREFIX),--prefix $(PREFIX))
 
 clean:
 	@rm -rf $(BUILD_DIR) build-debug build-tsan

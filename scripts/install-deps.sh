@@ -11,6 +11,8 @@ packages=(
   libopenmpi-dev openmpi-bin
   clang libclang-rt-14-dev
   python3 python3-h5py python3-netcdf4 python3-xarray python3-numpy python3-matplotlib
+  # The Python package (python/, docs/python.md), its tests and the example notebook.
+  python3-dev pybind11-dev python3-pybind11 python3-pandas python3-pytest jupyter-nbconvert python3-ipykernel
 )
 # Extra packages for the cluster and report tests (labelled `slurm`, `browser`).
 if [[ "${CONVSIM_WITH_CLUSTER:-1}" == "1" ]]; then

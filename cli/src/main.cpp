@@ -85,6 +85,7 @@ int run(int argc, char** argv) {
   convsim::cli::add_facts_command(app, exit_code);
   convsim::cli::add_sensitivity_command(app, exit_code);
   convsim::cli::add_discover_command(app, exit_code);
+  convsim::cli::add_export_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

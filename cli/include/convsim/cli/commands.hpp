@@ -21,5 +21,6 @@ void add_merge_command(CLI::App& app, int& exit_code);    // convsim merge SWEEP
 void add_facts_command(CLI::App& app, int& exit_code);    // convsim facts RESULT.h5
 void add_sensitivity_command(CLI::App& app, int& exit_code);  // convsim sensitivity MERGED.h5
 void add_discover_command(CLI::App& app, int& exit_code);     // convsim discover MERGED.h5
+void add_export_command(CLI::App& app, int& exit_code);   // convsim export RESULT.h5 --format csv
 
 }  // namespace convsim::cli
