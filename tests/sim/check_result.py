@@ -153,7 +153,7 @@ def check_h5py(path, want):
             check(ds.attrs.get("units") == units, f"h5py: /firms/{name} units")
             check(ds.chunks is not None and ds.compression == "gzip" and ds.shuffle,
                   f"h5py: /firms/{name} not chunked+gzip+shuffle ({ds.chunks}, {ds.compression})")
-            check(ds.compression_opts == 4, f"h5py: /firms/{name} gzip level {ds.compression_opts}")
+            check(ds.compression_opts == 1, f"h5py: /firms/{name} gzip level {ds.compression_opts}")
             check(ds.dims[0][0] == firms["time"] and ds.dims[1][0] == firms["firm"],
                   f"h5py: /firms/{name} dimensions")
 
