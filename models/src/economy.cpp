@@ -163,17 +163,13 @@ void rebuild_samplers(const Scenario& scenario, Economy& economy) {
 
 namespace {
 
-// Keeps the entries of `column` whose slot has a new id (order preserved), in parallel by fixed
-// chunks of the new slots.
+// Keeps the entries of `column` whose slot has a new id, in order and in place (old_slot[k] >= k,
+// so a forward pass never overwrites an entry it has still to read): no second copy of the column
+// and no fresh pages to fault in, which at 10^7 firms cost more than the copy itself.
 template <typename Column>
 void compact_column(Column& column, const std::vector<FirmId>& old_slot) {
-  Column kept;
-  kept.reserve(std::max(column.capacity(), old_slot.size()));  // room reserved for entrants stays reserved
-  kept.resize(old_slot.size());
-  for_each_chunk(old_slot.size(), [&](std::size_t, std::size_t begin, std::size_t end) {
-    for (std::size_t k = begin; k < end; ++k) kept[k] = column[old_slot[k]];
-  });
-  column = std::move(kept);
+  for (std::size_t k = 0; k < old_slot.size(); ++k) column[k] = column[old_slot[k]];
+  column.resize(old_slot.size());
 }
 
 }  // namespace

@@ -147,8 +147,16 @@ void FirmNetwork::compact(const std::vector<std::uint8_t>& alive) {
 }
 
 void FirmNetwork::renumber(const std::vector<FirmId>& new_id, std::size_t firms) {
-  auto mapped = [&](FirmId f) { return f < new_id.size() ? new_id[f] : kNoFirm; };
-  rebuild(firms, mapped, mapped);
+  // Map every stored supplier once, in place (the old arrays are replaced below): the gather
+  // from new_id is a random read per link, so the rebuild's two passes must not both pay it.
+  for (CsrLinks* part : {&base_, &overlay_}) {
+    const std::size_t links = part->suppliers.size();
+    FirmId* suppliers = part->suppliers.data();
+    for_each_chunk(links, [&](std::size_t, std::size_t begin, std::size_t end) {
+      for (std::size_t e = begin; e < end; ++e) suppliers[e] = suppliers[e] < new_id.size() ? new_id[suppliers[e]] : kNoFirm;
+    });
+  }
+  rebuild(firms, [&](FirmId c) { return c < new_id.size() ? new_id[c] : kNoFirm; }, [](FirmId s) { return s; });
 }
 
 std::size_t FirmNetwork::in_degree(FirmId customer) const {
