@@ -48,7 +48,7 @@ def dataset_from_parts(parts):
     if firms is not None:
         coords["snapshot"] = xr.Variable("snapshot", firms["time"], attrs={"units": "year", "long_name": "time of each firm snapshot"})
         width = firms["columns"][0][3].shape[1] if firms["columns"] else 0
-        coords["firm"] = xr.Variable("firm", np.arange(width, dtype=np.int64), attrs={"units": "1", "long_name": "firm slot index"})
+        coords["firm"] = xr.Variable("firm", np.arange(width, dtype=np.int64), attrs={"units": "1", "long_name": "firm uid: entry number, the same in every snapshot"})
         data["firms/slot_count"] = xr.Variable("snapshot", firms["slot_count"], attrs={"group": "firms", "units": "1", "long_name": "number of firm slots in the snapshot (later slots are NaN)"})
         for name, units, long_name, values in firms["columns"]:
             data[f"firms/{name}"] = _variable(("snapshot", "firm"), values, "firms", units, long_name)

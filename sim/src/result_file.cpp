@@ -385,7 +385,7 @@ void write_firms(hid_t root, const std::vector<FirmSnapshot>& snapshots, int def
     }
   }
   DimensionScale firm_scale(std::move(firm_index), kFirm);
-  write_units(firm_scale.get(), "1", "firm slot index");
+  write_units(firm_scale.get(), "1", "firm uid: entry number, the same in every snapshot");
 
   auto counts_plist = dataset_create_plist(kTimes);
   detail::set_checksummed_chunks(counts_plist.get(), detail::whole_chunk({slot_counts.size()}));
