@@ -11,7 +11,10 @@
 //   /runs/<column>     [run]          index, scenario, replicate, seed, identity, one column per
 //                                     swept parameter (float64 when every value is a number),
 //                                     scenario_yaml (the resolved scenario of each run),
-//                                     draw (the parameter draw, -1 for none)
+//                                     draw (the parameter draw, -1 for none); for sobol and
+//                                     morris designs also design_group, design_block,
+//                                     design_factor (int64) and design_delta (morris, float64):
+//                                     each run's place in the design (docs/clusters.md)
 //   /runs/draw_values  [run, draw_parameter]  free-parameter values of each run's draw (NaN: none)
 #pragma once
 
