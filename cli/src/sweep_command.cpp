@@ -1,6 +1,7 @@
 // convsim sweep plan|run|slurm: list a sweep's runs, run them (locally, as a shard, or over MPI),
 // or write (and submit) a Slurm job array that runs them. File format and usage: docs/clusters.md.
 #include <sys/prctl.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -311,7 +312,7 @@ struct SlurmArgs {
   int cpus_per_task = 1;
   std::string partition;
   std::string account;
-  std::string time = "01:00:00";
+  std::string time;  // empty: sized from the run estimate
   std::string script;
   std::string convsim;
   std::vector<std::string> sbatch_options;
@@ -334,17 +335,66 @@ int run_program(const std::string& command) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// Array tasks may run on any node: a folder on a node-local file system (tmpfs, /tmp) is seen only
+// by the node that wrote it. Warns on stderr; the script is still written (a one-node cluster, or a
+// site whose /tmp is shared, is fine).
+void warn_if_node_local(const fs::path& output) {
+  struct statfs info {};
+  const bool tmpfs = ::statfs(output.c_str(), &info) == 0 && static_cast<unsigned long>(info.f_type) == 0x01021994ul;
+  const std::string text = output.string();
+  const bool local_path = text.rfind("/tmp/", 0) == 0 || text.rfind("/var/tmp/", 0) == 0 || text.rfind("/dev/shm/", 0) == 0;
+  if (tmpfs || local_path) {
+    std::fprintf(stderr,
+                 "convsim: warning: the output folder '%s' is on %s, usually local to each node: array tasks that "
+                 "run on other nodes cannot write their results there (use a folder on a shared file system)\n",
+                 text.c_str(), tmpfs ? "a tmpfs" : "a temporary file system");
+  }
+}
+
 int slurm_command(const SlurmArgs& args) {
   const SweepPlan plan = load_sweep(args.sweep, RunIdentities::compute, uncertainty(args.no_parameter_uncertainty));
   print_warnings(plan.warnings);
-  if (!std::regex_match(args.time, std::regex(R"((\d+-)?\d{1,3}:\d{2}:\d{2})"))) {
+  if (!args.time.empty() && !std::regex_match(args.time, std::regex(R"((\d+-)?\d{1,3}:\d{2}:\d{2})"))) {
     throw InputError(kCommandLine, 0, "--time", "found '" + args.time + "', expected HH:MM:SS or D-HH:MM:SS");
   }
   const std::size_t runs = plan.runs.size();
-  // Slurm's default MaxArraySize is 1001: pack runs so the array stays within 1000 tasks.
+  // The longest run's estimate (design points rarely change the size; where a size or time key is
+  // swept, every run is looked at).
+  const bool sizes_vary = std::any_of(plan.parameters.begin(), plan.parameters.end(), [](const std::string& key) {
+    return key.rfind("economy.firms", 0) == 0 || key.rfind("time.", 0) == 0;
+  });
+  std::uint64_t run_bytes = 0;
+  double run_seconds = 0;
+  auto consider = [&](const auto& run) {
+    const Scenario scenario = resolve_run(plan, run);
+    run_bytes = std::max(run_bytes, estimated_run_bytes(scenario));
+    run_seconds = std::max(run_seconds, estimated_run_seconds(scenario));
+  };
+  for (std::size_t s = 0; s < plan.scenarios.size() && !sizes_vary; ++s) {
+    const auto first = std::find_if(plan.runs.begin(), plan.runs.end(), [&](const auto& run) { return run.scenario == s; });
+    if (first != plan.runs.end()) consider(*first);
+  }
+  if (sizes_vary) {
+    for (const auto& run : plan.runs) consider(run);
+  }
+  // Array tasks of about kTargetTaskSeconds (docs/clusters.md: 10-60 minutes), J runs at a time
+  // with --cpus-per-task J; Slurm's default MaxArraySize is 1001, so at most 1000 tasks.
+  constexpr double kTargetTaskSeconds = 20 * 60;
+  const std::size_t by_time = static_cast<std::size_t>(
+      std::clamp(std::floor(kTargetTaskSeconds * args.cpus_per_task / std::max(run_seconds, 1e-3)), 1.0, 1e12));
   const std::size_t per_task = args.runs_per_task > 0 ? static_cast<std::size_t>(args.runs_per_task)
-                                                      : std::max<std::size_t>(1, (runs + 999) / 1000);
+                                                      : std::clamp<std::size_t>(by_time, (runs + 999) / 1000, std::max<std::size_t>(runs, 1));
   const std::size_t tasks = (runs + per_task - 1) / per_task;
+  const double task_seconds = std::ceil(static_cast<double>(per_task) / args.cpus_per_task) * run_seconds;
+  // The limit: three times the expected task, at least 10 minutes, in whole minutes.
+  std::string time = args.time;
+  if (time.empty()) {
+    const long minutes = std::max(10L, static_cast<long>(std::ceil(3.0 * task_seconds / 60.0)));
+    char text[32];
+    if (minutes >= 24 * 60) std::snprintf(text, sizeof(text), "%ld-%02ld:%02ld:00", minutes / (24 * 60), minutes / 60 % 24, minutes % 60);
+    else std::snprintf(text, sizeof(text), "%02ld:%02ld:00", minutes / 60, minutes % 60);
+    time = text;
+  }
 
   const fs::path output = fs::absolute(args.output).lexically_normal();
   prepare_sweep_output(plan, output);
@@ -353,20 +403,6 @@ int slurm_command(const SlurmArgs& args) {
   const fs::path script = args.script.empty() ? output / "sweep.sbatch" : fs::absolute(args.script);
 
   // Memory: the largest run's estimate for each concurrent run, plus the process itself.
-  std::uint64_t run_bytes = 0;
-  for (std::size_t s = 0; s < plan.scenarios.size(); ++s) {
-    for (const auto& run : plan.runs) {
-      if (run.scenario != s) continue;
-      run_bytes = std::max(run_bytes, estimated_run_bytes(resolve_run(plan, run)));
-      break;  // design points rarely change the size; the first run of each scenario stands for it
-    }
-  }
-  for (const auto& key : plan.parameters) {
-    if (key.rfind("economy.firms", 0) == 0 || key.rfind("time.", 0) == 0) {  // sizes do vary: look at every run
-      for (const auto& run : plan.runs) run_bytes = std::max(run_bytes, estimated_run_bytes(resolve_run(plan, run)));
-      break;
-    }
-  }
   const std::uint64_t megabytes =
       (run_bytes * static_cast<std::uint64_t>(args.cpus_per_task) + (256ull << 20) + (1ull << 20) - 1) >> 20;
 
@@ -382,7 +418,7 @@ int slurm_command(const SlurmArgs& args) {
   text += "#SBATCH --ntasks=1\n";
   text += "#SBATCH --cpus-per-task=" + std::to_string(args.cpus_per_task) + "\n";
   text += "#SBATCH --mem=" + std::to_string(megabytes) + "M\n";
-  text += "#SBATCH --time=" + args.time + "\n";
+  text += "#SBATCH --time=" + time + "\n";
   text += "#SBATCH --output=" + (output / "slurm" / "%A_%a.out").string() + "\n";
   if (!args.partition.empty()) text += "#SBATCH --partition=" + args.partition + "\n";
   if (!args.account.empty()) text += "#SBATCH --account=" + args.account + "\n";
@@ -404,7 +440,11 @@ int slurm_command(const SlurmArgs& args) {
   std::printf("wrote %s: %zu runs in %zu array tasks (%zu per task%s), %d CPU(s) and %llu MB per task, time limit %s\n",
               script.c_str(), runs, tasks, per_task,
               args.array_parallel > 0 ? (", at most " + std::to_string(args.array_parallel) + " at a time").c_str() : "",
-              args.cpus_per_task, static_cast<unsigned long long>(megabytes), args.time.c_str());
+              args.cpus_per_task, static_cast<unsigned long long>(megabytes), time.c_str());
+  std::printf("estimate: about %.3g s per run on one core (%.0f ns per firm-step, conservative), about %.3g min per task%s\n",
+              run_seconds, kSecondsPerFirmStep * 1e9, task_seconds / 60.0,
+              args.runs_per_task > 0 ? "" : " (runs per task sized for about 20 min: docs/clusters.md)");
+  warn_if_node_local(output);
   if (!args.submit) {
     std::printf("submit with: sbatch %s\n", script.c_str());
     return kExitOk;
@@ -479,7 +519,8 @@ void add_sweep_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 4096));
   slurm->add_option("--partition", slurm_args->partition, "Slurm partition");
   slurm->add_option("--account", slurm_args->account, "Slurm account");
-  slurm->add_option("--time", slurm_args->time, "Time limit per task, HH:MM:SS (default 01:00:00)");
+  slurm->add_option("--time", slurm_args->time,
+                    "Time limit per task, HH:MM:SS or D-HH:MM:SS (default: three times the estimated task length, at least 10 min)");
   slurm->add_option("--script", slurm_args->script, "Where to write the script (default: OUTPUT/sweep.sbatch)");
   slurm->add_option("--convsim", slurm_args->convsim, "convsim executable the tasks run (default: this one)");
   slurm->add_option("--sbatch-option", slurm_args->sbatch_options, "Extra #SBATCH line, e.g. --sbatch-option=--qos=short");

@@ -771,6 +771,7 @@ RunMemoryEstimate estimate_run_memory(const Scenario& scenario) {
       snapshot_slots.push_back(created);
       ++next_snapshot;
     }
+    e.firm_steps += alive;
     const double entrants = alive * dt * entry;
     const double exits = alive * exit_probability;
     created += entrants;
@@ -795,6 +796,11 @@ RunMemoryEstimate estimate_run_memory(const Scenario& scenario) {
   if (!snapshot_slots.empty()) e.snapshots += 8.0 * static_cast<double>(snapshot_slots.size()) * snapshot_slots.back();
   e.total = kProcessBytes + e.firm_state + e.result_series + e.snapshots;
   return e;
+}
+
+double estimated_run_seconds(const Scenario& scenario) {
+  constexpr double kFixedSeconds = 0.05;  // start-up, scenario checks, the result file
+  return kFixedSeconds + kSecondsPerFirmStep * estimate_run_memory(scenario).firm_steps;
 }
 
 std::uint64_t estimated_run_bytes(const Scenario& scenario) {

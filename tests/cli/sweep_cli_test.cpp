@@ -9,6 +9,9 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <cmath>
+#include <cstdio>
 
 #include <gtest/gtest.h>
 
@@ -307,6 +310,41 @@ TEST_F(SweepCli, BadInputExitsTwoNamingFileAndLine) {
   const auto slurm = run_convsim("sweep slurm '" + sweep_.string() + "' -o '" + (dir_ / "s").string() + "' --time 90min");
   EXPECT_EQ(slurm.exit_code, 2);
   EXPECT_TRUE(contains(slurm.err, "--time")) << slurm.err;
+}
+
+// Without --runs-per-task and --time, tasks are sized from the runs' time estimate (about 20
+// minutes of runs, the middle of docs/clusters.md's 10-60 minute advice) and the limit is three
+// times a task's estimate, at least 10 minutes.
+TEST_F(SweepCli, SlurmSizesTasksAndTheirLimitFromTheRunEstimate) {
+  auto sized = [&](const std::string& firms, const std::string& name) {
+    std::string text = sweep_text();
+    text.replace(text.find("economy.firms: 3000"), std::string("economy.firms: 3000").size(), "economy.firms: " + firms);
+    const fs::path file = dir_ / (name + ".yaml");
+    write_text(file, text);
+    const SweepPlan plan = load_sweep(file);
+    const double seconds = estimated_run_seconds(resolve_run(plan, plan.runs.front()));
+    const auto slurm = run_convsim("sweep slurm '" + file.string() + "' -o '" + (dir_ / name).string() + "'");
+    EXPECT_EQ(slurm.exit_code, 0) << slurm.err;
+    return std::make_tuple(seconds, slurm, read_text(dir_ / name / "sweep.sbatch"));
+  };
+  // 3,000 firms: the whole sweep is far less than 20 minutes, one task takes every run.
+  const auto [small_seconds, small, small_script] = sized("3000", "small");
+  ASSERT_LT(12 * small_seconds, 20 * 60.0);
+  EXPECT_TRUE(contains(small.out, "12 runs in 1 array tasks (12 per task)")) << small.out;
+  EXPECT_TRUE(contains(small_script, "#SBATCH --time=00:10:00\n")) << small_script;
+  // The output folder is under /tmp: a warning that other nodes may not see it.
+  EXPECT_TRUE(contains(small.err, "usually local to each node")) << small.err;
+  // 4,000,000 firms: a few runs fill a task of about 20 minutes.
+  const auto [medium_seconds, medium, medium_script] = sized("4000000", "medium");
+  const auto per_task = static_cast<std::size_t>(std::floor(20 * 60.0 / medium_seconds));
+  ASSERT_GT(per_task, 1u);
+  ASSERT_LT(per_task, 12u);
+  EXPECT_TRUE(contains(medium.out, "(" + std::to_string(per_task) + " per task)")) << medium.out;
+  const long minutes = std::max(10L, static_cast<long>(std::ceil(3.0 * per_task * medium_seconds / 60.0)));
+  char limit[96];
+  std::snprintf(limit, sizeof(limit), "#SBATCH --time=%02ld:%02ld:00\n", minutes / 60, minutes % 60);
+  EXPECT_TRUE(contains(medium_script, limit)) << medium_script;
+  EXPECT_GE(minutes * 60.0, 3 * 10 * 60.0) << "a task of 10-20 minutes gets at least 30 minutes";
 }
 
 TEST_F(SweepCli, SlurmWritesAJobArrayScript) {

@@ -261,10 +261,17 @@ struct RunMemoryEstimate {
   double snapshots = 0;        // firm snapshots (output.snapshot_years) and the writer's padding
   double total = 0;            // the above plus the process itself
   double peak_firm_slots = 0;  // most slots held at once: alive firms plus those exited since the last compaction
+  double firm_steps = 0;       // alive firms summed over the steps, burn-in included: the run's work
 };
 RunMemoryEstimate estimate_run_memory(const Scenario& scenario);
 // estimate_run_memory(scenario).total, saturated at the largest uint64.
 std::uint64_t estimated_run_bytes(const Scenario& scenario);
+// A conservative estimate of one run's time on one core, seconds: kSecondsPerFirmStep per firm-step
+// (the baseline measures 0.6-0.7 us of CPU per firm-step on the reference machine, building and
+// writing included; docs/performance.md) plus a fixed start and write cost. Used to size Slurm
+// array tasks.
+inline constexpr double kSecondsPerFirmStep = 1e-6;
+double estimated_run_seconds(const Scenario& scenario);
 // Throws InputError (key economy.firms) when the estimate exceeds the memory available.
 void check_memory(const Scenario& scenario);
 
