@@ -198,12 +198,14 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
     double* partial = local.partial.data();
     double coefficient_sum = 0, employment_sum = 0;
     RandomBatch step_draws, productivity_draws;
-    for (std::size_t batch = begin; batch < end; batch += RandomBatch::kLanes) {
-    // The batch's Philox blocks first (vectorised), then its firms one by one.
-    const std::size_t lanes = std::min(RandomBatch::kLanes, end - batch);
-    step_draws.generate(seed, &f.uid[batch], lanes, Purpose::innovation, step);
-    if (firm_scale > 0) productivity_draws.generate(seed, &f.uid[batch], lanes, Purpose::firm_productivity, step);
-    for (std::size_t i = batch; i < batch + lanes; ++i) {
+    for (std::size_t i = begin; i < end; ++i) {
+      // Every kLanes firms, the next batch's Philox blocks (vectorised); each firm takes its lane.
+      const std::size_t lane = (i - begin) % RandomBatch::kLanes;
+      if (lane == 0) {
+        const std::size_t lanes = std::min(RandomBatch::kLanes, end - i);
+        step_draws.generate(seed, &f.uid[i], lanes, Purpose::innovation, step);
+        if (firm_scale > 0) productivity_draws.generate(seed, &f.uid[i], lanes, Purpose::firm_productivity, step);
+      }
       // The suppliers' visible state is scattered over memory: request that of a firm a few
       // places ahead while this one is updated.
       if (i + kPrefetchAhead < end) economy.network.prefetch_suppliers(static_cast<FirmId>(i + kPrefetchAhead), visible.data());
@@ -223,7 +225,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       // One Philox block per firm-step, fixed slots: 0 innovation?, 1 its size, 2 adoption or
       // upgrade, 3 exit. Fixed slots keep draws common across scenarios.
       const std::uint64_t uid = f.uid[i];
-      const RandomBlock draw = step_draws[i - batch];
+      const RandomBlock draw = step_draws[lane];
       const double innovation = draw.uniform(0) < rates.innovation[s] ? draw.exponential(1, sc.technology.innovation_step) : 0.0;
       const double imitation = weight > 0 ? rates.imitation[s] * gap / weight : 0.0;
       f.technology[i] += innovation + imitation;
@@ -231,7 +233,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       const double labour = f.employment[i];
       if (firm_scale > 0) {
         // The firm's own productivity innovation: Laplace, its scale falling with size.
-        const RandomBlock own_draw = productivity_draws[i - batch];
+        const RandomBlock own_draw = productivity_draws[lane];
         const double scale = firm_scale * std::exp(size_elasticity * std::log(std::max(labour, 1.0)));
         f.productivity[i] = static_cast<float>(f.productivity[i] + own_draw.laplace(0, scale));
       }
@@ -267,7 +269,6 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       coefficients[i] = coefficient;
       coefficient_sum += coefficient;
       employment_sum += labour;
-    }
     }
     local.demand_coefficient = coefficient_sum;
     local.employment = employment_sum;
