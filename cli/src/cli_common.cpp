@@ -1,8 +1,14 @@
 #include "convsim/cli/cli_common.hpp"
 
+#include <sys/wait.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <stdexcept>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -73,6 +79,36 @@ void print_warnings(const Scenario& scenario) {
   std::vector<std::string> texts;
   for (const ScenarioWarning& warning : scenario.warnings) texts.push_back(warning.text());
   print_warnings(texts);
+}
+
+// The Python interpreter: $CONVSIM_PYTHON, else Debian's /usr/bin/python3 (which has
+// python3-matplotlib), else python3 on the PATH.
+std::string python_interpreter() {
+  if (const char* env = std::getenv("CONVSIM_PYTHON"); env != nullptr && *env != '\0') return env;
+  std::error_code error;
+  if (std::filesystem::exists("/usr/bin/python3", error)) return "/usr/bin/python3";
+  return "python3";
+}
+
+// Runs a program with arguments (no shell) and returns its exit status.
+int run_program(const std::vector<std::string>& argv) {
+  std::cout.flush();
+  std::cerr.flush();
+  const pid_t child = ::fork();
+  if (child < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
+  if (child == 0) {
+    std::vector<char*> pointers;
+    for (const auto& arg : argv) pointers.push_back(const_cast<char*>(arg.c_str()));
+    pointers.push_back(nullptr);
+    ::execvp(pointers[0], pointers.data());
+    std::fprintf(stderr, "convsim: cannot start %s: %s\n", pointers[0], std::strerror(errno));
+    std::_Exit(127);
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) throw std::runtime_error(std::string("waitpid failed: ") + std::strerror(errno));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 }  // namespace convsim::cli

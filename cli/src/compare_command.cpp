@@ -1,7 +1,6 @@
 // convsim compare BASELINE RESULT...: the effect of each scenario against the baseline, paired by
 // seed over replicates, as a table, CSV or JSON; optionally plots (analysis/python/convsim_plots.py)
 // and a self-contained HTML report.
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +16,7 @@
 
 #include "convsim/analysis/compare.hpp"
 #include "convsim/analysis/report.hpp"
+#include "convsim/cli/cli_common.hpp"
 #include "convsim/cli/commands.hpp"
 #include "convsim/errors.hpp"
 #include "convsim/output_file.hpp"
@@ -90,36 +90,6 @@ fs::path find_plot_script() {
   for (const auto& candidate : candidates) tried += "\n  " + candidate.string();
   throw std::runtime_error("cannot find the plotting script convsim_plots.py; looked at:" + tried +
                            "\nset CONVSIM_PLOTS_SCRIPT to its path");
-}
-
-// The Python interpreter: $CONVSIM_PYTHON, else Debian's /usr/bin/python3 (which has
-// python3-matplotlib), else python3 on the PATH.
-std::string python_interpreter() {
-  if (const char* env = std::getenv("CONVSIM_PYTHON"); env != nullptr && *env != '\0') return env;
-  std::error_code error;
-  if (fs::exists("/usr/bin/python3", error)) return "/usr/bin/python3";
-  return "python3";
-}
-
-// Runs a program with arguments (no shell) and returns its exit status.
-int run_program(const std::vector<std::string>& argv) {
-  std::cout.flush();
-  std::cerr.flush();
-  const pid_t child = ::fork();
-  if (child < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
-  if (child == 0) {
-    std::vector<char*> pointers;
-    for (const auto& arg : argv) pointers.push_back(const_cast<char*>(arg.c_str()));
-    pointers.push_back(nullptr);
-    ::execvp(pointers[0], pointers.data());
-    std::fprintf(stderr, "convsim: cannot start %s: %s\n", pointers[0], std::strerror(errno));
-    std::_Exit(127);
-  }
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0) {
-    if (errno != EINTR) throw std::runtime_error(std::string("waitpid failed: ") + std::strerror(errno));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 // Writes the comparison's JSON into `folder` and has convsim_plots.py draw it there.

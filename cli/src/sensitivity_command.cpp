@@ -4,8 +4,6 @@
 // analysis/python/convsim_sensitivity_plots.py.
 // convsim discover MERGED.h5: PRIM boxes of parameter space where a condition on the outcome or
 // effect holds (scenario discovery).
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -24,12 +22,12 @@
 
 #include "convsim/analysis/json_writer.hpp"
 #include "convsim/analysis/sensitivity.hpp"
+#include "convsim/cli/cli_common.hpp"
 #include "convsim/cli/commands.hpp"
 #include "convsim/errors.hpp"
 #include "convsim/output_file.hpp"
 #include "convsim/output_path.hpp"
 
-extern char** environ;
 
 namespace convsim::cli {
 namespace {
@@ -314,24 +312,6 @@ fs::path sensitivity_plot_script() {
   return script;
 }
 
-// Starts the plotting script with posix_spawnp and waits for it; its exit status.
-int spawn_and_wait(const std::vector<std::string>& argv) {
-  std::cout.flush();
-  std::cerr.flush();
-  std::vector<char*> pointers;
-  for (const auto& arg : argv) pointers.push_back(const_cast<char*>(arg.c_str()));
-  pointers.push_back(nullptr);
-  pid_t child = 0;
-  if (const int error = ::posix_spawnp(&child, pointers[0], nullptr, nullptr, pointers.data(), environ); error != 0) {
-    throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(error));
-  }
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0) {
-    if (errno != EINTR) throw std::runtime_error(std::string("waitpid failed: ") + std::strerror(errno));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 void make_plots(const analysis::SweepOutcomes& outcomes, const std::vector<SetIndices>& all, const SensitivityArgs& args) {
   const fs::path folder = args.plot_dir;
   std::error_code error;
@@ -343,11 +323,10 @@ void make_plots(const analysis::SweepOutcomes& outcomes, const std::vector<SetIn
   std::ostringstream json;
   write_json(outcomes, all, args, true, json);
   write_file_atomically(data, json.str());
-  const char* env = std::getenv("CONVSIM_PYTHON");
-  const std::string python = env != nullptr && *env != '\0' ? env : "/usr/bin/python3";
+  const std::string python = python_interpreter();
   const std::vector<std::string> argv = {python, sensitivity_plot_script().string(), "--data", data.string(),
                                          "--out", folder.string()};
-  if (const int status = spawn_and_wait(argv); status != 0) {
+  if (const int status = run_program(argv); status != 0) {
     throw std::runtime_error("plotting failed: " + python + " " + argv[1] + " exited with status " + std::to_string(status) +
                              " (it needs Debian's python3-matplotlib; see the message above)");
   }

@@ -36,6 +36,14 @@ class Progress {
 // the `remaining` ones would take at it; "" until a unit is done.
 std::string rate_and_eta(std::size_t worked, std::size_t remaining, double elapsed, const char* unit);
 
+// The Python interpreter for the plotting scripts: $CONVSIM_PYTHON, else Debian's /usr/bin/python3
+// (which has python3-matplotlib), else python3 on the PATH.
+std::string python_interpreter();
+
+// Runs a program with arguments (no shell, found on the PATH), flushing stdout and stderr first;
+// returns its exit status (127 when it cannot be started, 128 + signal when killed).
+int run_program(const std::vector<std::string>& argv);
+
 // Default result path for a scenario: <scenario stem>.h5 in the working directory.
 std::string default_result_path(const std::string& scenario_path);
 
