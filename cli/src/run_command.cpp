@@ -2,6 +2,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
@@ -13,6 +15,7 @@
 #include "convsim/merge.hpp"
 #include "convsim/output_path.hpp"
 #include "convsim/parameter_draws.hpp"
+#include "convsim/models/checkpoint.hpp"
 #include "convsim/models/simulation.hpp"
 #include "convsim/result_file.hpp"
 #include "convsim/scenario.hpp"
@@ -30,7 +33,47 @@ struct RunArgs {
   bool no_snapshots = false;
   int replicates = 0;                    // 0: one run, the file of docs/results.md
   bool no_parameter_uncertainty = false;
+  double checkpoint_at = std::nan("");   // year whose start state is saved (--checkpoint-at)
+  std::string checkpoint;                // where (--checkpoint; default <scenario>-<year>.checkpoint.h5)
+  bool checkpoint_only = false;          // stop at the checkpoint, write no result
+  std::string from;                      // checkpoint to continue (--from)
 };
+
+// `year` as it appears in a file name: 2013, 2013.25.
+std::string year_label(double year) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", year);
+  return text;
+}
+
+// The step whose start the checkpoint saves: --checkpoint-at must name the start of a step.
+int checkpoint_step(const Scenario& scenario, double year) {
+  const int t = models::step_starting_in(scenario, year);
+  if (t < 0) {
+    throw InputError("<command line>", 0, "--checkpoint-at",
+                     year_label(year) + " is not the start of a step of " + scenario.name + " (" +
+                         std::to_string(scenario.time.start_year) + " to " + std::to_string(scenario.time.end_year) + ", " +
+                         std::to_string(scenario.time.steps_per_year) + " steps a year)");
+  }
+  return t;
+}
+
+void print_checkpoint(const models::Checkpoint& checkpoint, const std::string& path) {
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(path, ec);
+  std::printf("checkpoint: %s (start of %s, after %d reported steps; %.1f MB)\n", path.c_str(),
+              year_label(checkpoint.year).c_str(), checkpoint.steps_done, ec ? 0.0 : static_cast<double>(bytes) / 1e6);
+}
+
+void save_checkpoint_or_explain(const models::Checkpoint& checkpoint, const std::string& path) {
+  try {
+    models::save_checkpoint(checkpoint, path);
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw std::runtime_error(describe_write_failure(path, "the checkpoint", e.what()));
+  }
+}
 
 // The short summary a user reads after a run: output and jobs, total and convergence industry.
 void print_summary(const RunResult& r, const std::string& path, double seconds) {
@@ -71,32 +114,87 @@ void print_summary(const RunResult& r, const std::string& path, double seconds) 
   std::printf("result: %s\n", path.c_str());
 }
 
-int run(const RunArgs& args) {
-  ScenarioDocument document = ScenarioDocument::load(args.scenario);
+// The scenario a run continues a checkpoint with: the one given (a branch, checked against the
+// checkpoint's), or the checkpoint's own.
+Scenario continued_scenario(const RunArgs& args, const models::Checkpoint& checkpoint) {
+  ScenarioDocument trunk_document = models::checkpoint_document(checkpoint, args.from);
+  Scenario trunk = build_scenario(trunk_document);
+  trunk.resolved_yaml = checkpoint.partial.scenario_yaml;  // its identity is the checkpointed run's
+  if (args.scenario.empty() && args.overrides.empty()) return trunk;
+  ScenarioDocument document = args.scenario.empty() ? trunk_document : ScenarioDocument::load(args.scenario);
   for (const auto& assignment : args.overrides) document.apply_override(assignment);
-  record_calibration_overrides(document);  // the result says which calibrated values it departs from
-  const Scenario scenario = build_scenario(document);
+  if (!args.scenario.empty()) record_calibration_overrides(document);
+  Scenario branch = build_scenario(document);
+  if (auto mismatch = models::branch_mismatch(trunk, branch, checkpoint.steps_done)) {
+    const DocumentEntry* entry = document.find(mismatch->key);
+    const SourceLocation where = entry ? entry->where : document.location_of(mismatch->key);
+    throw InputError(where.file.empty() ? document.file() : where.file, where.line, mismatch->key,
+                     mismatch->message + " (checkpoint " + args.from + ")");
+  }
+  return branch;
+}
+
+int run(const RunArgs& args) {
+  std::optional<models::Checkpoint> from;
+  Scenario scenario;
+  if (!args.from.empty()) {
+    from = models::load_checkpoint(args.from);
+    scenario = continued_scenario(args, *from);
+  } else {
+    ScenarioDocument document = ScenarioDocument::load(args.scenario);
+    for (const auto& assignment : args.overrides) document.apply_override(assignment);
+    record_calibration_overrides(document);  // the result says which calibrated values it departs from
+    scenario = build_scenario(document);
+  }
   check_memory(scenario);
-  print_warnings(scenario);
+  // A checkpoint's own scenario was warned about when the checkpoint was made.
+  if (!args.scenario.empty()) print_warnings(scenario);
   const auto threads = limit_threads(args.threads);
-  const std::string output = args.output.empty() ? default_result_path(args.scenario) : args.output;
-  check_output_path(output, "the result");  // before the run, not after it
-  // Building the economy and its burn-in come first (about 4 s at 10^6 firms): their own line.
-  Progress preparing("run " + scenario.name + ": building " + std::to_string(scenario.economy.firms) + " firms and the burn-in",
-                     args.quiet);
+  const std::string named = args.scenario.empty() ? args.from : args.scenario;
+  const std::string output = args.output.empty() ? default_result_path(named) : args.output;
+  int checkpoint_steps = -1;
+  std::string checkpoint_path;
+  if (!std::isnan(args.checkpoint_at)) {
+    checkpoint_steps = checkpoint_step(scenario, args.checkpoint_at);
+    checkpoint_path = args.checkpoint;
+    if (checkpoint_path.empty()) {
+      checkpoint_path = std::filesystem::path(named).stem().string() + "-" + year_label(args.checkpoint_at) + ".checkpoint.h5";
+    }
+    check_output_path(checkpoint_path, "the checkpoint", "--checkpoint");
+  }
+  if (!args.checkpoint_only) check_output_path(output, "the result");  // before the run, not after it
   std::optional<Progress> progress;  // started at the first reported step, so its rate is the steps'
+  std::optional<Progress> preparing;
   models::RunOptions options;
-  options.preparation = [&](int done, int total) {
-    preparing.update(done, total);
-    if (done == total) preparing.finish();
-  };
+  if (!from) {
+    // Building the economy and its burn-in come first (about 4 s at 10^6 firms): their own line.
+    preparing.emplace("run " + scenario.name + ": building " + std::to_string(scenario.economy.firms) + " firms and the burn-in",
+                      args.quiet);
+    options.preparation = [&](int done, int total) {
+      preparing->update(done, total);
+      if (done == total) preparing->finish();
+    };
+  }
   options.progress = [&](int done, int total) {
     if (!progress) progress.emplace("run " + scenario.name, args.quiet);
     progress->update(done, total);
   };
   options.firm_snapshots = !args.no_snapshots;
   const auto start = std::chrono::steady_clock::now();
-  const RunResult result = models::simulate(scenario, options);
+  models::Checkpoint state = from ? std::move(*from) : models::run_to_checkpoint(scenario, std::max(checkpoint_steps, 0), options);
+  if (checkpoint_steps >= 0) {
+    if (progress) progress->finish();
+    progress.reset();
+    save_checkpoint_or_explain(state, checkpoint_path);
+    if (!args.quiet) print_checkpoint(state, checkpoint_path);
+    if (args.checkpoint_only) return kExitOk;
+  }
+  RunResult result;
+  try {
+    result = models::continue_run(scenario, std::move(state), options);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(args.from, 0, "", std::string("not a checkpoint this scenario can continue: ") + e.what());
+  }
   if (progress) progress->finish();
   try {
     write_result(result, output);
@@ -206,8 +304,17 @@ int run_replicates(const RunArgs& args) {
 void add_run_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<RunArgs>();
   CLI::App* cmd = app.add_subcommand("run", "Run a scenario and write its HDF5 result");
-  cmd->add_option("scenario", args->scenario, "Scenario YAML file")->required();
+  cmd->add_option("scenario", args->scenario, "Scenario YAML file (with --from: a branch of the checkpoint's scenario; "
+                                              "default the checkpoint's own)");
   cmd->add_option("-o,--output", args->output, "Result file (default: <scenario>.h5 in the working directory)");
+  cmd->add_option("--checkpoint-at", args->checkpoint_at,
+                  "Save the run's whole state at the start of this year (a step's start, e.g. 2013 or 2013.25)");
+  cmd->add_option("--checkpoint", args->checkpoint,
+                  "Checkpoint file for --checkpoint-at (default: <scenario>-<year>.checkpoint.h5 in the working directory)");
+  cmd->add_flag("--checkpoint-only", args->checkpoint_only, "With --checkpoint-at: stop at the checkpoint, write no result");
+  cmd->add_option("--from", args->from,
+                  "Continue the run saved in this checkpoint (bit-identical to running from the start); with a scenario "
+                  "that differs only in events from the checkpoint year on, run that branch");
   cmd->add_option("--set", args->overrides, "Override a scenario key: --set key.path=value (repeatable)");
   cmd->add_option("--threads", args->threads, "Worker threads (default: all cores); results do not depend on it")
       ->check(CLI::Range(0, 4096));
@@ -222,6 +329,24 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->callback([args, &exit_code] {
     if (args->no_parameter_uncertainty && args->replicates == 0) {
       throw InputError("<command line>", 0, "--no-parameter-uncertainty", "applies to --replicates N only");
+    }
+    const bool checkpointing = !std::isnan(args->checkpoint_at);
+    if (args->scenario.empty() && args->from.empty()) {
+      throw InputError("<command line>", 0, "scenario", "a scenario file is required (or --from CHECKPOINT)");
+    }
+    if (args->replicates > 0 && (checkpointing || !args->from.empty())) {
+      throw InputError("<command line>", 0, checkpointing ? "--checkpoint-at" : "--from",
+                       "does not combine with --replicates (a sweep file with branch_from shares checkpoints)");
+    }
+    if (checkpointing && !args->from.empty()) {
+      throw InputError("<command line>", 0, "--checkpoint-at", "does not combine with --from: continue, then checkpoint anew");
+    }
+    if (!checkpointing && (args->checkpoint_only || !args->checkpoint.empty())) {
+      throw InputError("<command line>", 0, args->checkpoint_only ? "--checkpoint-only" : "--checkpoint",
+                       "applies with --checkpoint-at YEAR only");
+    }
+    if (args->checkpoint_only && !args->output.empty()) {
+      throw InputError("<command line>", 0, "--output", "--checkpoint-only writes no result");
     }
     exit_code = args->replicates > 0 ? run_replicates(*args) : run(*args);
   });

@@ -1,7 +1,10 @@
 #include "convsim/models/simulation.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
+#include "convsim/models/checkpoint.hpp"
 #include "convsim/models/economy.hpp"
 #include "convsim/models/step.hpp"
 #include "convsim/policy_schedule.hpp"
@@ -155,7 +158,10 @@ std::vector<VariableDoc> result_variables() {
   return out;
 }
 
-RunResult simulate(const Scenario& scenario, const RunOptions& options) {
+namespace {
+
+// A result of `T` steps holding every variable a run writes, all values 0, and the scenario's metadata.
+RunResult result_skeleton(const Scenario& scenario) {
   const std::size_t T = static_cast<std::size_t>(scenario.steps());
   const std::size_t S = scenario.sectors.size();
   RunResult result;
@@ -189,69 +195,71 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
   result.policy_by_sector.push_back(make_sector_series("selective_focus", "1", "selective-focus support in force", T, S));
   result.policy_by_sector.push_back(make_sector_series("rd_support", "1", "R&D support in force", T, S));
   result.policy_by_sector.push_back(make_sector_series("productivity_shock", "log point", "timed productivity episode in force", T, S));
+  result.time.reserve(T);
+  return result;
+}
 
-  Economy economy = build_economy(scenario);
-  std::vector<double> snapshot_years = options.firm_snapshots ? scenario.output.snapshot_years : std::vector<double>{};
-  StepAggregates step;
+// Copies what `step` (reported step t, starting in `year`, under `levers`) produced into the series of `result`.
+void record_step(const Scenario& scenario, RunResult& result, std::size_t t, double year, const StepAggregates& step,
+                 const PolicyState& levers) {
+  const std::size_t S = scenario.sectors.size();
   const std::size_t n_sector_vars = sector_observed().size();
-  // Burn-in: the economy runs under the first year's levers (and a constant labour force) until
-  // its state is one its own dynamics produce; nothing of it is reported.
-  const PolicyState first_levers = policy_at(scenario, scenario.year_of_step(0));
-  const int burn_in = scenario.burn_in_steps();
-  if (options.preparation) options.preparation(1, 1 + burn_in);
-  for (int b = 0; b < burn_in; ++b) {
-    advance(scenario, economy, first_levers, step);
-    if (options.preparation) options.preparation(2 + b, 1 + burn_in);
+  result.time.push_back(year);
+  for (std::size_t k = 0; k < n_sector_vars; ++k) {
+    const int v = sector_observed()[k].variable;
+    result.aggregate[k].values[t] = step.total(v);
+    for (std::size_t s = 0; s < S; ++s) result.by_sector[k].values[t * S + s] = step.at(v, s);
   }
-  for (std::size_t t = 0; t < T; ++t) {
+  const double firms = step.total(kFirms);
+  result.aggregate[n_sector_vars].values[t] = step.total(kInnovationFlow) + step.total(kImitationFlow);
+  result.aggregate[n_sector_vars + 1].values[t] = firms > 0 ? step.total(kTechnologySum) / firms : 0.0;
+  for (std::size_t s = 0; s < S; ++s) {
+    const double sector_firms = step.at(kFirms, s);
+    result.by_sector[n_sector_vars].values[t * S + s] = sector_firms > 0 ? step.at(kTechnologySum, s) / sector_firms : 0.0;
+  }
+  const double economy_values[] = {step.wage,
+                                   step.clearing_wage,
+                                   step.labour_force,
+                                   step.unemployment(),
+                                   step.labour_force > 0 ? step.unemployment() / step.labour_force : 0.0,
+                                   step.labour_demand,
+                                   step.vacancies,
+                                   step.matches,
+                                   step.hiring_rationed,
+                                   step.prosumer_share,
+                                   step.aggregate_shock,
+                                   step.total(kOutput) > 0 ? step.total(kNominalOutput) / step.total(kOutput) : 1.0};
+  static_assert(sizeof economy_values / sizeof economy_values[0] == 12, "one value per economy_observed() entry");
+  for (std::size_t k = 0; k < economy_observed().size(); ++k) result.aggregate[n_sector_vars + 2 + k].values[t] = economy_values[k];
+  for (std::size_t s = 0; s < S; ++s) {
+    result.by_sector[n_sector_vars + 1].values[t * S + s] = step.sector_shock[s];
+    result.by_sector[n_sector_vars + 2].values[t * S + s] = step.sector_price[s];
+  }
+  for (std::size_t k = 0; k < convergence_observed().size(); ++k) {
+    result.convergence[k].values[t] = step.total(convergence_observed()[k].variable);
+  }
+  result.policy[0].values[t] = levers.infrastructure;
+  result.policy[1].values[t] = levers.accessibility;
+  result.policy[2].values[t] = levers.smart_work;
+  for (std::size_t s = 0; s < S; ++s) {
+    result.policy_by_sector[0].values[t * S + s] = levers.barrier[s];
+    result.policy_by_sector[1].values[t * S + s] = levers.selective_focus[s];
+    result.policy_by_sector[2].values[t * S + s] = levers.rd_support[s];
+    result.policy_by_sector[3].values[t * S + s] = levers.productivity_shock[s];
+  }
+}
+
+// Runs reported steps [from, to) of `scenario` on `economy`, recording them into `result`.
+void run_steps(const Scenario& scenario, Economy& economy, RunResult& result, std::size_t from, std::size_t to,
+               const RunOptions& options) {
+  const std::size_t T = static_cast<std::size_t>(scenario.steps());
+  const std::vector<double> snapshot_years = options.firm_snapshots ? scenario.output.snapshot_years : std::vector<double>{};
+  StepAggregates step;
+  for (std::size_t t = from; t < to; ++t) {
     const double year = scenario.year_of_step(static_cast<int>(t));
     const PolicyState levers = policy_at(scenario, year);
     advance(scenario, economy, levers, step);
-    result.time.push_back(year);
-
-    //---- observers: ordered sums already done per step; copy into the series ----
-    for (std::size_t k = 0; k < n_sector_vars; ++k) {
-      const int v = sector_observed()[k].variable;
-      result.aggregate[k].values[t] = step.total(v);
-      for (std::size_t s = 0; s < S; ++s) result.by_sector[k].values[t * S + s] = step.at(v, s);
-    }
-    const double firms = step.total(kFirms);
-    result.aggregate[n_sector_vars].values[t] = step.total(kInnovationFlow) + step.total(kImitationFlow);
-    result.aggregate[n_sector_vars + 1].values[t] = firms > 0 ? step.total(kTechnologySum) / firms : 0.0;
-    for (std::size_t s = 0; s < S; ++s) {
-      const double sector_firms = step.at(kFirms, s);
-      result.by_sector[n_sector_vars].values[t * S + s] = sector_firms > 0 ? step.at(kTechnologySum, s) / sector_firms : 0.0;
-    }
-    const double economy_values[] = {step.wage,
-                                     step.clearing_wage,
-                                     step.labour_force,
-                                     step.unemployment(),
-                                     step.labour_force > 0 ? step.unemployment() / step.labour_force : 0.0,
-                                     step.labour_demand,
-                                     step.vacancies,
-                                     step.matches,
-                                     step.hiring_rationed,
-                                     step.prosumer_share,
-                                     step.aggregate_shock,
-                                     step.total(kOutput) > 0 ? step.total(kNominalOutput) / step.total(kOutput) : 1.0};
-    static_assert(sizeof economy_values / sizeof economy_values[0] == 12, "one value per economy_observed() entry");
-    for (std::size_t k = 0; k < economy_observed().size(); ++k) result.aggregate[n_sector_vars + 2 + k].values[t] = economy_values[k];
-    for (std::size_t s = 0; s < S; ++s) {
-      result.by_sector[n_sector_vars + 1].values[t * S + s] = step.sector_shock[s];
-      result.by_sector[n_sector_vars + 2].values[t * S + s] = step.sector_price[s];
-    }
-    for (std::size_t k = 0; k < convergence_observed().size(); ++k) {
-      result.convergence[k].values[t] = step.total(convergence_observed()[k].variable);
-    }
-    result.policy[0].values[t] = levers.infrastructure;
-    result.policy[1].values[t] = levers.accessibility;
-    result.policy[2].values[t] = levers.smart_work;
-    for (std::size_t s = 0; s < S; ++s) {
-      result.policy_by_sector[0].values[t * S + s] = levers.barrier[s];
-      result.policy_by_sector[1].values[t * S + s] = levers.selective_focus[s];
-      result.policy_by_sector[2].values[t * S + s] = levers.rd_support[s];
-      result.policy_by_sector[3].values[t * S + s] = levers.productivity_shock[s];
-    }
+    record_step(scenario, result, t, year, step, levers);
     // A snapshot year is taken at the end of the first step that starts at or after it.
     for (double snapshot_year : snapshot_years) {
       if (year >= snapshot_year - 1e-9 && year - snapshot_year < scenario.dt() - 1e-9) {
@@ -260,7 +268,86 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
     }
     if (options.progress) options.progress(static_cast<int>(t + 1), static_cast<int>(T));
   }
+}
+
+// `full` cut to its first `steps` steps (every series, and the snapshots taken in them).
+RunResult first_steps(RunResult full, std::size_t steps, std::size_t S) {
+  auto cut = [](auto& series, std::size_t length) {
+    for (auto& v : series) v.values.resize(length);
+  };
+  full.time.resize(steps);
+  cut(full.aggregate, steps);
+  cut(full.convergence, steps);
+  cut(full.policy, steps);
+  cut(full.by_sector, steps * S);
+  cut(full.policy_by_sector, steps * S);
+  return full;
+}
+
+}  // namespace
+
+Checkpoint run_to_checkpoint(const Scenario& scenario, int steps_done, const RunOptions& options) {
+  const int T = scenario.steps();
+  if (steps_done < 0 || steps_done > T) {
+    throw std::invalid_argument("checkpoint after " + std::to_string(steps_done) + " steps: the run has " +
+                                std::to_string(T));
+  }
+  Checkpoint checkpoint;
+  checkpoint.steps_done = steps_done;
+  checkpoint.year = scenario.year_of_step(steps_done);
+  checkpoint.economy = build_economy(scenario);
+  // Burn-in: the economy runs under the first year's levers (and a constant labour force) until
+  // its state is one its own dynamics produce; nothing of it is reported.
+  const PolicyState first_levers = policy_at(scenario, scenario.year_of_step(0));
+  const int burn_in = scenario.burn_in_steps();
+  if (options.preparation) options.preparation(1, 1 + burn_in);
+  StepAggregates step;
+  for (int b = 0; b < burn_in; ++b) {
+    advance(scenario, checkpoint.economy, first_levers, step);
+    if (options.preparation) options.preparation(2 + b, 1 + burn_in);
+  }
+  RunResult result = result_skeleton(scenario);
+  run_steps(scenario, checkpoint.economy, result, 0, static_cast<std::size_t>(steps_done), options);
+  checkpoint.partial = first_steps(std::move(result), static_cast<std::size_t>(steps_done), scenario.sectors.size());
+  return checkpoint;
+}
+
+RunResult continue_run(const Scenario& scenario, Checkpoint&& from, const RunOptions& options) {
+  const std::size_t T = static_cast<std::size_t>(scenario.steps());
+  const std::size_t S = scenario.sectors.size();
+  const std::size_t t0 = static_cast<std::size_t>(from.steps_done);
+  RunResult result = result_skeleton(scenario);
+  // The steps done come from the checkpoint, the metadata (name, identity, events) from `scenario`.
+  const RunResult& done = from.partial;
+  auto restore = [](auto& series, const auto& saved, std::size_t length, const char* group) {
+    if (saved.size() != series.size()) {
+      throw std::invalid_argument(std::string("checkpoint: /") + group + " holds " + std::to_string(saved.size()) +
+                                  " variables, a run writes " + std::to_string(series.size()));
+    }
+    for (std::size_t k = 0; k < series.size(); ++k) {
+      if (saved[k].name != series[k].name || saved[k].values.size() != length) {
+        throw std::invalid_argument(std::string("checkpoint: /") + group + "/" + saved[k].name +
+                                    " is not the variable and length a run writes there");
+      }
+      std::copy(saved[k].values.begin(), saved[k].values.end(), series[k].values.begin());
+    }
+  };
+  if (t0 > T || done.time.size() != t0 || done.sectors.size() != S) {
+    throw std::invalid_argument("checkpoint: its steps and sectors are not this scenario's");
+  }
+  restore(result.aggregate, done.aggregate, t0, "aggregate");
+  restore(result.convergence, done.convergence, t0, "convergence");
+  restore(result.policy, done.policy, t0, "policy");
+  restore(result.by_sector, done.by_sector, t0 * S, "by_sector");
+  restore(result.policy_by_sector, done.policy_by_sector, t0 * S, "policy");
+  result.time = done.time;
+  if (options.firm_snapshots) result.snapshots = std::move(from.partial.snapshots);
+  run_steps(scenario, from.economy, result, t0, T, options);
   return result;
+}
+
+RunResult simulate(const Scenario& scenario, const RunOptions& options) {
+  return continue_run(scenario, run_to_checkpoint(scenario, 0, options), options);
 }
 
 }  // namespace convsim::models

@@ -299,6 +299,7 @@ Number read_number_attribute(hid_t object, const char* name, hid_t memory_type) 
 template std::uint64_t read_number_attribute<std::uint64_t>(hid_t, const char*, hid_t);
 template std::int64_t read_number_attribute<std::int64_t>(hid_t, const char*, hid_t);
 template int read_number_attribute<int>(hid_t, const char*, hid_t);
+template double read_number_attribute<double>(hid_t, const char*, hid_t);
 
 bool is_dimension_scale(hid_t dataset) {
   return read_string_attribute(dataset, "CLASS", NotOneString::empty) == "DIMENSION_SCALE";

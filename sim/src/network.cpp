@@ -31,6 +31,15 @@ FirmNetwork::FirmNetwork(CsrLinks base) : base_(std::move(base)) {
   overlay_.offsets.assign(base_.offsets.size(), 0);
 }
 
+FirmNetwork FirmNetwork::restore(CsrLinks base, std::vector<Link> overlay_links) {
+  FirmNetwork network(std::move(base));
+  network.overlay_links_ = std::move(overlay_links);
+  if (!network.overlay_links_.empty()) {
+    network.overlay_.assign_links(network.firms(), network.overlay_links_, network.cursor_);
+  }
+  return network;
+}
+
 void FirmNetwork::reserve(std::size_t firms) {
   base_.offsets.reserve(firms + 1);
   overlay_.offsets.reserve(firms + 1);

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <limits>
 #include <set>
 #include <stdexcept>
@@ -28,6 +29,7 @@
 #include "convsim/detail/hdf5_read.hpp"
 #include "convsim/errors.hpp"
 #include "hdf5_writer.hpp"
+#include "result_layout.hpp"
 
 #ifndef CONVSIM_VERSION
 #define CONVSIM_VERSION "unknown"
@@ -107,9 +109,9 @@ std::size_t estimated_result_bytes(const RunResult& r) {
 }
 
 // File access for writing `r`: in memory when small (see kInMemoryResultBytes).
-PropertyListHandle file_write_plist(const RunResult& r) {
+PropertyListHandle file_write_plist(const RunResult& r, std::size_t extra_bytes) {
   auto plist = detail::file_write_access_plist();
-  const std::size_t bytes = estimated_result_bytes(r);
+  const std::size_t bytes = estimated_result_bytes(r) + extra_bytes;
   if (bytes <= kInMemoryResultBytes) {
     // Grow the image in steps of about a quarter of the expected file, at least 64 KiB.
     const std::size_t increment = std::max<std::size_t>(64u << 10, bytes / 4);
@@ -427,7 +429,8 @@ void write_firms(hid_t root, const std::vector<FirmSnapshot>& snapshots, int def
   firm_scale.finish();
 }
 
-void write_contents(hid_t file, const RunResult& r, const ResultWriteOptions& options) {
+void write_contents(hid_t file, const RunResult& r, const ResultWriteOptions& options, const char* format,
+                    const std::function<void(hid_t)>& extra) {
   const std::size_t time_count = r.time.size();
   const std::size_t sector_count = r.sectors.size();
   {
@@ -497,8 +500,9 @@ void write_contents(hid_t file, const RunResult& r, const ResultWriteOptions& op
     scales.finish();
   }
   write_firms(file, r.snapshots, options.firm_deflate_level);
+  if (extra) extra(file);
   // Written last: a file that carries it was written to the end.
-  write_string_attribute(file, "convsim_format", kResultFormat);
+  write_string_attribute(file, "convsim_format", format);
 }
 
 void sync_file(const fs::path& path) {
@@ -739,29 +743,7 @@ std::vector<FirmSnapshot> read_firms(hid_t file) {
   return snapshots;
 }
 
-// Opens `path` read-only after checking that it is an HDF5 file carrying `convsim_format`.
-FileHandle open_result(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw InputError(path.string(), 0, "", "no such file");
-  FileHandle file;
-  try {
-    file = detail::open_for_reading(path);
-  } catch (const std::runtime_error& e) {
-    not_a_result(path, e.what());
-  }
-  std::string format;
-  try {
-    format = read_string_attribute(file.get(), "convsim_format");
-  } catch (const std::runtime_error& e) {
-    not_a_result(path, std::string("its root attribute 'convsim_format' is damaged: ") + e.what());
-  }
-  if (format.empty()) not_a_result(path, "it has no root attribute 'convsim_format'");
-  if (format != kResultFormat) {
-    not_a_result(path, "format '" + format + "' is not supported (this convsim reads '" +
-                           kResultFormat + "')");
-  }
-  return file;
-}
+FileHandle open_result(const fs::path& path) { return detail::open_convsim_file(path, kResultFormat); }
 
 std::string type_name(hid_t type) {
   const std::size_t size = H5Tget_size(type);
@@ -910,34 +892,48 @@ void describe_group(hid_t group, const std::string& prefix, ResultSummary& summa
 
 }  // namespace
 
-//---- public ---------------------------------------------------------------------------------
+namespace detail {
 
-std::string utc_now_iso8601() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
+FileHandle open_convsim_file(const fs::path& path, const char* format, const char* also) {
+  const bool checkpoint = std::string_view(format) == kCheckpointFormat;
+  auto refuse = [&](const std::string& why) -> void {
+    if (checkpoint) throw InputError(path.string(), 0, "", "not a convsim checkpoint: " + why);
+    not_a_result(path, why);
+  };
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw InputError(path.string(), 0, "", "no such file");
+  FileHandle file;
+  try {
+    file = detail::open_for_reading(path);
+  } catch (const std::runtime_error& e) {
+    refuse(e.what());
+  }
+  std::string found;
+  try {
+    found = read_string_attribute(file.get(), "convsim_format");
+  } catch (const std::runtime_error& e) {
+    refuse(std::string("its root attribute 'convsim_format' is damaged: ") + e.what());
+  }
+  if (found.empty()) refuse("it has no root attribute 'convsim_format'");
+  if (also != nullptr && found == also) return file;
+  if (found == kCheckpointFormat && !checkpoint) {
+    refuse("it is a checkpoint (continue it with `convsim run --from " + path.string() + "`)");
+  }
+  if (found == kResultFormat && checkpoint) refuse("it is a result file, not a checkpoint");
+  if (found != format) {
+    refuse("format '" + found + "' is not supported (this convsim reads '" + format + "')");
+  }
+  return file;
 }
 
-const char* convsim_version() noexcept { return CONVSIM_VERSION; }
-
-const char* convsim_git_revision() noexcept { return CONVSIM_GIT_REVISION; }
-
-std::string hdf5_library_version() {
-  unsigned major = 0, minor = 0, release = 0;
-  if (H5get_libversion(&major, &minor, &release) < 0) return "unknown";
-  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release);
-}
-
-void write_result(const RunResult& result, const fs::path& path,
-                  const ResultWriteOptions& options) {
+void write_result_layout(const RunResult& result, const fs::path& path, const ResultWriteOptions& options,
+                         const char* format, std::size_t extra_bytes, const std::function<void(hid_t)>& extra) {
   const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
   std::error_code ec;
   if (!fs::is_directory(folder, ec)) {
     throw InputError(path.string(), 0, "",
-                     "cannot write the result: folder '" + folder.string() + "' does not exist");
+                     std::string("cannot write the ") + (extra ? "checkpoint" : "result") + ": folder '" + folder.string() +
+                         "' does not exist");
   }
   fs::path temporary = path;
   temporary += ".tmp." + std::to_string(::getpid());
@@ -945,9 +941,9 @@ void write_result(const RunResult& result, const fs::path& path,
   detail::Hdf5Session session;
   try {
     auto create_plist = detail::file_create_plist(kTimes);
-    auto access = file_write_plist(result);
+    auto access = file_write_plist(result, extra_bytes);
     auto file = detail::create_file(temporary, create_plist.get(), access.get());
-    write_contents(file.get(), result, options);
+    write_contents(file.get(), result, options, format, extra);
     detail::close_written_file(file, temporary);
     detail::append_checksum_trailer(temporary);
     if (options.sync) sync_file(temporary);
@@ -958,10 +954,7 @@ void write_result(const RunResult& result, const fs::path& path,
   }
 }
 
-RunResult read_result(const fs::path& path) {
-  detail::Hdf5Session session;
-  auto file = open_result(path);
-  const hid_t root = file.get();
+RunResult read_result_layout(hid_t root, const fs::path& path, const char* format) {
   RunResult r;
   try {
     r.title = read_string_attribute(root, "title");
@@ -1011,9 +1004,45 @@ RunResult read_result(const fs::path& path) {
   } catch (const InputError&) {
     throw;
   } catch (const std::exception& e) {
+    if (std::string_view(format) == kCheckpointFormat) {
+      throw InputError(path.string(), 0, "", std::string("not a convsim checkpoint: it is damaged: ") + e.what());
+    }
     not_a_result(path, std::string("it is damaged: ") + e.what());
   }
   return r;
+}
+
+}  // namespace detail
+
+//---- public ---------------------------------------------------------------------------------
+
+std::string utc_now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+const char* convsim_version() noexcept { return CONVSIM_VERSION; }
+
+const char* convsim_git_revision() noexcept { return CONVSIM_GIT_REVISION; }
+
+std::string hdf5_library_version() {
+  unsigned major = 0, minor = 0, release = 0;
+  if (H5get_libversion(&major, &minor, &release) < 0) return "unknown";
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release);
+}
+
+void write_result(const RunResult& result, const fs::path& path, const ResultWriteOptions& options) {
+  detail::write_result_layout(result, path, options, kResultFormat, 0, {});
+}
+
+RunResult read_result(const fs::path& path) {
+  detail::Hdf5Session session;
+  auto file = open_result(path);
+  return detail::read_result_layout(file.get(), path, kResultFormat);
 }
 
 bool is_complete_result(const fs::path& path, const std::string& expected_hash) {
@@ -1038,7 +1067,7 @@ std::string ResultSummary::attribute(const std::string& name) const {
 
 ResultSummary describe_result(const fs::path& path) {
   detail::Hdf5Session session;
-  auto file = open_result(path);
+  auto file = detail::open_convsim_file(path, kResultFormat, kCheckpointFormat);
   const hid_t root = file.get();
   ResultSummary summary;
   summary.path = path;

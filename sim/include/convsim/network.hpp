@@ -126,6 +126,14 @@ class FirmNetwork {
   // Bytes held by the network's arrays.
   std::size_t memory_bytes() const;
 
+  // The network as a checkpoint saves it: the base rows and the overlay's links in the order they
+  // were added (the overlay's rows are built from them).
+  const CsrLinks& base() const { return base_; }
+  const std::vector<Link>& overlay_links() const { return overlay_links_; }
+  // A network saved as base() and overlay_links(): the same rows, overlay and later behaviour.
+  // The caller has checked that offsets are a CSR's and every firm index is below base.firms().
+  static FirmNetwork restore(CsrLinks base, std::vector<Link> overlay_links);
+
   // Merge the overlay when it exceeds this share of the base's links.
   static constexpr double kOverlayMergeShare = 0.125;
 

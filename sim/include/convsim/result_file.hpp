@@ -15,6 +15,9 @@ namespace convsim {
 
 // The value of the root attribute `convsim_format` in every file this version writes.
 inline constexpr const char* kResultFormat = "convsim-result-1";
+// The value of `convsim_format` in a checkpoint (convsim/checkpoint_file.hpp): a result file of
+// the steps done so far plus the run's state under /state.
+inline constexpr const char* kCheckpointFormat = "convsim-checkpoint-1";
 
 // How write_result writes (the layout itself never changes with these).
 struct ResultWriteOptions {
@@ -67,7 +70,8 @@ struct ResultSummary {
   std::string attribute(const std::string& name) const;
 };
 
-// Describes the result file at `path`. Throws convsim::InputError when it is not a convsim result.
+// Describes the result file (or checkpoint) at `path`. Throws convsim::InputError when it is
+// neither.
 ResultSummary describe_result(const std::filesystem::path& path);
 
 // The current time in UTC as ISO 8601 ("2026-11-22T15:36:14Z"), as written in `created`.
