@@ -74,7 +74,8 @@ void write_text(std::ostream& out, const ResultSummary& s) {
     std::snprintf(head, sizeof head, "  %-17s", label);
     out << head << value << "\n";
   };
-  out << "convsim result " << s.path.string() << " (" << size_text(s.file_bytes) << ", "
+  const bool checkpoint = s.attribute("convsim_format") == kCheckpointFormat;
+  out << (checkpoint ? "convsim checkpoint " : "convsim result ") << s.path.string() << " (" << size_text(s.file_bytes) << ", "
       << s.attribute("convsim_format") << ")\n";
   row("title", s.attribute("title"));
   const std::size_t lines = line_count(s.attribute("scenario"));

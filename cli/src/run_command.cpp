@@ -52,8 +52,8 @@ int checkpoint_step(const Scenario& scenario, double year) {
   if (t < 0) {
     throw InputError("<command line>", 0, "--checkpoint-at",
                      year_label(year) + " is not the start of a step of " + scenario.name + " (" +
-                         std::to_string(scenario.time.start_year) + " to " + std::to_string(scenario.time.end_year) + ", " +
-                         std::to_string(scenario.time.steps_per_year) + " steps a year)");
+                         std::to_string(scenario.time.start_year) + " to " + std::to_string(scenario.time.end_year) + ", steps_per_year " +
+                         std::to_string(scenario.time.steps_per_year) + ")");
   }
   return t;
 }

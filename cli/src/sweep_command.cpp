@@ -23,6 +23,7 @@
 #include "convsim/cli/cli_common.hpp"
 #include "convsim/cli/commands.hpp"
 #include "convsim/errors.hpp"
+#include "convsim/models/checkpoint.hpp"
 #include "convsim/models/simulation.hpp"
 #include "convsim/scenario.hpp"
 #include "convsim/sweep.hpp"
@@ -197,12 +198,31 @@ int report_sweep(const SweepPlan& plan, const SweepReport& report, const RunArgs
   return kExitFailure;
 }
 
-RunSimulator make_simulator(bool snapshots) {
-  return [snapshots](const Scenario& scenario) {
-    models::RunOptions options;
-    options.firm_snapshots = snapshots;
-    return models::simulate(scenario, options);
-  };
+// With `branch_from`, runs continue their trunk's checkpoint, shared through DIR/checkpoints.
+RunSimulator make_simulator(bool snapshots, const SweepPlan& plan, const std::filesystem::path& output_dir) {
+  models::RunOptions options;
+  options.firm_snapshots = snapshots;
+  if (std::isnan(plan.branch_from)) {
+    return [options](const Scenario& scenario) { return models::simulate(scenario, options); };
+  }
+  auto trunks = std::make_shared<models::TrunkCheckpoints>(output_dir / "checkpoints", plan.branch_from, options);
+  return [trunks](const Scenario& scenario) { return trunks->run(scenario); };
+}
+
+// `branch_from` must be the start of a step of every scenario of the sweep.
+void check_branch_from(const SweepPlan& plan) {
+  if (std::isnan(plan.branch_from)) return;
+  for (const SweepScenario& entry : plan.scenarios) {
+    const Scenario scenario = build_scenario(entry.document);
+    if (models::step_starting_in(scenario, plan.branch_from) < 0) {
+      char year[32];
+      std::snprintf(year, sizeof year, "%g", plan.branch_from);
+      throw InputError(plan.branch_from_where.file, plan.branch_from_where.line, "branch_from",
+                       std::string(year) + " is not the start of a step of scenario " + entry.name + " (" +
+                           std::to_string(scenario.time.start_year) + " to " + std::to_string(scenario.time.end_year) + ", steps_per_year " +
+                           std::to_string(scenario.time.steps_per_year) + ")");
+    }
+  }
 }
 
 // The --sync value in force (--no-sync is --sync none).
@@ -226,13 +246,14 @@ int run_command(const RunArgs& args) {
   }
   if (!args.mpi) {
     const SweepPlan plan = load_sweep(args.sweep, RunIdentities::compute, uncertainty(args.no_parameter_uncertainty));
+    check_branch_from(plan);
     print_warnings(plan.warnings);
     SweepExecutionOptions options = execution_options(args);
     RunProgress progress("sweep " + plan.name, args.quiet);
     options.on_run_finished = [&](const RunOutcome& o, std::size_t done, std::size_t total) { progress.update(o, done, total); };
     SweepReport report;
     if (options.jobs <= 1) {
-      report = run_sweep_local(plan, make_simulator(args.snapshots), options);
+      report = run_sweep_local(plan, make_simulator(args.snapshots, plan, options.output_dir), options);
     } else {
       // Concurrent runs in worker processes: nothing shared between runs, not even HDF5's lock.
       std::vector<std::string> worker = {this_executable(), "sweep", "worker", args.sweep, "-o", args.output,
@@ -256,6 +277,7 @@ int run_command(const RunArgs& args) {
   SweepPlan plan;
   try {
     plan = load_sweep(args.sweep, RunIdentities::compute, uncertainty(args.no_parameter_uncertainty));
+    check_branch_from(plan);
   } catch (const InputError&) {
     if (speaks) throw;
     return kExitBadInput;
@@ -266,7 +288,7 @@ int run_command(const RunArgs& args) {
   quiet_args.quiet = args.quiet || !speaks;
   RunProgress progress("sweep " + plan.name + " (" + std::to_string(mpi.size()) + " ranks)", quiet_args.quiet);
   options.on_run_finished = [&](const RunOutcome& o, std::size_t done, std::size_t total) { progress.update(o, done, total); };
-  const SweepReport report = run_sweep_mpi(plan, make_simulator(args.snapshots), options);
+  const SweepReport report = run_sweep_mpi(plan, make_simulator(args.snapshots, plan, options.output_dir), options);
   progress.finish();
   if (!report.manager) return kExitOk;
   return report_sweep(plan, report, quiet_args);
@@ -299,7 +321,7 @@ int worker_command(const WorkerArgs& args) {
   options.output_dir = args.output;
   options.threads_per_run = args.threads_per_run;
   options.sync = parse_sync_policy(args.sync);
-  return serve_sweep_worker(plan, make_simulator(args.snapshots), options, STDIN_FILENO, protocol);
+  return serve_sweep_worker(plan, make_simulator(args.snapshots, plan, options.output_dir), options, STDIN_FILENO, protocol);
 }
 
 //---- sweep slurm -----------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 #include "convsim/models/checkpoint.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <set>
@@ -473,6 +475,38 @@ std::optional<BranchMismatch> branch_mismatch(const Scenario& trunk, const Scena
                                    ": a branch may change events from the checkpoint on only"};
   }
   return std::nullopt;
+}
+
+std::string trunk_key(const Scenario& scenario, int steps_done) {
+  const ScenarioDocument document = ScenarioDocument::parse(scenario.resolved_yaml, "<run>");
+  std::vector<std::string> keys = document.keys();
+  std::sort(keys.begin(), keys.end());
+  std::string text = "steps_done=" + std::to_string(steps_done) + "\n";
+  for (const std::string& key : keys) {
+    if (free_in_branch(key)) continue;
+    const YAML::Node& value = document.find(key)->value;
+    text += key + "=" + (value.IsScalar() ? value.Scalar() : YAML::Dump(value)) + "\n";
+  }
+  for (double y : scenario.output.snapshot_years) {
+    const int t = snapshot_step(scenario, y);
+    if (t >= 0 && t < steps_done) text += "snapshot=" + std::to_string(t) + "\n";
+  }
+  auto hex = [&](double v) {
+    char buffer[40];
+    std::snprintf(buffer, sizeof buffer, "%a,", v);
+    text += buffer;
+  };
+  const int last = std::max(steps_done, scenario.burn_in_steps() > 0 ? 1 : 0);
+  for (int t = 0; t < last; ++t) {
+    const PolicyState levers = policy_at(scenario, scenario.year_of_step(t));
+    text += "levers=";
+    for (double v : {levers.infrastructure, levers.accessibility, levers.smart_work}) hex(v);
+    for (const auto* lever : {&levers.barrier, &levers.selective_focus, &levers.rd_support, &levers.productivity_shock}) {
+      for (double v : *lever) hex(v);
+    }
+    text += "\n";
+  }
+  return content_digest(text);
 }
 
 }  // namespace convsim::models

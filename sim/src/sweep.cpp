@@ -675,13 +675,17 @@ SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities, Param
     throw yaml_syntax_error(text, plan.file, e.mark.line, e.msg);
   }
   if (!root.IsMap()) reader.fail_at(1, "", "found " + describe(root) + ", expected a map with scenarios, design, replicates, seed");
-  reader.only_keys(root, "", {"name", "description", "scenarios", "set", "design", "replicates", "seed"});
+  reader.only_keys(root, "", {"name", "description", "scenarios", "set", "design", "replicates", "seed", "branch_from"});
 
   plan.name = root["name"] ? reader.text(root["name"], "name") : sweep_file.stem().string();
   plan.description = root["description"] ? reader.text(root["description"], "description") : "";
   plan.replicates = root["replicates"] ? static_cast<int>(reader.integer(root["replicates"], "replicates", 1, 1000000)) : 1;
   plan.base_seed = root["seed"] ? reader.seed(root["seed"], "seed") : 1;
   plan.seed_where = {plan.file, root["seed"] ? line_of(root["seed"]) : 0};
+  if (root["branch_from"]) {
+    plan.branch_from = reader.real(root["branch_from"], "branch_from");
+    plan.branch_from_where = {plan.file, line_of(root["branch_from"])};
+  }
 
   if (const YAML::Node set = root["set"]) {
     if (!set.IsMap()) reader.fail(set, "set", "found " + describe(set) + ", expected a map of scenario keys to values");

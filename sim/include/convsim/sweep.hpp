@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,10 @@ struct SweepPlan {
   std::vector<DesignRole> roles;         // [point] for sobol and morris designs; empty for the others
   std::vector<SweepRun> runs;
   std::vector<std::string> warnings;     // distinct scenario warnings of its runs (ScenarioWarning::text)
+  // `branch_from`: runs that share everything before this year share one checkpoint there,
+  // computed once per sweep output folder (NaN: every run from the start). Changes no result.
+  double branch_from = std::numeric_limits<double>::quiet_NaN();
+  SourceLocation branch_from_where;      // where `branch_from` is written (line 0 when absent)
 
   // The design point's value of parameter p for a run.
   const std::string& value(const SweepRun& run, std::size_t p) const { return points[run.point][p]; }

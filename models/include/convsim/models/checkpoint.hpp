@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -59,5 +60,43 @@ struct BranchMismatch {
 // make its continuation differ from running it from the start. nullopt when `branch` may
 // continue the checkpoint.
 std::optional<BranchMismatch> branch_mismatch(const Scenario& trunk, const Scenario& branch, int steps_done);
+
+}  // namespace convsim::models
+
+namespace convsim::models {
+
+// A digest that two scenarios share exactly when each may continue the other's checkpoint after
+// `steps_done` reported steps (branch_mismatch finds nothing): their keys but those free in a
+// branch, their snapshots before the checkpoint, and the levers in force at every step before it.
+std::string trunk_key(const Scenario& scenario, int steps_done);
+
+// The runs of a sweep with `branch_from`: each run continues the checkpoint of its trunk at the
+// start of `year`, computed once per trunk and shared. Checkpoints are kept in `folder` (a
+// sweep's DIR/checkpoints; "" keeps them in memory only), written atomically and under a file
+// lock, so that the processes of a sweep (worker processes, MPI ranks, Slurm tasks on one file
+// system) compute each trunk once and read it from then on. Each run's result is bit-identical
+// to simulate(scenario, options). Safe to call from several threads at once.
+class TrunkCheckpoints {
+ public:
+  TrunkCheckpoints(std::filesystem::path folder, double year, RunOptions options);
+  ~TrunkCheckpoints();
+  TrunkCheckpoints(const TrunkCheckpoints&) = delete;
+  TrunkCheckpoints& operator=(const TrunkCheckpoints&) = delete;
+
+  // Runs `scenario` from its trunk's checkpoint. Throws std::runtime_error when `year` is not the
+  // start of one of its steps.
+  RunResult run(const Scenario& scenario);
+
+  struct Counts {
+    std::size_t computed = 0;  // trunks this process ran to the checkpoint (and saved)
+    std::size_t loaded = 0;    // trunks read from the folder (computed by another process or earlier)
+    std::size_t runs = 0;      // runs continued from a checkpoint
+  };
+  Counts counts() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace convsim::models
