@@ -117,21 +117,13 @@ void print_summary(const RunResult& r, const std::string& path, double seconds) 
 // The scenario a run continues a checkpoint with: the one given (a branch, checked against the
 // checkpoint's), or the checkpoint's own.
 Scenario continued_scenario(const RunArgs& args, const models::Checkpoint& checkpoint) {
-  ScenarioDocument trunk_document = models::checkpoint_document(checkpoint, args.from);
-  Scenario trunk = build_scenario(trunk_document);
-  trunk.resolved_yaml = checkpoint.partial.scenario_yaml;  // its identity is the checkpointed run's
-  if (args.scenario.empty() && args.overrides.empty()) return trunk;
-  ScenarioDocument document = args.scenario.empty() ? trunk_document : ScenarioDocument::load(args.scenario);
+  if (args.scenario.empty() && args.overrides.empty()) return models::continuation_scenario(checkpoint, args.from, nullptr);
+  ScenarioDocument document =
+      args.scenario.empty() ? models::checkpoint_document(checkpoint, args.from) : ScenarioDocument::load(args.scenario);
   for (const auto& assignment : args.overrides) document.apply_override(assignment);
   if (!args.scenario.empty()) record_calibration_overrides(document);
-  Scenario branch = build_scenario(document);
-  if (auto mismatch = models::branch_mismatch(trunk, branch, checkpoint.steps_done)) {
-    const DocumentEntry* entry = document.find(mismatch->key);
-    const SourceLocation where = entry ? entry->where : document.location_of(mismatch->key);
-    throw InputError(where.file.empty() ? document.file() : where.file, where.line, mismatch->key,
-                     mismatch->message + " (checkpoint " + args.from + ")");
-  }
-  return branch;
+  const Scenario branch = build_scenario(document);
+  return models::continuation_scenario(checkpoint, args.from, &branch, &document);
 }
 
 int run(const RunArgs& args) {

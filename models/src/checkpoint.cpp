@@ -477,6 +477,23 @@ std::optional<BranchMismatch> branch_mismatch(const Scenario& trunk, const Scena
   return std::nullopt;
 }
 
+Scenario continuation_scenario(const Checkpoint& checkpoint, const std::string& file, const Scenario* branch,
+                               const ScenarioDocument* document) {
+  Scenario trunk = build_scenario(checkpoint_document(checkpoint, file));
+  trunk.resolved_yaml = checkpoint.partial.scenario_yaml;  // its identity is the checkpointed run's
+  if (branch == nullptr) return trunk;
+  if (auto mismatch = branch_mismatch(trunk, *branch, checkpoint.steps_done)) {
+    SourceLocation where{branch->source_file, 0};
+    if (document != nullptr) {
+      const DocumentEntry* entry = document->find(mismatch->key);
+      where = entry ? entry->where : document->location_of(mismatch->key);
+      if (where.file.empty()) where.file = document->file();
+    }
+    throw InputError(where.file, where.line, mismatch->key, mismatch->message + " (checkpoint " + file + ")");
+  }
+  return *branch;
+}
+
 std::string trunk_key(const Scenario& scenario, int steps_done) {
   const ScenarioDocument document = ScenarioDocument::parse(scenario.resolved_yaml, "<run>");
   std::vector<std::string> keys = document.keys();

@@ -22,7 +22,7 @@ from . import _core
 from ._datasets import dataset_from_parts, group, open_sweep
 from ._errors import ScenarioError
 
-__all__ = ["ScenarioError", "Scenario", "load_scenario", "open_result", "open_sweep", "group", "compare",
+__all__ = ["ScenarioError", "Scenario", "load_scenario", "continue_run", "open_result", "open_sweep", "group", "compare",
            "run_sweep", "__version__"]
 __version__ = _core.version
 
@@ -109,6 +109,18 @@ class Scenario:
         parts = _core.simulate(self._core, 0 if threads is None else int(threads), report, bool(snapshots))
         return dataset_from_parts(parts)
 
+    def checkpoint(self, year, path, finish=False, threads=None, progress=True, snapshots=True):
+        """Runs the scenario to the start of `year` and saves its whole state to `path` (HDF5,
+        written atomically), as `convsim run --checkpoint-at YEAR --checkpoint PATH`.
+
+        finish: False stops there and returns None (--checkpoint-only); True goes on to the end and
+        returns the result, equal to run()'s. continue_run(path) continues the checkpoint exactly.
+        """
+        report = _progress_function(progress, f"run {self.name}", "steps")
+        parts = _core.checkpoint(self._core, float(year), os.fspath(path), bool(finish),
+                                 0 if threads is None else int(threads), report, bool(snapshots))
+        return None if parts is None else dataset_from_parts(parts)
+
 
 def load_scenario(path, set=None):  # noqa: A002 - `set` as in `convsim run --set`
     """Loads, overrides and validates a scenario file as `convsim run` does.
@@ -122,6 +134,21 @@ def load_scenario(path, set=None):  # noqa: A002 - `set` as in `convsim run --se
     for text in scenario.warnings:
         _warnings.warn(text, stacklevel=2)
     return scenario
+
+
+def continue_run(path, scenario=None, threads=None, progress=True, snapshots=True):
+    """Continues the checkpoint at `path` (Scenario.checkpoint, `convsim run --checkpoint-at`) to the
+    end and returns the result as an xarray.Dataset, bit for bit the uninterrupted run's.
+
+    scenario: None continues the checkpoint's own scenario; a Scenario that differs from it only in
+    policy events from the checkpoint year on runs that branch (equal to running it from the start).
+    Raises convsim.ScenarioError for a branch that differs before the checkpoint (naming the key) and
+    for a damaged, foreign or other version's checkpoint.
+    """
+    report = _progress_function(progress, "continue " + os.fspath(path), "steps")
+    parts = _core.continue_checkpoint(os.fspath(path), None if scenario is None else scenario._core,
+                                      0 if threads is None else int(threads), report, bool(snapshots))
+    return dataset_from_parts(parts)
 
 
 def open_result(path):

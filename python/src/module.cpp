@@ -22,7 +22,9 @@
 #include "convsim/analysis/compare.hpp"
 #include "convsim/errors.hpp"
 #include "convsim/merge.hpp"
+#include "convsim/models/checkpoint.hpp"
 #include "convsim/models/simulation.hpp"
+#include "convsim/output_path.hpp"
 #include "convsim/parameter_draws.hpp"
 #include "convsim/result.hpp"
 #include "convsim/result_file.hpp"
@@ -204,6 +206,57 @@ py::dict simulate(const LoadedScenario& loaded, int threads, const py::object& p
   return result_parts(std::move(result));
 }
 
+// Runs a scenario to the start of `year` and saves its state there (convsim run --checkpoint-at
+// YEAR --checkpoint PATH --checkpoint-only); with `finish`, goes on to the end and returns the
+// result (the --checkpoint-at run without --checkpoint-only), else returns None.
+py::object checkpoint(const LoadedScenario& loaded, double year, const std::string& path, bool finish, int threads,
+                      const py::object& progress, bool snapshots) {
+  const int steps_done = models::step_starting_in(loaded.scenario, year);
+  if (steps_done < 0) {
+    throw InputError("<arguments>", 0, "year",
+                     py::str(py::float_(year)).cast<std::string>() + " is not the start of a step of " + loaded.scenario.name);
+  }
+  check_output_path(path, "the checkpoint", "path");
+  const py::object no_progress = py::none();
+  models::RunOptions options;
+  options.preparation = python_progress(no_progress);  // Ctrl-C while the economy is built
+  options.progress = python_progress(progress);
+  options.firm_snapshots = snapshots;
+  RunResult result;
+  {
+    py::gil_scoped_release released;
+    const auto limit = limit_threads(threads);
+    models::Checkpoint state = models::run_to_checkpoint(loaded.scenario, steps_done, options);
+    models::save_checkpoint(state, path);
+    if (finish) result = models::continue_run(loaded.scenario, std::move(state), options);
+  }
+  if (!finish) return py::none();
+  return result_parts(std::move(result));
+}
+
+// Continues the checkpoint at `path` with its own scenario, or with `branch` (which must differ
+// from it only in events from the checkpoint year on), as `convsim run [BRANCH] --from PATH`.
+py::dict continue_checkpoint(const std::string& path, const LoadedScenario* branch, int threads, const py::object& progress,
+                             bool snapshots) {
+  models::RunOptions options;
+  options.progress = python_progress(progress);
+  options.firm_snapshots = snapshots;
+  RunResult result;
+  {
+    py::gil_scoped_release released;
+    const auto limit = limit_threads(threads);
+    models::Checkpoint state = models::load_checkpoint(path);
+    const Scenario scenario =
+        models::continuation_scenario(state, path, branch != nullptr ? &branch->scenario : nullptr);
+    try {
+      result = models::continue_run(scenario, std::move(state), options);
+    } catch (const std::invalid_argument& e) {
+      throw InputError(path, 0, "", std::string("not a checkpoint this scenario can continue: ") + e.what());
+    }
+  }
+  return result_parts(std::move(result));
+}
+
 // A result file read back exactly (its checksum trailer checked first), with the file's root
 // attributes (the writing convsim's version, `created`, ...) in place of this build's.
 py::dict read_result_file(const std::string& path) {
@@ -338,6 +391,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("simulate", &simulate, py::arg("scenario"), py::arg("threads") = 0, py::arg("progress") = py::none(),
         py::arg("snapshots") = true);
   m.def("read_result", &read_result_file, py::arg("path"));
+  m.def("checkpoint", &checkpoint, py::arg("scenario"), py::arg("year"), py::arg("path"), py::arg("finish") = false,
+        py::arg("threads") = 0, py::arg("progress") = py::none(), py::arg("snapshots") = true);
+  m.def("continue_checkpoint", &continue_checkpoint, py::arg("path"), py::arg("branch") = nullptr, py::arg("threads") = 0,
+        py::arg("progress") = py::none(), py::arg("snapshots") = true);
   m.def("compare_csv", &compare_csv, py::arg("arguments"), py::arg("variables"), py::arg("scope"), py::arg("horizon"),
         py::arg("confidence"), py::arg("baseline_scenario"), py::arg("where"), py::arg("scenarios"));
   m.def("run_sweep", &run_sweep, py::arg("sweep"), py::arg("output_dir"), py::arg("merged"), py::arg("jobs") = 1,

@@ -55,6 +55,13 @@ struct BranchMismatch {
   std::string key;      // the first differing dotted key of `branch` ("economy.firms", "policies.telemedicine")
   std::string message;  // what differs, for a user
 };
+// The scenario a run continues `checkpoint` (read from `file`) with: the checkpoint's own when
+// `branch` is null (with the checkpointed run's identity), else `branch` once branch_mismatch
+// finds nothing. Throws convsim::InputError naming the branch's file, line (found in `document`
+// when given) and the first key it may not change.
+Scenario continuation_scenario(const Checkpoint& checkpoint, const std::string& file, const Scenario* branch,
+                               const ScenarioDocument* document = nullptr);
+
 // A branch may differ from its trunk only in name, description, policy events that change no
 // lever before the checkpoint, and firm snapshots from the checkpoint on: anything else would
 // make its continuation differ from running it from the start. nullopt when `branch` may
