@@ -202,27 +202,7 @@ int report_sweep(const SweepPlan& plan, const SweepReport& report, const RunArgs
 RunSimulator make_simulator(bool snapshots, const SweepPlan& plan, const std::filesystem::path& output_dir) {
   models::RunOptions options;
   options.firm_snapshots = snapshots;
-  if (std::isnan(plan.branch_from)) {
-    return [options](const Scenario& scenario) { return models::simulate(scenario, options); };
-  }
-  auto trunks = std::make_shared<models::TrunkCheckpoints>(output_dir / "checkpoints", plan.branch_from, options);
-  return [trunks](const Scenario& scenario) { return trunks->run(scenario); };
-}
-
-// `branch_from` must be the start of a step of every scenario of the sweep.
-void check_branch_from(const SweepPlan& plan) {
-  if (std::isnan(plan.branch_from)) return;
-  for (const SweepScenario& entry : plan.scenarios) {
-    const Scenario scenario = build_scenario(entry.document);
-    if (models::step_starting_in(scenario, plan.branch_from) < 0) {
-      char year[32];
-      std::snprintf(year, sizeof year, "%g", plan.branch_from);
-      throw InputError(plan.branch_from_where.file, plan.branch_from_where.line, "branch_from",
-                       std::string(year) + " is not the start of a step of scenario " + entry.name + " (" +
-                           std::to_string(scenario.time.start_year) + " to " + std::to_string(scenario.time.end_year) + ", steps_per_year " +
-                           std::to_string(scenario.time.steps_per_year) + ")");
-    }
-  }
+  return models::sweep_simulator(plan, output_dir, options);
 }
 
 // The --sync value in force (--no-sync is --sync none).
@@ -246,7 +226,7 @@ int run_command(const RunArgs& args) {
   }
   if (!args.mpi) {
     const SweepPlan plan = load_sweep(args.sweep, RunIdentities::compute, uncertainty(args.no_parameter_uncertainty));
-    check_branch_from(plan);
+    models::check_branch_from(plan);
     print_warnings(plan.warnings);
     SweepExecutionOptions options = execution_options(args);
     RunProgress progress("sweep " + plan.name, args.quiet);
@@ -277,7 +257,7 @@ int run_command(const RunArgs& args) {
   SweepPlan plan;
   try {
     plan = load_sweep(args.sweep, RunIdentities::compute, uncertainty(args.no_parameter_uncertainty));
-    check_branch_from(plan);
+    models::check_branch_from(plan);
   } catch (const InputError&) {
     if (speaks) throw;
     return kExitBadInput;

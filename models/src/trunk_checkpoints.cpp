@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <list>
 #include <map>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include <system_error>
 
 #include "convsim/models/checkpoint.hpp"
+#include "convsim/errors.hpp"
 #include "convsim/scenario_document.hpp"
 
 namespace convsim::models {
@@ -151,6 +153,30 @@ RunResult TrunkCheckpoints::run(const Scenario& scenario) {
   std::lock_guard lock(s.mutex);
   s.counts.runs += 1;
   return result;
+}
+
+void check_branch_from(const SweepPlan& plan) {
+  if (std::isnan(plan.branch_from)) return;
+  for (const SweepScenario& entry : plan.scenarios) {
+    const Scenario scenario = build_scenario(entry.document);
+    if (step_starting_in(scenario, plan.branch_from) < 0) {
+      char year[32];
+      std::snprintf(year, sizeof year, "%g", plan.branch_from);
+      throw InputError(plan.branch_from_where.file, plan.branch_from_where.line, "branch_from",
+                       std::string(year) + " is not the start of a step of scenario " + entry.name + " (" +
+                           std::to_string(scenario.time.start_year) + " to " + std::to_string(scenario.time.end_year) + ", steps_per_year " +
+                           std::to_string(scenario.time.steps_per_year) + ")");
+    }
+  }
+}
+
+RunSimulator sweep_simulator(const SweepPlan& plan, const fs::path& output_dir, const RunOptions& options) {
+  check_branch_from(plan);
+  if (std::isnan(plan.branch_from)) {
+    return [options](const Scenario& scenario) { return simulate(scenario, options); };
+  }
+  auto trunks = std::make_shared<TrunkCheckpoints>(output_dir / "checkpoints", plan.branch_from, options);
+  return [trunks](const Scenario& scenario) { return trunks->run(scenario); };
 }
 
 }  // namespace convsim::models

@@ -326,11 +326,9 @@ std::vector<std::string> run_sweep(const std::string& sweep, const std::string& 
       }
     };
   }
-  const RunSimulator simulator = [](const Scenario& scenario) {
-    models::RunOptions run;
-    run.firm_snapshots = false;
-    return models::simulate(scenario, run);
-  };
+  models::RunOptions run;
+  run.firm_snapshots = false;
+  const RunSimulator simulator = models::sweep_simulator(plan, output_dir, run);  // branch_from as the CLI
   SweepReport report;
   std::vector<std::string> failures;
   {

@@ -17,6 +17,8 @@
 #include "convsim/models/simulation.hpp"
 #include "convsim/result.hpp"
 #include "convsim/scenario.hpp"
+#include "convsim/sweep.hpp"
+#include "convsim/sweep_executor.hpp"
 
 namespace convsim::models {
 
@@ -105,5 +107,13 @@ class TrunkCheckpoints {
   struct State;
   std::unique_ptr<State> state_;
 };
+
+// Throws convsim::InputError (the sweep file's line of `branch_from`) unless `branch_from`, when
+// the plan has it, is the start of a step of every scenario of the sweep.
+void check_branch_from(const SweepPlan& plan);
+
+// The simulator of a sweep's runs (check_branch_from first): simulate(scenario, options), or, when the plan has
+// `branch_from`, a TrunkCheckpoints keeping its checkpoints in `output_dir`/checkpoints.
+RunSimulator sweep_simulator(const SweepPlan& plan, const std::filesystem::path& output_dir, const RunOptions& options);
 
 }  // namespace convsim::models
