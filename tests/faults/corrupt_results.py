@@ -4,11 +4,12 @@
 Usage: corrupt_results.py --convsim BUILD/cli/convsim --source SOURCE_DIR [--copies N] [--strip-trailer]
                           [--seed S] [--keep DIR]
 
-Writes a small run (with a firm snapshot) and a merged sweep of two runs (two scenarios) with convsim, then makes
---copies damaged copies of each: one bit flipped at a pseudo-random offset (fixed seed), or the file
-cut short. Every copy of the run goes to `convsim info --format json` and `convsim solow` (which reads all
-of it), every copy of the merged sweep to `convsim compare`, each in its own process with a
-timeout. Every one must either exit 2 with one "convsim: error:" message naming the copy, or
+Writes a small run (with a firm snapshot), a merged sweep of two runs (two scenarios) and a checkpoint
+with convsim, then makes --copies damaged copies of each: one bit flipped at a pseudo-random offset
+(fixed seed), or the file cut short. Every copy of the run goes to `convsim info --format json` and
+`convsim solow` (which reads all of it), every copy of the merged sweep to `convsim compare`, every
+copy of the checkpoint to `convsim run --from` (whose result then goes to `convsim solow`), each in
+its own process with a timeout. Every one must either exit 2 with one "convsim: error:" message naming the copy, or
 exit 0 and print exactly what the undamaged file gives. A crash, a hang, exit 1 or a different
 output is a failure; the script prints each and exits 1 if there is any.
 
@@ -39,7 +40,7 @@ def run(command, timeout=TIMEOUT_SECONDS):
 
 
 def make_files(convsim, source, folder):
-    """A run with a firm snapshot and a merged sweep of two runs, written by convsim."""
+    """A run with a firm snapshot, a merged sweep of two runs and a checkpoint, written by convsim."""
     baseline = os.path.join(source, "scenarios", "korea_baseline.yaml")
     small = ["--set", "economy.firms=600", "--set", "time.end_year=1994", "-q"]
     result = os.path.join(folder, "run.h5")
@@ -61,14 +62,23 @@ def make_files(convsim, source, folder):
     code, _, err = run([convsim, "merge", os.path.join(folder, "sweep"), "-o", merged], timeout=300)
     if code != 0:
         sys.exit("convsim merge failed: " + err.decode(errors="replace"))
-    return result, merged
+    checkpoint = os.path.join(folder, "checkpoint.h5")
+    code, _, err = run([convsim, "run", baseline, "--checkpoint-at", "1992", "--checkpoint", checkpoint,
+                        "--checkpoint-only", "--set", "output.snapshot_years=[1991, 1993]"] + small, timeout=300)
+    if code != 0:
+        sys.exit("convsim run --checkpoint-at failed: " + err.decode(errors="replace"))
+    return result, merged, checkpoint
 
 
-def readers(convsim, path, merged):
+def readers(convsim, path, kind):
     """The commands that read `path`: for a run its listing and all of its data (solow reads the
-    whole file); for a merged sweep, a comparison (which reads all of it)."""
-    if merged:
+    whole file); for a merged sweep, a comparison (which reads all of it); for a checkpoint, its
+    continuation, whose result solow reads (so that a continuation that differs is seen)."""
+    if kind == "merged":
         return [[convsim, "compare", path, "--baseline-scenario", "baseline", "--format", "csv"]]
+    if kind == "checkpoint":
+        out = os.path.join(os.path.dirname(path), "continued.h5")
+        return [["/bin/sh", "-c", f'rm -f "{out}" && "{convsim}" run --from "{path}" -q -o "{out}" && "{convsim}" solow "{out}"']]
     return [[convsim, "info", path, "--format", "json"], [convsim, "solow", path]]
 
 
@@ -89,7 +99,7 @@ def mutations(size, copies, rng):
     return out
 
 
-def check_file(convsim, original, merged, copies, strip, folder, rng, keep):
+def check_file(convsim, original, kind_of_file, copies, strip, folder, rng, keep):
     """Damages `copies` copies of `original`; returns (failure messages, counts of outcomes)."""
     with open(original, "rb") as f:
         data = f.read()
@@ -100,7 +110,7 @@ def check_file(convsim, original, merged, copies, strip, folder, rng, keep):
     with open(path, "wb") as f:
         f.write(data)
     expected = []
-    for command in readers(convsim, path, merged):
+    for command in readers(convsim, path, kind_of_file):
         code, out, err = run(command)
         if code != 0:
             return ["the undamaged file does not read: " + err.decode(errors="replace")], {}
@@ -118,9 +128,9 @@ def check_file(convsim, original, merged, copies, strip, folder, rng, keep):
             del damaged[offset:]
         with open(path, "wb") as f:
             f.write(damaged)
-        for command, want in zip(readers(convsim, path, merged), expected):
+        for command, want in zip(readers(convsim, path, kind_of_file), expected):
             code, out, err = run(command)
-            what = f"{name} {kind} at {offset}: {' '.join(command[1:2])}"
+            what = f"{name} {kind} at {offset}: {' '.join(command[1:2]) if kind_of_file != 'checkpoint' else 'run --from'}"
             text = err.decode(errors="replace").strip()
             if code == 0 and out == want:
                 counts["read the same"] += 1
@@ -151,10 +161,10 @@ def main():
     rng = random.Random(args.seed)
     folder = tempfile.mkdtemp(prefix="convsim-corrupt-")
     try:
-        result, merged = make_files(args.convsim, args.source, folder)
+        result, merged, checkpoint = make_files(args.convsim, args.source, folder)
         all_failures = []
-        for original, is_merged in ((result, False), (merged, True)):
-            failures, counts = check_file(args.convsim, original, is_merged, args.copies, args.strip_trailer, folder, rng,
+        for original, kind in ((result, "run"), (merged, "merged"), (checkpoint, "checkpoint")):
+            failures, counts = check_file(args.convsim, original, kind, args.copies, args.strip_trailer, folder, rng,
                                           args.keep)
             print(f"{os.path.basename(original)}: {args.copies} copies: {counts}")
             all_failures += failures
