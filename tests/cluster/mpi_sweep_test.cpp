@@ -100,6 +100,30 @@ TEST_F(MpiSweep, ThreeRanksOversubscribedGiveTheLocalResult) {
   EXPECT_FALSE(contains(last_out_, " 0:")) << last_out_;
 }
 
+// branch_from over MPI: ranks share the trunks' checkpoints through DIR/checkpoints (8 trunks:
+// firms x peer effect x replicate, each continued by both scenarios), and the merged file is
+// byte-identical to the same sweep run locally without branch_from (both sweep files are named
+// sweep.yaml relative to the working folder, so that the merged files record the same name).
+TEST_F(MpiSweep, BranchFromGivesTheLocalUnbranchedResult) {
+  for (const char* name : {"plain", "branched"}) fs::create_directories(dir_ / name);
+  write_text(dir_ / "plain" / "sweep.yaml", sweep_text());
+  write_text(dir_ / "branched" / "sweep.yaml", sweep_text() + "branch_from: 2014\n");
+  // (one subshell, so that the output of every command is captured)
+  const auto local = run_shell("(cd '" + (dir_ / "plain").string() + "' && '" + CONVSIM_BINARY +
+                               "' sweep run sweep.yaml -o out --jobs 2 -q && '" + CONVSIM_BINARY + "' merge out -o merged.h5)");
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  const auto branched = run_shell("(cd '" + (dir_ / "branched").string() + "' && " + mpirun(3) +
+                                  "sweep run sweep.yaml -o out --mpi && '" + CONVSIM_BINARY + "' merge out -o merged.h5)");
+  ASSERT_EQ(branched.exit_code, 0) << branched.out << branched.err;
+  EXPECT_TRUE(contains(branched.out, "16 completed, 0 skipped")) << branched.out;
+  EXPECT_TRUE(same_bytes(dir_ / "plain" / "merged.h5", dir_ / "branched" / "merged.h5"));
+  std::size_t checkpoints = 0;
+  for (const auto& entry : fs::directory_iterator(dir_ / "branched" / "out" / "checkpoints")) {
+    checkpoints += entry.path().extension() == ".h5";
+  }
+  EXPECT_EQ(checkpoints, 8u);
+}
+
 TEST_F(MpiSweep, OneRankRunsTheSweepItself) {
   EXPECT_TRUE(same_bytes(run_mpi(1, "np1"), reference()));
 }
