@@ -153,6 +153,13 @@ int run(const RunArgs& args) {
       checkpoint_path = std::filesystem::path(named).stem().string() + "-" + year_label(args.checkpoint_at) + ".checkpoint.h5";
     }
     check_output_path(checkpoint_path, "the checkpoint", "--checkpoint");
+    auto resolved = [](const std::string& path) {
+      std::error_code ec;
+      return std::filesystem::weakly_canonical(std::filesystem::absolute(path), ec);
+    };
+    if (!args.checkpoint_only && resolved(checkpoint_path) == resolved(output)) {
+      throw InputError("<command line>", 0, "--checkpoint", "the checkpoint and the result would both be " + output);
+    }
   }
   if (!args.checkpoint_only) check_output_path(output, "the result");  // before the run, not after it
   std::optional<Progress> progress;  // started at the first reported step, so its rate is the steps'
