@@ -20,6 +20,7 @@ OPTIONS (shell-quoted words, key=value or a bare flag):
   exit=N          every command of the block must exit with N (default 0)
   rel=R, abs=A    numbers may differ by A + R * |expected|; without either, numbers are text
   mask=REGEX      matches of REGEX are replaced by <masked> in expected and actual lines (repeatable)
+  ignore=REGEX    lines that REGEX matches (progress logs) are left out on both sides (repeatable)
   stderr=drop     compare stdout only
   slow            run only when CONVSIM_DOC_TESTS=all (ordinary ctest runs skip it, and say so)
 
@@ -41,7 +42,7 @@ ELLIPSIS = re.compile(r"^\s*(\.\.\.|…)\s*$")
 # A number standing on its own (not part of a word or a hex digest): optional sign, digits with
 # thousands separators, decimals, exponent. A trailing `x` (a ratio, "399.3x") is allowed.
 NUMBER = re.compile(r"(?<![\w.])[+\-−]?\d[\d,]*(?:\.\d+)?(?:[eE][+\-]?\d+)?(?![A-Za-wyz0-9_])")
-KNOWN = {"session", "files", "write", "same-as", "cmd", "setup", "exit", "rel", "abs", "mask",
+KNOWN = {"session", "files", "write", "same-as", "cmd", "setup", "exit", "rel", "abs", "mask", "ignore",
          "stderr", "slow", "timeout"}
 
 
@@ -79,7 +80,7 @@ def parse_options(text, where):
                 float(options[key][-1])
             except ValueError:
                 raise MarkerError(f"{where}: doc-test marker: {key}={options[key][-1]} is not a number")
-    for pattern in options.get("mask", []):
+    for pattern in options.get("mask", []) + options.get("ignore", []):
         try:
             re.compile(pattern)
         except re.error as error:
@@ -340,8 +341,10 @@ class Runner:
                     self.fail(block.where(offset), f"'{command}' exited {code}, expected {want_code}",
                               output=out)
                     continue
-                mismatch = compare_output([(o, normalise(l, masks)) for o, l in expected],
-                                          [normalise(l, masks) for l in out], rel, abs_tol)
+                ignored = [re.compile(pattern) for pattern in block.options.get("ignore", [])]
+                kept = lambda line: not any(pattern.search(line) for pattern in ignored)
+                mismatch = compare_output([(o, normalise(l, masks)) for o, l in expected if kept(l)],
+                                          [normalise(l, masks) for l in out if kept(l)], rel, abs_tol)
                 if mismatch:
                     e_offset, e, g = mismatch
                     self.fail(block.where(e_offset), f"output of '{command}' differs", e, g, output=out)

@@ -25,11 +25,11 @@ class HarnessTest(unittest.TestCase):
     def test_matching_blocks_pass_and_slow_ones_wait_for_the_request(self):
         code, out = run("good.md")
         self.assertEqual(code, 0, out)
-        self.assertIn("6 blocks run, 0 mismatches, 1 slow blocks skipped", out)
-        self.assertIn("skip tests/docs/fixtures/good.md:54: marked slow", out)
+        self.assertIn("7 blocks run, 0 mismatches, 1 slow blocks skipped", out)
+        self.assertIn("skip tests/docs/fixtures/good.md:61: marked slow", out)
         code, out = run("good.md", CONVSIM_DOC_TESTS="all")
         self.assertEqual(code, 0, out)
-        self.assertIn("7 blocks run, 0 mismatches, 0 slow blocks skipped", out)
+        self.assertIn("8 blocks run, 0 mismatches, 0 slow blocks skipped", out)
 
     def test_a_changed_number_fails_with_file_line_expected_and_got(self):
         code, out = run("wrong_number.md")
