@@ -277,7 +277,7 @@ class Runner:
             return None, [f"<timed out after {timeout:g} s>"]
         text = done.stdout.decode("utf-8", errors="replace")
         lines = text.split("\n")
-        if lines and lines[-1] == "":
+        while lines and not lines[-1].strip():  # blank lines at the end are not shown in a doc
             lines.pop()
         return done.returncode, lines
 
@@ -343,6 +343,8 @@ class Runner:
                     continue
                 ignored = [re.compile(pattern) for pattern in block.options.get("ignore", [])]
                 kept = lambda line: not any(pattern.search(line) for pattern in ignored)
+                while expected and not expected[-1][1].strip():
+                    expected = expected[:-1]
                 mismatch = compare_output([(o, normalise(l, masks)) for o, l in expected if kept(l)],
                                           [normalise(l, masks) for l in out if kept(l)], rel, abs_tol)
                 if mismatch:
