@@ -32,6 +32,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -265,21 +266,24 @@ class Runner:
         command = command.replace("build/cli/convsim", "convsim")
         env = dict(os.environ)
         env["PATH"] = self.bin + os.pathsep + env.get("PATH", "")
-        env["CONVSIM_SOURCE_DIR"] = self.source
         env.setdefault("LC_ALL", "C.UTF-8")
         env.pop("CONVSIM_DOC_TESTS", None)
         timeout = float(block.opt("timeout", "600"))
         stderr = subprocess.DEVNULL if block.opt("stderr") == "drop" else subprocess.STDOUT
+        # In a session of its own, so that a command that times out is ended with everything it started.
+        process = subprocess.Popen(["bash", "-o", "pipefail", "-c", command], cwd=folder, env=env,
+                                   stdout=subprocess.PIPE, stderr=stderr, start_new_session=True)
         try:
-            done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=folder, env=env,
-                                  stdout=subprocess.PIPE, stderr=stderr, timeout=timeout)
+            output, _ = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
             return None, [f"<timed out after {timeout:g} s>"]
-        text = done.stdout.decode("utf-8", errors="replace")
+        text = output.decode("utf-8", errors="replace")
         lines = text.split("\n")
         while lines and not lines[-1].strip():  # blank lines at the end are not shown in a doc
             lines.pop()
-        return done.returncode, lines
+        return process.returncode, lines
 
     def fail(self, where, message, expected=None, got=None, output=None):
         self.failures += 1
@@ -337,6 +341,9 @@ class Runner:
                 if self.show:
                     print(f"---- {block.where(offset)}: $ {command}")
                     print("\n".join(out))
+                if code is None:
+                    self.fail(block.where(offset), f"'{command}' {out[0][1:-1]}")
+                    continue
                 if code != want_code:
                     self.fail(block.where(offset), f"'{command}' exited {code}, expected {want_code}",
                               output=out)

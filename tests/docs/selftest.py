@@ -54,6 +54,11 @@ class HarnessTest(unittest.TestCase):
         self.assertIn("FAIL tests/docs/fixtures/extra_line.md:9:", out)
         self.assertIn("  expected: <no more lines>\n  got:      5\n", out)
 
+    def test_a_command_that_hangs_is_ended_at_its_timeout(self):
+        code, out = run("timeout.md")
+        self.assertEqual(code, 1, out)
+        self.assertIn("FAIL tests/docs/fixtures/timeout.md:5: 'sleep 60' timed out after 1 s", out)
+
     def test_a_marker_with_an_unknown_option_is_refused(self):
         code, out = run("bad_marker.md")
         self.assertEqual(code, 2, out)
