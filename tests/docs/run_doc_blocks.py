@@ -28,6 +28,7 @@ Exit code 0 when every block matched, 1 when one did not (each mismatch names th
 what the doc expects and what the command printed), 2 for a malformed marker.
 """
 import argparse
+import difflib
 import os
 import re
 import shlex
@@ -177,13 +178,16 @@ def compare_output(expected, got, rel, abs_tol):
     """None when `got` (a list of lines) matches `expected` ([(offset, line)], `...` lines matching
     any run of lines); otherwise (offset of the expected line, expected text, got text) of the first
     disagreement, the text None where a side has ended."""
-    # Longest-prefix search with backtracking over the ellipses (few per block).
-    best = [None]
+    # Search with backtracking over the ellipses (few per block). A mismatch is reported at the
+    # expected line that the search got furthest to; where an ellipsis leaves several output lines
+    # that could have been that line, at the one most like it.
+    furthest = {"expected": -1, "got": []}
 
     def note(e_index, g_index):
-        key = (e_index, g_index)
-        if best[0] is None or e_index > best[0][0] or (e_index == best[0][0] and g_index > best[0][1]):
-            best[0] = key
+        if e_index > furthest["expected"]:
+            furthest["expected"], furthest["got"] = e_index, []
+        if e_index == furthest["expected"]:
+            furthest["got"].append(g_index)
 
     seen = set()
 
@@ -209,8 +213,13 @@ def compare_output(expected, got, rel, abs_tol):
 
     if match(0, 0):
         return None
-    e_index, g_index = best[0]
+    e_index = furthest["expected"]
     e_line = expected[e_index] if e_index < len(expected) else (expected[-1][0] + 1 if expected else 0, None)
+    candidates = [g for g in furthest["got"] if g < len(got)]
+    if e_line[1] is not None and candidates:
+        g_index = max(candidates, key=lambda g: difflib.SequenceMatcher(None, e_line[1], got[g]).ratio())
+    else:
+        g_index = min(furthest["got"])
     return e_line[0], e_line[1], got[g_index] if g_index < len(got) else None
 
 
