@@ -2,14 +2,15 @@
 // and validating each run's scenario, computing its identity). Target (issue 12): <= 20 us per
 // run, so that the documented limit of 10^7 runs plans in minutes. Never a timed unit test.
 //
-//   sweep_planning [--scenario PATH] [--runs N ...] [--repeat R] [--from-scratch]
+//   sweep_planning [--scenario PATH] [--runs N ...] [--repeat R] [--from-scratch] [--case K]
 //
 // Plans, for the scenario given (default scenarios/korea_baseline.yaml) and each N (default
 // 10000 and 100000), three sweeps of N runs: replicates only (1 point x N replicates, without
 // parameter draws, which the calibration holds only 100 of), a grid with replicates (N/100 points x
 // 100 replicates, each replicate with its parameter draw) and a grid without (N points x 1
 // replicate, draw 0). Each plan is timed R times (default 3) and the fastest counts.
-// --from-scratch resolves every run anew (PlanResolution::from_scratch, the reference path).
+// --from-scratch resolves every run anew (PlanResolution::from_scratch, the reference path, which
+// is what planning did before incremental resolution). --case K (1, 2 or 3) times only that sweep.
 #include <unistd.h>
 
 #include <algorithm>
@@ -48,6 +49,7 @@ std::string grid(std::size_t points) {
 int main(int argc, char** argv) {
   fs::path scenario = fs::path(CONVSIM_SOURCE_DIR) / "scenarios/korea_baseline.yaml";
   int repeat = 3;
+  int only = 0;
   std::vector<std::size_t> sizes;
   convsim::PlanResolution resolution = convsim::PlanResolution::incremental;
   for (int i = 1; i < argc; ++i) {
@@ -56,6 +58,7 @@ int main(int argc, char** argv) {
     if (i + 1 >= argc) continue;
     if (flag == "--scenario") scenario = fs::absolute(argv[i + 1]);
     if (flag == "--repeat") repeat = std::atoi(argv[i + 1]);
+    if (flag == "--case") only = std::atoi(argv[i + 1]);
     if (flag == "--runs") {
       while (i + 1 < argc && argv[i + 1][0] != '-') sizes.push_back(static_cast<std::size_t>(std::atoll(argv[++i])));
     }
@@ -73,7 +76,9 @@ int main(int argc, char** argv) {
          grid(std::max<std::size_t>(1, n / 100)) + "replicates: 100\n", convsim::ParameterUncertainty::on},
         {std::to_string(n) + " points x 1 replicate, draw 0", grid(n), convsim::ParameterUncertainty::on},
     };
-    for (const auto& c : cases) {
+    for (std::size_t k = 0; k < cases.size(); ++k) {
+      if (only != 0 && static_cast<std::size_t>(only) != k + 1) continue;
+      const Case& c = cases[k];
       const fs::path file = dir / "sweep.yaml";
       std::ofstream(file) << "scenarios: [" << scenario.string() << "]\nseed: 3\n" << c.design;
       double best = 1e300;
