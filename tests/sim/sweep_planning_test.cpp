@@ -136,12 +136,13 @@ design:
 
 TEST(SweepPlanning, ValuesTheTemplateCannotWriteAndNewKeysMatchResolvingEveryRun) {
   Folder folder;
-  // Names that need quoting or a space, a key the scenario does not have, list values.
+  // Names that need quoting or a space, or might (after a plain first one, so that the template
+  // is in use), a key the scenario does not have, list values.
   expect_same_plan(folder.sweep(R"(scenarios: [tiny.yaml]
 design:
   type: grid
   parameters:
-    name: ["two words", plain, "x#y", "'quoted'", "null_name"]
+    name: [plain, "two words", "x#y", "'quoted'", "null_name", "true", "yes", "on", "0x1F", ".5", "+1", "1e5", "'007'"]
     output.snapshot_years: ["[2001, 2003]", "[2002]", "2004"]
     environment.smart_work: [0, 0.5]
 replicates: 2
