@@ -2,15 +2,20 @@
 // and validating each run's scenario, computing its identity). Target (issue 12): <= 20 us per
 // run, so that the documented limit of 10^7 runs plans in minutes. Never a timed unit test.
 //
-//   sweep_planning [--scenario PATH] [--repeat R]
+//   sweep_planning [--scenario PATH] [--runs N ...] [--repeat R] [--from-scratch] [--case K]
 //
-// Plans, for the scenario given (default scenarios/korea_baseline.yaml), three sweeps of about
-// 10^4 runs each: replicates only (1 point x 10,000 replicates), a grid with replicates
-// (100 points x 100 replicates) and a grid without (10,000 points x 1 replicate). Each plan is
-// timed R times (default 3) and the fastest counts.
+// Plans, for the scenario given (default scenarios/korea_baseline.yaml) and each N (default
+// 10000 and 100000), three sweeps of N runs: replicates only (1 point x N replicates, without
+// parameter draws, which the calibration holds only 100 of), a grid with replicates (N/100 points x
+// 100 replicates, each replicate with its parameter draw) and a grid without (N points x 1
+// replicate, draw 0). Each plan is timed R times (default 3) and the fastest counts.
+// --from-scratch resolves every run anew (PlanResolution::from_scratch, the reference path, which
+// is what planning did before incremental resolution). --case K (1, 2 or 3) times only that sweep.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -26,44 +31,68 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 struct Case {
-  const char* label;
+  std::string label;
   std::string design;  // the sweep file's design and replicates
+  convsim::ParameterUncertainty uncertainty;
 };
+
+// A two-parameter grid of about `points` points.
+std::string grid(std::size_t points) {
+  const auto first = static_cast<std::size_t>(std::max(1.0, std::round(std::sqrt(static_cast<double>(points)))));
+  const std::size_t second = std::max<std::size_t>(1, points / first);
+  return "design:\n  type: grid\n  parameters:\n    adoption.peer_effect: {from: 0.001, to: 0.005, count: " +
+         std::to_string(first) + "}\n    sectors.health_care.barrier: {from: 0, to: 0.9, count: " + std::to_string(second) + "}\n";
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   fs::path scenario = fs::path(CONVSIM_SOURCE_DIR) / "scenarios/korea_baseline.yaml";
   int repeat = 3;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  int only = 0;
+  std::vector<std::size_t> sizes;
+  convsim::PlanResolution resolution = convsim::PlanResolution::incremental;
+  for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
+    if (flag == "--from-scratch") resolution = convsim::PlanResolution::from_scratch;
+    if (i + 1 >= argc) continue;
     if (flag == "--scenario") scenario = fs::absolute(argv[i + 1]);
     if (flag == "--repeat") repeat = std::atoi(argv[i + 1]);
+    if (flag == "--case") only = std::atoi(argv[i + 1]);
+    if (flag == "--runs") {
+      while (i + 1 < argc && argv[i + 1][0] != '-') sizes.push_back(static_cast<std::size_t>(std::atoll(argv[++i])));
+    }
   }
+  if (sizes.empty()) sizes = {10000, 100000};
   const fs::path dir = fs::temp_directory_path() / ("convsim-planning-" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  const std::vector<Case> cases = {
-      {"1 point x 10000 replicates", "replicates: 10000\n"},
-      {"100 points x 100 replicates",
-       "design:\n  type: grid\n  parameters:\n    adoption.peer_effect: {from: 0.1, to: 0.5, count: 10}\n"
-       "    sectors.health_care.barrier: {from: 0, to: 0.9, count: 10}\nreplicates: 100\n"},
-      {"10000 points x 1 replicate",
-       "design:\n  type: grid\n  parameters:\n    adoption.peer_effect: {from: 0.1, to: 0.5, count: 100}\n"
-       "    sectors.health_care.barrier: {from: 0, to: 0.9, count: 100}\n"},
-  };
-  std::printf("sweep planning benchmark: %s, best of %d\n", scenario.filename().c_str(), repeat);
-  for (const auto& c : cases) {
-    const fs::path file = dir / "sweep.yaml";
-    std::ofstream(file) << "scenarios: [" << scenario.string() << "]\nseed: 3\n" << c.design;
-    double best = 1e300;
-    std::size_t runs = 0;
-    for (int r = 0; r < repeat; ++r) {
-      const auto start = Clock::now();
-      const convsim::SweepPlan plan = convsim::load_sweep(file);
-      best = std::min(best, std::chrono::duration<double>(Clock::now() - start).count());
-      runs = plan.runs.size();
+  std::printf("sweep planning benchmark: %s, %s, best of %d\n", scenario.filename().c_str(),
+              resolution == convsim::PlanResolution::incremental ? "incremental" : "from scratch", repeat);
+  for (const std::size_t n : sizes) {
+    const std::vector<Case> cases = {
+        {"1 point x " + std::to_string(n) + " replicates, no draws", "replicates: " + std::to_string(n) + "\n",
+         convsim::ParameterUncertainty::off},
+        {std::to_string(std::max<std::size_t>(1, n / 100)) + " points x 100 replicates, draws",
+         grid(std::max<std::size_t>(1, n / 100)) + "replicates: 100\n", convsim::ParameterUncertainty::on},
+        {std::to_string(n) + " points x 1 replicate, draw 0", grid(n), convsim::ParameterUncertainty::on},
+    };
+    for (std::size_t k = 0; k < cases.size(); ++k) {
+      if (only != 0 && static_cast<std::size_t>(only) != k + 1) continue;
+      const Case& c = cases[k];
+      const fs::path file = dir / "sweep.yaml";
+      std::ofstream(file) << "scenarios: [" << scenario.string() << "]\nseed: 3\n" << c.design;
+      double best = 1e300;
+      std::size_t runs = 0;
+      for (int r = 0; r < repeat; ++r) {
+        const auto start = Clock::now();
+        const convsim::SweepPlan plan = convsim::load_sweep(file, convsim::RunIdentities::compute, c.uncertainty, resolution);
+        best = std::min(best, std::chrono::duration<double>(Clock::now() - start).count());
+        runs = plan.runs.size();
+      }
+      std::printf("  %-42s %7zu runs  %8.3f s  %8.1f us/run\n", c.label.c_str(), runs, best,
+                  1e6 * best / static_cast<double>(runs));
+      std::fflush(stdout);
     }
-    std::printf("  %-30s %7zu runs  %8.3f s  %8.1f us/run\n", c.label, runs, best, 1e6 * best / static_cast<double>(runs));
   }
   fs::remove_all(dir);
   return 0;

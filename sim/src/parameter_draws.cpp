@@ -233,6 +233,8 @@ std::string leaf_text(const YAML::Node& node) {
   return out.c_str();
 }
 
+}  // namespace
+
 // The leaves the calibration file itself sets, as key -> value text; read once per file and
 // modification (sweeps record overrides for every run).
 std::vector<std::pair<std::string, std::string>> calibrated_leaves(const std::string& file) {
@@ -272,15 +274,16 @@ std::vector<std::pair<std::string, std::string>> calibrated_leaves(const std::st
   return stored.leaves;
 }
 
-}  // namespace
+bool overrides_calibrated(const DocumentEntry* entry, const std::string& file, const std::string& calibrated) {
+  return entry == nullptr || (entry->where.file != file && leaf_text(entry->value) != calibrated);
+}
 
 std::vector<std::string> overridden_calibrated_keys(const ScenarioDocument& document) {
   const std::string file = calibration_file(document);
   std::vector<std::string> out;
   if (file.empty()) return out;
   for (const auto& [key, value] : calibrated_leaves(file)) {
-    const DocumentEntry* entry = document.find(key);
-    if (entry == nullptr || (entry->where.file != file && leaf_text(entry->value) != value)) out.push_back(key);
+    if (overrides_calibrated(document.find(key), file, value)) out.push_back(key);
   }
   return out;
 }

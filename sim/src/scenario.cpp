@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "convsim/errors.hpp"
 
@@ -404,10 +405,12 @@ int Scenario::sector_index(const std::string& sector_name) const {
   return -1;
 }
 
-Scenario build_scenario(const ScenarioDocument& doc) {
+Scenario build_scenario(const ScenarioDocument& doc) { return build_scenario(doc, ResolvedYaml::emit); }
+
+Scenario build_scenario(const ScenarioDocument& doc, ResolvedYaml resolved) {
   Scenario scenario;
   scenario.source_file = doc.file();
-  std::set<std::string> consumed;
+  std::unordered_set<std::string> consumed;
   // The leaf at `key`, marked as read; nullptr when absent. A map where a value belongs is refused
   // here, so no typed read below ever sees one.
   auto take = [&](const std::string& key) -> const DocumentEntry* {
@@ -619,18 +622,22 @@ Scenario build_scenario(const ScenarioDocument& doc) {
   }
 
   //---- calibration: free-form metadata written by `convsim calibrate`, kept in the result ----
-  for (const std::string& key : doc.keys()) {
+  const std::vector<std::string> keys = doc.keys();
+  for (const std::string& key : keys) {
     if (key.rfind("calibration.", 0) == 0) consumed.insert(key);
   }
 
   //---- anything not consumed is unknown ----
-  const std::vector<std::string> known = known_static_keys();
-  std::vector<std::string> top_level = {"sectors", "policies", "calibration"};
-  for (const std::string& k : known) {
-    const std::string top = k.substr(0, k.find('.'));
-    if (std::find(top_level.begin(), top_level.end(), top) == top_level.end()) top_level.push_back(top);
-  }
-  for (const std::string& key : doc.keys()) {
+  static const std::vector<std::string> known = known_static_keys();
+  static const std::vector<std::string> top_level = [] {
+    std::vector<std::string> tops = {"sectors", "policies", "calibration"};
+    for (const std::string& k : known) {
+      const std::string top = k.substr(0, k.find('.'));
+      if (std::find(tops.begin(), tops.end(), top) == tops.end()) tops.push_back(top);
+    }
+    return tops;
+  }();
+  for (const std::string& key : keys) {
     if (consumed.count(key)) continue;
     const DocumentEntry& entry = *doc.find(key);
     // A misspelled top-level section is reported as that section, not as one of its leaves.
@@ -660,7 +667,7 @@ Scenario build_scenario(const ScenarioDocument& doc) {
   }
 
   scenario.firms_location = doc.location_of("economy.firms");
-  scenario.resolved_yaml = doc.to_yaml();
+  if (resolved == ResolvedYaml::emit) scenario.resolved_yaml = doc.to_yaml();
   scenario.warnings = scenario_warnings(doc, scenario);
   return scenario;
 }
@@ -717,16 +724,15 @@ std::string run_identity(const Scenario& scenario) {
 
 std::string content_digest(const std::string& text) {
   // Two independent 64-bit FNV-1a digests (different offsets) make a 128-bit digest.
-  auto fnv = [&](std::uint64_t hash) {
-    for (unsigned char c : text) {
-      hash ^= c;
-      hash *= 1099511628211ull;
-    }
-    return hash;
-  };
+  ContentDigest digest;
+  digest.add(text);
+  return digest.hex();
+}
+
+std::string ContentDigest::hex() const {
   char buffer[33];
-  std::snprintf(buffer, sizeof buffer, "%016llx%016llx", static_cast<unsigned long long>(fnv(14695981039346656037ull)),
-                static_cast<unsigned long long>(fnv(0x9e3779b97f4a7c15ull)));
+  std::snprintf(buffer, sizeof buffer, "%016llx%016llx", static_cast<unsigned long long>(a_),
+                static_cast<unsigned long long>(b_));
   return buffer;
 }
 

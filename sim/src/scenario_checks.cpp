@@ -94,14 +94,17 @@ void sector_warnings(const ScenarioDocument& doc, const Scenario& scenario, std:
     }
   }
   if (calibrated.empty()) return;
-  std::map<std::string, double> defaults;
-  for (const ParameterDoc& p : scenario_schema()) {
-    const std::string head = "sectors.<sector>.";
-    if (p.key.rfind(head, 0) != 0) continue;
-    char* end = nullptr;
-    const double value = std::strtod(p.default_value.c_str(), &end);
-    if (end != p.default_value.c_str()) defaults[p.key.substr(head.size())] = value;
-  }
+  static const std::map<std::string, double> defaults = [] {
+    std::map<std::string, double> out;
+    for (const ParameterDoc& p : scenario_schema()) {
+      const std::string head = "sectors.<sector>.";
+      if (p.key.rfind(head, 0) != 0) continue;
+      char* end = nullptr;
+      const double value = std::strtod(p.default_value.c_str(), &end);
+      if (end != p.default_value.c_str()) out[p.key.substr(head.size())] = value;
+    }
+    return out;
+  }();
   for (const Sector& sector : scenario.sectors) {
     const std::string prefix = "sectors." + sector.name;
     for (const std::string& field : fields) {

@@ -246,7 +246,7 @@ int ScenarioDocument::find_node(const std::string& key) const {
   while (true) {
     const std::size_t dot = key.find('.', begin);
     const auto& index = nodes_[node].kid_index;
-    const auto found = index.find(key.substr(begin, dot == std::string::npos ? std::string::npos : dot - begin));
+    const auto found = index.find(std::string_view(key).substr(begin, dot == std::string::npos ? std::string::npos : dot - begin));
     if (found == index.end()) return -1;
     node = found->second;
     if (dot == std::string::npos) return node;
@@ -300,6 +300,18 @@ void ScenarioDocument::erase_subtree(const std::string& key) {
 const DocumentEntry* ScenarioDocument::find(const std::string& key) const {
   const int node = find_node(key);
   return node > 0 && nodes_[node].leaf ? &nodes_[node].entry : nullptr;
+}
+
+int ScenarioDocument::leaf_handle(const std::string& key) const {
+  const int node = find_node(key);
+  return node > 0 && nodes_[node].leaf ? node : -1;
+}
+
+void ScenarioDocument::replace_leaf(int leaf, const YAML::Node& value, const SourceLocation& where) {
+  DocumentEntry& entry = nodes_[static_cast<std::size_t>(leaf)].entry;
+  entry.value.reset(value);  // rebinds this document's handle; other holders of the old node keep it
+  if (entry.where.file != where.file) entry.where.file = where.file;
+  entry.where.line = where.line;
 }
 
 std::vector<std::string> ScenarioDocument::children(const std::string& prefix) const {

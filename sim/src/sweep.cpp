@@ -601,6 +601,261 @@ ScenarioDocument run_document(const SweepPlan& plan, const SweepRun& run, const 
   return document;
 }
 
+// The text yaml-cpp writes for a leaf that is a plain scalar, or a flow list of them, made only of
+// characters that never need quoting (numbers, names, dotted keys): its own text, or "[a, b]".
+// False for anything else (the caller then emits the document).
+bool is_plain_text(const std::string& text) {
+  if (text.empty() || text == "null" || text == "Null" || text == "NULL") return false;
+  const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  if (!alnum(text[0]) && !(text.size() > 1 && (text[0] == '-' || text[0] == '+' || text[0] == '.') && text[1] >= '0' && text[1] <= '9')) {
+    return false;
+  }
+  return std::all_of(text.begin(), text.end(), [&](char c) { return alnum(c) || c == '.' || c == '_' || c == '-' || c == '+'; });
+}
+
+bool plain_emission(const YAML::Node& value, std::string& out) {
+  if (value.IsScalar()) {
+    if (!is_plain_text(value.Scalar()) || (value.Tag() != "?" && value.Tag() != "!" && !value.Tag().empty())) return false;
+    out += value.Scalar();
+    return true;
+  }
+  if (!value.IsSequence()) return false;
+  out += '[';
+  bool first = true;
+  for (const auto& element : value) {
+    if (!element.IsScalar() || !is_plain_text(element.Scalar()) ||
+        (element.Tag() != "?" && element.Tag() != "!" && !element.Tag().empty())) {
+      return false;
+    }
+    if (!first) out += ", ";
+    out += element.Scalar();
+    first = false;
+  }
+  out += ']';
+  return true;
+}
+
+// Resolves the runs of one scenario of a plan incrementally. Runs of one scenario differ only in
+// a few leaves of their document (the design point's values, the seed, the parameter draw and the
+// record of overridden calibrated keys); the other keys and the document's shape are the same in
+// every run. So one working document is built for the first run (run_document, as resolve_run
+// builds it) and each later run replaces those leaves in place, giving the document run_document
+// would build for it. Its identity is digested from a text template of the resolved YAML with
+// those leaves cut out, instead of emitting the whole document per run. Whatever it cannot do
+// exactly the same way (a shape it does not know, a value that would need quoting, any error), it
+// declines, and the caller resolves that run from scratch.
+class IncrementalResolver {
+ public:
+  IncrementalResolver(const SweepPlan& plan, std::size_t scenario) : plan_(plan), scenario_(plan.scenarios[scenario]) {}
+
+  // The run's identity and, when `validate`, its scenario's warnings (after every check of
+  // build_scenario). False when the run must be resolved from scratch; then this resolver is done.
+  bool resolve(const SweepRun& run, bool validate, std::string& identity, std::vector<ScenarioWarning>& warnings) {
+    if (broken_) return false;
+    try {
+      if (!started_) {
+        started_ = true;
+        if (!start(run)) {
+          broken_ = true;
+          return false;
+        }
+      } else {
+        update(run);
+      }
+      if (validate) warnings = build_scenario(work_, ResolvedYaml::skip).warnings;
+      identity = digest(run.seed);
+      return true;
+    } catch (...) {
+      broken_ = true;  // the working document may be half updated
+      return false;
+    }
+  }
+
+ private:
+  bool start(const SweepRun& run) {
+    if (scenario_.document.contains_subtree(kOverriddenKeysKey)) return false;  // kept when a run overrides nothing
+    work_ = run_document(plan_, run, plan_.seed_where);
+    std::vector<std::string> varying(plan_.parameters.begin(), plan_.parameters.end());
+    varying.emplace_back("seed");
+    const std::string record = kAppliedDrawKey;
+    std::vector<std::string> drawn;  // the leaves a parameter draw sets
+    if (run.draw >= 0) {
+      const DocumentEntry* applied = work_.find(record + ".keys");
+      if (!applied || !applied->value.IsSequence()) return false;
+      for (const auto& key : applied->value) drawn.push_back(key.Scalar());
+      for (const char* field : {".index", ".draws", ".parameters", ".free_values", ".keys", ".held_keys"}) drawn.push_back(record + field);
+      varying.insert(varying.end(), drawn.begin(), drawn.end());
+    }
+    overridden_ = work_.find(kOverriddenKeysKey) != nullptr;
+    if (overridden_) varying.emplace_back(kOverriddenKeysKey);
+    // Each varying key is a leaf that no other varying key replaces (none is a prefix of another),
+    // and the design's keys stay out of the calibration record.
+    for (std::size_t i = 0; i < varying.size(); ++i) {
+      if (work_.leaf_handle(varying[i]) < 0) return false;
+      if (i < plan_.parameters.size() && varying[i].rfind("calibration", 0) == 0) return false;
+      for (std::size_t j = 0; j < varying.size(); ++j) {
+        if (i != j && (varying[j] == varying[i] || varying[j].rfind(varying[i] + ".", 0) == 0)) return false;
+      }
+    }
+    for (const auto& key : plan_.parameters) parameter_leaves_.push_back(work_.leaf_handle(key));
+    seed_leaf_ = work_.leaf_handle("seed");
+    for (const auto& key : drawn) draw_leaves_.push_back(work_.leaf_handle(key));
+    if (run.draw >= 0) remember_draw(static_cast<std::size_t>(run.draw));
+    // Which calibrated keys a run overrides: fixed for the keys no run changes, looked at again
+    // for the design's and the draw's keys.
+    calibration_file_ = calibration_file(work_);
+    if (!calibration_file_.empty()) {
+      for (auto& [key, text] : calibrated_leaves(calibration_file_)) {
+        const int leaf = work_.leaf_handle(key);
+        const bool changes = leaf >= 0 && (std::find(parameter_leaves_.begin(), parameter_leaves_.end(), leaf) != parameter_leaves_.end() ||
+                                           std::find(draw_leaves_.begin(), draw_leaves_.end(), leaf) != draw_leaves_.end());
+        const bool fixed = overrides_calibrated(work_.find(key), calibration_file_, text);
+        calibrated_.push_back({key, std::move(text), changes ? leaf : -1, fixed});
+      }
+    }
+    recorded_ = overridden_calibrated_keys(work_);
+    loaded_.assign(plan_.parameters.size(), {});
+    last_point_ = run.point;
+    make_template(varying);
+    return true;
+  }
+
+  // The leaves draw `draw` sets, as apply_parameter_draw sets them over this document.
+  void remember_draw(std::size_t draw) {
+    if (draws_.size() <= draw) draws_.resize(draw + 1);
+    std::vector<DocumentEntry>& entries = draws_[draw];
+    for (const int leaf : draw_leaves_) entries.push_back(work_.leaf_entry(leaf));
+  }
+
+  void update(const SweepRun& run) {
+    const bool changed = run.point != last_point_ || run.draw >= 0;  // more than the seed
+    if (run.point != last_point_) {
+      for (std::size_t p = 0; p < plan_.parameters.size(); ++p) {
+        const std::string& text = plan_.value(run, p);
+        auto found = loaded_[p].find(text);
+        if (found == loaded_[p].end()) found = loaded_[p].emplace(text, YAML::Load(text)).first;  // bad YAML: from scratch
+        work_.replace_leaf(parameter_leaves_[p], found->second, plan_.parameter_locations[p]);
+      }
+      last_point_ = run.point;
+    }
+    work_.replace_leaf(seed_leaf_, YAML::Node(std::to_string(run.seed)), plan_.seed_where);
+    if (run.draw >= 0) {
+      const auto draw = static_cast<std::size_t>(run.draw);
+      if (draw < draws_.size() && !draws_[draw].empty()) {
+        for (std::size_t i = 0; i < draw_leaves_.size(); ++i) {
+          work_.replace_leaf(draw_leaves_[i], draws_[draw][i].value, draws_[draw][i].where);
+        }
+      } else {
+        apply_parameter_draw(work_, *scenario_.draws, draw);
+        remember_draw(draw);
+      }
+    }
+    if (changed && !calibration_file_.empty()) {
+      // As record_calibration_overrides, which sets the record only when there is something to record.
+      std::vector<std::string> keys;
+      for (const auto& leaf : calibrated_) {
+        const bool overridden =
+            leaf.leaf >= 0 ? overrides_calibrated(&work_.leaf_entry(leaf.leaf), calibration_file_, leaf.text) : leaf.fixed;
+        if (overridden) keys.push_back(leaf.key);
+      }
+      if (keys != recorded_) {
+        if (!keys.empty()) {
+          YAML::Node list(YAML::NodeType::Sequence);
+          for (const auto& key : keys) list.push_back(key);
+          work_.set(kOverriddenKeysKey, list, work_.location_of("calibration"));
+        } else {
+          work_.erase_subtree(kOverriddenKeysKey);
+        }
+        recorded_ = std::move(keys);
+      }
+    }
+  }
+
+  // The resolved YAML with each varying leaf's value replaced by a marker, cut at the markers.
+  void make_template(const std::vector<std::string>& varying) {
+    ScenarioDocument marked = work_;
+    std::vector<std::string> markers;
+    for (std::size_t i = 0; i < varying.size(); ++i) {
+      markers.push_back("zqConvsimLeaf" + std::to_string(i) + "qz");
+      marked.set(varying[i], YAML::Node(markers.back()), marked.find(varying[i])->where);
+    }
+    const std::string text = marked.to_yaml();
+    std::vector<std::pair<std::size_t, std::size_t>> at;  // (offset, varying index)
+    for (std::size_t i = 0; i < varying.size(); ++i) {
+      const std::size_t found = text.find(markers[i]);
+      if (found == std::string::npos || text.find(markers[i], found + 1) != std::string::npos) return;
+      at.emplace_back(found, i);
+    }
+    std::sort(at.begin(), at.end());
+    std::size_t from = 0;
+    for (const auto& [offset, i] : at) {
+      pieces_.push_back(text.substr(from, offset - from));
+      order_.push_back(varying[i]);
+      from = offset + markers[i].size();
+    }
+    pieces_.push_back(text.substr(from));
+    for (const auto& key : order_) {
+      sequence_.push_back(work_.find(key)->value.IsSequence());
+      order_leaves_.push_back(key == kOverriddenKeysKey ? -1 : work_.leaf_handle(key));  // the record may come and go
+    }
+    prefix_.add(pieces_[0]);
+    // The template must give back what the emitter writes for the first run.
+    std::string assembled;
+    templated_ = fill(assembled) && pieces_[0] + assembled == work_.to_yaml();
+  }
+
+  // The template filled with the working document's values, from the end of its first piece;
+  // false when a value needs the emitter.
+  bool fill(std::string& out) const {
+    out.clear();
+    if (overridden_ != (work_.find(kOverriddenKeysKey) != nullptr)) return false;
+    for (std::size_t i = 0; i < order_.size(); ++i) {
+      const YAML::Node& value = order_leaves_[i] >= 0 ? work_.leaf_entry(order_leaves_[i]).value : work_.find(order_[i])->value;
+      if (value.IsSequence() != sequence_[i] || !plain_emission(value, out)) return false;
+      out += pieces_[i + 1];
+    }
+    return true;
+  }
+
+  std::string digest(std::uint64_t seed) {
+    ContentDigest digest;
+    if (templated_ && fill(text_)) {
+      digest = prefix_;  // the text before the first varying leaf is the same in every run
+    } else {
+      text_ = work_.to_yaml();
+    }
+    digest.add(text_);
+    digest.add("\n#seed=" + std::to_string(seed));
+    return digest.hex();
+  }
+
+  const SweepPlan& plan_;
+  const SweepScenario& scenario_;
+  bool started_ = false, broken_ = false;
+  ScenarioDocument work_;  // the document of the last run resolved
+  std::size_t last_point_ = 0;
+  bool overridden_ = false;                       // whether the template has calibration.overridden_keys
+  std::vector<std::unordered_map<std::string, YAML::Node>> loaded_;  // [parameter] value text -> YAML
+  std::vector<int> parameter_leaves_, draw_leaves_;  // leaf handles of the design's keys and the draw's
+  int seed_leaf_ = -1;
+  std::vector<std::vector<DocumentEntry>> draws_;  // [draw][draw leaf] as apply_parameter_draw sets them
+  struct CalibratedLeaf {
+    std::string key, text;  // a leaf the calibration file sets, and its value there
+    int leaf = -1;          // its handle when runs change it, else -1
+    bool fixed = false;     // whether it is overridden, when runs do not change it
+  };
+  std::string calibration_file_;
+  std::vector<CalibratedLeaf> calibrated_;
+  std::vector<std::string> recorded_;  // calibration.overridden_keys of the last run (empty: none)
+  std::vector<std::string> pieces_;               // template text around the varying leaves
+  std::vector<std::string> order_;                // the varying leaf at each cut, in text order
+  std::vector<bool> sequence_;                    // whether it is a list
+  std::vector<int> order_leaves_;                 // its handle (-1: look it up by key)
+  ContentDigest prefix_;                          // the digest state after the first piece
+  bool templated_ = false;
+  std::string text_;                              // the last run's resolved YAML (reused buffer)
+};
+
 std::string json_string(const std::string& text) {
   std::string out = "\"";
   for (unsigned char c : text) {
@@ -661,7 +916,8 @@ std::string SweepPlan::digest() const {
   return content_digest(text);
 }
 
-SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities, ParameterUncertainty uncertainty) {
+SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities, ParameterUncertainty uncertainty,
+                     PlanResolution resolution) {
   SweepPlan plan;
   plan.file = sweep_file.string();
   plan.parameter_uncertainty = uncertainty == ParameterUncertainty::on;
@@ -724,7 +980,9 @@ SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities, Param
   std::vector<std::uint64_t> seeds(static_cast<std::size_t>(plan.replicates));
   std::set<std::string> warned;  // each distinct scenario warning once, with the first run it concerns
   for (int r = 0; r < plan.replicates; ++r) seeds[static_cast<std::size_t>(r)] = replicate_seed(plan.base_seed, r);
+  const bool incremental = resolution == PlanResolution::incremental;
   for (std::size_t s = 0; s < plan.scenarios.size(); ++s) {
+    IncrementalResolver resolver(plan, s);
     for (std::size_t point = 0; point < plan.points.size(); ++point) {
       // Replicates differ only in their seed, which validation never depends on: the first is
       // resolved and checked, the others' identities come from its resolved YAML with their seed.
@@ -740,7 +998,9 @@ SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities, Param
         if (drawn) run.draw = r;
         try {
           if (identities == RunIdentities::compute) {
-            if (drawn && r == 0) {
+            // (The same for every design point: the keys held and where they are set do not
+            // depend on the point's values, so only the first point can add a warning.)
+            if (drawn && r == 0 && (point == 0 || !incremental)) {
               // Keys the scenario, the sweep's set or its design hold against the draws: said once.
               for (const ScenarioWarning& warning :
                    held_key_warnings(design_document(plan, run, plan.seed_where), *plan.scenarios[s].draws)) {
@@ -749,8 +1009,16 @@ SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities, Param
                 }
               }
             }
-            // Replicates with parameter draws differ in more than their seed: each is resolved.
-            if (drawn || !replicate_yaml.usable()) {
+            std::vector<ScenarioWarning> warnings;
+            if (incremental && resolver.resolve(run, drawn || r == 0, run.identity, warnings)) {
+              for (const ScenarioWarning& warning : warnings) {
+                if (warned.insert(warning.text()).second) {
+                  plan.warnings.push_back(warning.text() + " (run " + std::to_string(run.index) + ": scenario " +
+                                          plan.scenarios[s].name + ")");
+                }
+              }
+            } else if (drawn || !replicate_yaml.usable()) {
+              // Replicates with parameter draws differ in more than their seed: each is resolved.
               const Scenario scenario = build_scenario(run_document(plan, run, plan.seed_where));
               run.identity = run_identity(scenario);
               for (const ScenarioWarning& warning : scenario.warnings) {

@@ -19,6 +19,7 @@
 #include "convsim/result_file.hpp"
 #include "convsim/sweep_executor.hpp"
 #include "test_support.hpp"
+#include "tiny_scenarios.hpp"
 
 namespace convsim {
 namespace {
@@ -27,26 +28,8 @@ using testing::TempDir;
 using testing::write_text;
 namespace fs = std::filesystem;
 
-// A small economy that runs in milliseconds, and a policy scenario extending it.
-constexpr const char* kTinyScenario = R"(name: tiny
-seed: 5
-time: {start_year: 2000, end_year: 2004, steps_per_year: 1}
-economy: {firms: 300}
-sectors:
-  network: {role: network, firm_share: 0.3}
-  device: {role: device, firm_share: 0.2}
-  health_care: {role: converging, firm_share: 0.5, barrier: 0.5}
-)";
-
-constexpr const char* kTinyPolicy = R"(extends: tiny.yaml
-name: tiny_policy
-policies:
-  open_health:
-    lever: barrier
-    sectors: [health_care]
-    at: 2002
-    value: 0.0
-)";
+using testing::kTinyPolicy;
+using testing::kTinyScenario;
 
 // A folder with tiny.yaml, tiny_policy.yaml and a sweep file written from `sweep_text`.
 class SweepFolder {

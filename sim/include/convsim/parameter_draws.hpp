@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "convsim/scenario.hpp"
@@ -69,6 +70,11 @@ inline constexpr const char* kOverriddenKeysKey = "calibration.overridden_keys";
 // that `document` gives another value (a scenario, a --set, a sweep's set or design). Empty
 // without a calibration, or when the calibration file cannot be read again.
 std::vector<std::string> overridden_calibrated_keys(const ScenarioDocument& document);
+// Its parts: the leaves a calibration file sets itself, as (key, value text), in the order
+// overridden_calibrated_keys lists them (read once per file and modification), and whether a
+// document's entry for one of them (nullptr when absent) overrides it.
+std::vector<std::pair<std::string, std::string>> calibrated_leaves(const std::string& calibration_file);
+bool overrides_calibrated(const DocumentEntry* entry, const std::string& calibration_file, const std::string& calibrated_text);
 
 // Records overridden_calibrated_keys(document) under calibration.overridden_keys (when there are
 // any), so that a result tells which calibrated values it departs from (`convsim compare --report`).

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -220,6 +221,10 @@ struct Scenario {
 
 // Builds and validates a scenario (throws InputError naming file, line and key).
 Scenario build_scenario(const ScenarioDocument& document);
+// The same, with resolved_yaml left empty when `resolved` is skip (a sweep plan that computes each
+// run's identity from a text template instead; every check and warning is the same).
+enum class ResolvedYaml { emit, skip };
+Scenario build_scenario(const ScenarioDocument& document, ResolvedYaml resolved);
 // What is valid but suspicious in a built scenario (sim/src/scenario_checks.cpp), in key order:
 //  * a policy event that never acts within the run's years (it starts after the last step, or
 //    ends before the first), or starts before the first year (in force from the first step);
@@ -239,6 +244,23 @@ Scenario load_scenario(const std::filesystem::path& path, const std::vector<std:
 
 // A 128-bit hex digest of text (two FNV-1a 64 with different offsets): stable across platforms.
 std::string content_digest(const std::string& text);
+// content_digest of text given in pieces: add() each piece in order, then hex() is the digest of
+// their concatenation.
+class ContentDigest {
+ public:
+  void add(std::string_view text) {
+    for (const unsigned char c : text) {
+      a_ = (a_ ^ c) * kPrime;
+      b_ = (b_ ^ c) * kPrime;
+    }
+  }
+  std::string hex() const;
+
+ private:
+  static constexpr std::uint64_t kPrime = 1099511628211ull;
+  std::uint64_t a_ = 14695981039346656037ull;
+  std::uint64_t b_ = 0x9e3779b97f4a7c15ull;
+};
 // The run's identity: content_digest of the resolved scenario text and the seed.
 std::string run_identity(const Scenario& scenario);
 

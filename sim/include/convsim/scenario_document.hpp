@@ -4,7 +4,9 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -43,6 +45,13 @@ class ScenarioDocument {
 
   // The entry at a dotted key, or nullptr.
   const DocumentEntry* find(const std::string& key) const;
+  // A handle on the leaf at a dotted key (-1 when there is none), valid until a key is added or
+  // removed: for documents that change only in the values of some leaves (sweep planning).
+  int leaf_handle(const std::string& key) const;
+  const DocumentEntry& leaf_entry(int leaf) const { return nodes_[static_cast<std::size_t>(leaf)].entry; }
+  // Replaces a leaf's value and location in place. The value is shared, not copied (unlike set):
+  // the caller must not change it while the document holds it.
+  void replace_leaf(int leaf, const YAML::Node& value, const SourceLocation& where);
   // The distinct child names directly below `prefix` (e.g. sector names below "sectors"), in order.
   std::vector<std::string> children(const std::string& prefix) const;
   // Whether any key equals `key` or starts with `key.`.
@@ -62,6 +71,10 @@ class ScenarioDocument {
                   const SourceLocation& requested_at);
   void merge_node(const YAML::Node& node, const std::string& prefix, const std::string& file);
 
+  struct SegmentHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view segment) const { return std::hash<std::string_view>{}(segment); }
+  };
   // The document is a tree of key segments held in one vector (so copies are plain copies).
   // Removed nodes stay in the vector, unreachable; every operation costs O(key length) amortised.
   struct Node {
@@ -72,7 +85,7 @@ class ScenarioDocument {
     DocumentEntry entry;       // when leaf
     std::vector<int> kids;     // in the order first written; -1 where one was removed
     std::size_t live_kids = 0;
-    std::unordered_map<std::string, int> kid_index;
+    std::unordered_map<std::string, int, SegmentHash, std::equal_to<>> kid_index;  // looked up without a copy
   };
   int find_node(const std::string& key) const;
   int add_kid(int parent, const std::string& name);

@@ -97,10 +97,17 @@ struct SweepPlan {
 // With ParameterUncertainty::on, replicate r of every scenario whose calibration holds parameter
 // draws uses draw r (parameter_draws.hpp); more replicates than draws is an InputError naming the
 // calibration file. With off (--no-parameter-uncertainty), every replicate uses the calibrated point.
+// With PlanResolution::incremental (the default) each scenario's first run is resolved as
+// resolve_run does and every later run of it only replaces the leaves it changes (design values,
+// seed, parameter draw) in that document, its identity digested from a template of the resolved
+// YAML; a run it cannot treat so is resolved from scratch. With from_scratch every run's document
+// is built anew (the reference; both give the same plan and the same errors).
 enum class RunIdentities { compute, defer };
 enum class ParameterUncertainty { on, off };
+enum class PlanResolution { incremental, from_scratch };
 SweepPlan load_sweep(const std::filesystem::path& sweep_file, RunIdentities identities = RunIdentities::compute,
-                     ParameterUncertainty uncertainty = ParameterUncertainty::on);
+                     ParameterUncertainty uncertainty = ParameterUncertainty::on,
+                     PlanResolution resolution = PlanResolution::incremental);
 
 // The validated scenario of one run: its document, the design point's values and its seed.
 // Safe to call from several threads at once.
