@@ -39,30 +39,18 @@ struct RunArgs {
   std::string from;                      // checkpoint to continue (--from)
 };
 
-// `year` as it appears in a file name: 2013, 2013.25.
-std::string year_label(double year) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", year);
-  return text;
-}
-
 // The step whose start the checkpoint saves: --checkpoint-at must name the start of a step.
 int checkpoint_step(const Scenario& scenario, double year) {
-  const int t = models::step_starting_in(scenario, year);
-  if (t < 0) {
-    throw InputError("<command line>", 0, "--checkpoint-at",
-                     year_label(year) + " is not the start of a step of " + scenario.name + " (" +
-                         std::to_string(scenario.time.start_year) + " to " + std::to_string(scenario.time.end_year) + ", steps_per_year " +
-                         std::to_string(scenario.time.steps_per_year) + ")");
-  }
-  return t;
+  const std::string problem = models::step_start_problem(scenario, year, scenario.name);
+  if (!problem.empty()) throw InputError("<command line>", 0, "--checkpoint-at", problem);
+  return models::step_starting_in(scenario, year);
 }
 
 void print_checkpoint(const models::Checkpoint& checkpoint, const std::string& path) {
   std::error_code ec;
   const auto bytes = std::filesystem::file_size(path, ec);
   std::printf("checkpoint: %s (start of %s, after %d reported steps; %.1f MB)\n", path.c_str(),
-              year_label(checkpoint.year).c_str(), checkpoint.steps_done, ec ? 0.0 : static_cast<double>(bytes) / 1e6);
+              models::year_text(checkpoint.year).c_str(), checkpoint.steps_done, ec ? 0.0 : static_cast<double>(bytes) / 1e6);
 }
 
 void save_checkpoint_or_explain(const models::Checkpoint& checkpoint, const std::string& path) {
@@ -150,7 +138,7 @@ int run(const RunArgs& args) {
     checkpoint_steps = checkpoint_step(scenario, args.checkpoint_at);
     checkpoint_path = args.checkpoint;
     if (checkpoint_path.empty()) {
-      checkpoint_path = std::filesystem::path(named).stem().string() + "-" + year_label(args.checkpoint_at) + ".checkpoint.h5";
+      checkpoint_path = std::filesystem::path(named).stem().string() + "-" + models::year_text(args.checkpoint_at) + ".checkpoint.h5";
     }
     check_output_path(checkpoint_path, "the checkpoint", "--checkpoint");
     auto resolved = [](const std::string& path) {

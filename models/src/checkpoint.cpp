@@ -203,13 +203,20 @@ bool same_levers(const PolicyState& a, const PolicyState& b) {
          a.productivity_shock == b.productivity_shock;
 }
 
+}  // namespace
+
 std::string year_text(double year) {
   char text[32];
   std::snprintf(text, sizeof text, "%g", year);
   return text;
 }
 
-}  // namespace
+std::string step_start_problem(const Scenario& scenario, double year, const std::string& label) {
+  if (step_starting_in(scenario, year) >= 0) return {};
+  return year_text(year) + " is not the start of a step of " + label + " (" + std::to_string(scenario.time.start_year) +
+         " to " + std::to_string(scenario.time.end_year) + ", steps_per_year " +
+         std::to_string(scenario.time.steps_per_year) + ")";
+}
 
 int step_starting_in(const Scenario& scenario, double year) {
   const double steps = (year - scenario.time.start_year) * scenario.time.steps_per_year;

@@ -91,12 +91,7 @@ TrunkCheckpoints::Counts TrunkCheckpoints::counts() const {
 RunResult TrunkCheckpoints::run(const Scenario& scenario) {
   State& s = *state_;
   const int steps_done = step_starting_in(scenario, s.year);
-  if (steps_done < 0) {
-    char year[32];
-    std::snprintf(year, sizeof year, "%g", s.year);
-    throw std::runtime_error(std::string("branch_from ") + year + " is not the start of a step of " + scenario.name + " (" +
-                             std::to_string(scenario.time.start_year) + " to " + std::to_string(scenario.time.end_year) + ")");
-  }
+  if (steps_done < 0) throw std::runtime_error("branch_from " + step_start_problem(scenario, s.year, scenario.name));
   const std::string key = trunk_key(scenario, steps_done);
   std::shared_ptr<const Checkpoint> trunk;
   std::shared_ptr<std::mutex> key_mutex;
@@ -158,15 +153,8 @@ RunResult TrunkCheckpoints::run(const Scenario& scenario) {
 void check_branch_from(const SweepPlan& plan) {
   if (std::isnan(plan.branch_from)) return;
   for (const SweepScenario& entry : plan.scenarios) {
-    const Scenario scenario = build_scenario(entry.document);
-    if (step_starting_in(scenario, plan.branch_from) < 0) {
-      char year[32];
-      std::snprintf(year, sizeof year, "%g", plan.branch_from);
-      throw InputError(plan.branch_from_where.file, plan.branch_from_where.line, "branch_from",
-                       std::string(year) + " is not the start of a step of scenario " + entry.name + " (" +
-                           std::to_string(scenario.time.start_year) + " to " + std::to_string(scenario.time.end_year) + ", steps_per_year " +
-                           std::to_string(scenario.time.steps_per_year) + ")");
-    }
+    const std::string problem = step_start_problem(build_scenario(entry.document), plan.branch_from, "scenario " + entry.name);
+    if (!problem.empty()) throw InputError(plan.branch_from_where.file, plan.branch_from_where.line, "branch_from", problem);
   }
 }
 

@@ -211,11 +211,9 @@ py::dict simulate(const LoadedScenario& loaded, int threads, const py::object& p
 // result (the --checkpoint-at run without --checkpoint-only), else returns None.
 py::object checkpoint(const LoadedScenario& loaded, double year, const std::string& path, bool finish, int threads,
                       const py::object& progress, bool snapshots) {
+  const std::string problem = models::step_start_problem(loaded.scenario, year, loaded.scenario.name);
+  if (!problem.empty()) throw InputError("<arguments>", 0, "year", problem);
   const int steps_done = models::step_starting_in(loaded.scenario, year);
-  if (steps_done < 0) {
-    throw InputError("<arguments>", 0, "year",
-                     py::str(py::float_(year)).cast<std::string>() + " is not the start of a step of " + loaded.scenario.name);
-  }
   check_output_path(path, "the checkpoint", "path");
   const py::object no_progress = py::none();
   models::RunOptions options;

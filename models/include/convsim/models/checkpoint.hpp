@@ -39,6 +39,13 @@ struct Checkpoint {
 // scenario starts then; steps() (the end of the run) is not a checkpoint year.
 int step_starting_in(const Scenario& scenario, double year);
 
+// `year` as convsim writes it in messages and file names: 2013, 2013.25.
+std::string year_text(double year);
+
+// "" when a step of `scenario` starts in `year`; else why not, naming the scenario as `label`:
+// "2013.5 is not the start of a step of korea_baseline (1990 to 2020, steps_per_year 1)".
+std::string step_start_problem(const Scenario& scenario, double year, const std::string& label);
+
 // Writes `checkpoint` to `path` (atomically; see write_checkpoint).
 void save_checkpoint(const Checkpoint& checkpoint, const std::filesystem::path& path);
 
