@@ -176,17 +176,6 @@ void read_state_group(hid_t group, const std::string& prefix, int depth, Checkpo
   }
 }
 
-std::vector<std::string> attribute_names(hid_t object) {
-  std::vector<std::string> names;
-  auto collect = [](hid_t, const char* name, const H5A_info_t*, void* data) -> herr_t {
-    static_cast<std::vector<std::string>*>(data)->emplace_back(name);
-    return 0;
-  };
-  hsize_t index = 0;
-  h5_check(H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, collect, &names), "H5Aiterate2", "/state");
-  return names;
-}
-
 }  // namespace
 
 const StateArray* CheckpointContents::find_array(const std::string& name) const {
@@ -237,7 +226,7 @@ CheckpointContents read_checkpoint(const fs::path& path) {
       throw std::runtime_error("it has no /state group");
     }
     auto state = GroupHandle::checked(H5Gopen2(root, kState, H5P_DEFAULT), "H5Gopen2", "/state");
-    for (const std::string& name : attribute_names(state.get())) {
+    for (const std::string& name : detail::attribute_names(state.get())) {
       if (name == "long_name") continue;
       c.numbers.emplace_back(name, detail::read_number_attribute<double>(state.get(), name.c_str(), H5T_NATIVE_DOUBLE));
     }

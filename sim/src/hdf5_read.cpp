@@ -301,6 +301,23 @@ template std::int64_t read_number_attribute<std::int64_t>(hid_t, const char*, hi
 template int read_number_attribute<int>(hid_t, const char*, hid_t);
 template double read_number_attribute<double>(hid_t, const char*, hid_t);
 
+std::vector<std::string> attribute_names(hid_t object) {
+  std::vector<std::string> names;
+  auto collect = [](hid_t, const char* name, const H5A_info_t*, void* client) -> herr_t {
+    static_cast<std::vector<std::string>*>(client)->emplace_back(name);
+    return 0;
+  };
+  hsize_t position = 0;
+  if (H5Aiterate2(object, H5_INDEX_CRT_ORDER, H5_ITER_INC, &position, collect, &names) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    names.clear();
+    position = 0;
+    h5_check(H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &position, collect, &names),
+             "H5Aiterate2");
+  }
+  return names;
+}
+
 bool is_dimension_scale(hid_t dataset) {
   return read_string_attribute(dataset, "CLASS", NotOneString::empty) == "DIMENSION_SCALE";
 }

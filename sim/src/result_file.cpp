@@ -800,23 +800,6 @@ std::string attribute_text(hid_t object, const char* name) {
   return "<" + type_name(type.get()) + ">";
 }
 
-std::vector<std::string> attribute_names(hid_t object) {
-  std::vector<std::string> names;
-  auto collect = [](hid_t, const char* name, const H5A_info_t*, void* client) -> herr_t {
-    static_cast<std::vector<std::string>*>(client)->emplace_back(name);
-    return 0;
-  };
-  hsize_t position = 0;
-  if (H5Aiterate2(object, H5_INDEX_CRT_ORDER, H5_ITER_INC, &position, collect, &names) < 0) {
-    H5Eclear2(H5E_DEFAULT);
-    names.clear();
-    position = 0;
-    h5_check(H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &position, collect, &names),
-             "H5Aiterate2");
-  }
-  return names;
-}
-
 // The name of a dimension scale (its NAME attribute), "" when it has none.
 std::string scale_name(hid_t scale) { return read_string_attribute(scale, "NAME", NotOneString::empty); }
 
@@ -1074,7 +1057,7 @@ ResultSummary describe_result(const fs::path& path) {
   std::error_code ec;
   summary.file_bytes = fs::file_size(path, ec);
   try {
-    for (const auto& name : attribute_names(root)) {
+    for (const auto& name : detail::attribute_names(root)) {
       summary.attributes.emplace_back(name, attribute_text(root, name.c_str()));
     }
     auto root_group = open_group(root, "/");

@@ -57,6 +57,10 @@ std::vector<std::uint64_t> read_uint64_column(hid_t dataset, const std::string& 
 template <typename Number>
 Number read_number_attribute(hid_t object, const char* name, hid_t memory_type);
 
+// The names of an object's attributes, in creation order where the file tracks it (convsim's
+// files do), else in name order.
+std::vector<std::string> attribute_names(hid_t object);
+
 // True when `dataset` is a dimension scale (its CLASS attribute is the string "DIMENSION_SCALE").
 // Checks the attribute itself, where H5DSis_scale reads whatever it holds into a buffer sized for
 // one string.
