@@ -191,12 +191,20 @@ std::function<void(int, int)> python_progress(const py::object& callback) {
   };
 }
 
-py::dict simulate(const LoadedScenario& loaded, int threads, const py::object& progress, bool snapshots) {
-  const py::object no_progress = py::none();
+// The options of a run from Python: Ctrl-C is noticed while the economy is built (through
+// `no_progress`, a None the caller keeps alive while the options are used) and `progress` is
+// called after each step.
+models::RunOptions python_run_options(const py::object& no_progress, const py::object& progress, bool snapshots) {
   models::RunOptions options;
-  options.preparation = python_progress(no_progress);  // Ctrl-C while the economy is built
+  options.preparation = python_progress(no_progress);
   options.progress = python_progress(progress);
   options.firm_snapshots = snapshots;
+  return options;
+}
+
+py::dict simulate(const LoadedScenario& loaded, int threads, const py::object& progress, bool snapshots) {
+  const py::object no_progress = py::none();
+  const models::RunOptions options = python_run_options(no_progress, progress, snapshots);
   RunResult result;
   {
     py::gil_scoped_release released;
@@ -216,10 +224,7 @@ py::object checkpoint(const LoadedScenario& loaded, double year, const std::stri
   const int steps_done = models::step_starting_in(loaded.scenario, year);
   check_output_path(path, "the checkpoint", "path");
   const py::object no_progress = py::none();
-  models::RunOptions options;
-  options.preparation = python_progress(no_progress);  // Ctrl-C while the economy is built
-  options.progress = python_progress(progress);
-  options.firm_snapshots = snapshots;
+  const models::RunOptions options = python_run_options(no_progress, progress, snapshots);
   RunResult result;
   {
     py::gil_scoped_release released;
@@ -236,9 +241,8 @@ py::object checkpoint(const LoadedScenario& loaded, double year, const std::stri
 // from it only in events from the checkpoint year on), as `convsim run [BRANCH] --from PATH`.
 py::dict continue_checkpoint(const std::string& path, const LoadedScenario* branch, int threads, const py::object& progress,
                              bool snapshots) {
-  models::RunOptions options;
-  options.progress = python_progress(progress);
-  options.firm_snapshots = snapshots;
+  const py::object no_progress = py::none();
+  const models::RunOptions options = python_run_options(no_progress, progress, snapshots);
   RunResult result;
   {
     py::gil_scoped_release released;
