@@ -14,6 +14,7 @@
 #include "convsim/sweep.hpp"
 #include "convsim/sweep_executor.hpp"
 #include "test_support.hpp"
+#include "tiny_scenarios.hpp"
 
 namespace convsim {
 namespace {
@@ -22,15 +23,7 @@ using testing::TempDir;
 using testing::write_text;
 namespace fs = std::filesystem;
 
-constexpr const char* kTiny = R"(name: tiny
-seed: 5
-time: {start_year: 2000, end_year: 2004, steps_per_year: 1}
-economy: {firms: 300}
-sectors:
-  network: {role: network, firm_share: 0.3}
-  device: {role: device, firm_share: 0.2}
-  health_care: {role: converging, firm_share: 0.5, barrier: 0.5}
-)";
+constexpr const char* kTiny = testing::kTinyScenario;
 
 // Reads a whole float64 dataset and its shape with the HDF5 C API (no convsim code involved).
 std::vector<double> read_doubles(const fs::path& file, const std::string& name, std::vector<hsize_t>& shape) {
