@@ -310,8 +310,7 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
                                       ": its state cannot be continued (run the scenario again to make a checkpoint)");
   }
   Checkpoint checkpoint;
-  checkpoint.partial.scenario_yaml = c.partial.scenario_yaml;
-  const Scenario scenario = build_scenario(checkpoint_document(checkpoint, file));
+  const Scenario scenario = build_scenario(ScenarioDocument::parse(c.partial.scenario_yaml, file));
   const std::size_t S = scenario.sectors.size();
   const int T = scenario.steps();
   if (c.steps_done < 0 || c.steps_done >= T || scenario.year_of_step(static_cast<int>(c.steps_done)) != c.year) {
