@@ -1316,6 +1316,15 @@ std::string effect_text(const Effect& effect, bool with_percent) {
   return text;
 }
 
+// The effect in a table cell: as effect_text, but without the reason when the only reason is a
+// single replicate (the note under the table says it once, instead of in every cell).
+std::string table_effect_text(const Effect& effect, bool with_percent) {
+  if (effect.pairs != 1 || effect.paired.available) return effect_text(effect, with_percent);
+  std::string text = signed_number(effect.paired_mean);
+  if (with_percent && std::isfinite(effect.percent)) text += " (" + format_percent(effect.percent) + ")";
+  return text + ", no interval";
+}
+
 // The two intervals of an effect for the table: "seed noise -1 to +3; total -4 to +6 (parameters: 60 % of the width)".
 std::string uncertainty_text(const Effect& effect) {
   const UncertaintySplit& u = effect.uncertainty;
@@ -1334,10 +1343,15 @@ std::string uncertainty_text(const Effect& effect) {
   return text;
 }
 
-std::string pad(const std::string& text, std::size_t width, bool right) {
-  // Width in characters, counting UTF-8 continuation bytes as nothing (the ± sign).
+// Width in characters, counting UTF-8 continuation bytes as nothing (the ± sign).
+std::size_t text_width(const std::string& text) {
   std::size_t length = 0;
   for (unsigned char c : text) length += (c & 0xC0) != 0x80;
+  return length;
+}
+
+std::string pad(const std::string& text, std::size_t width, bool right) {
+  const std::size_t length = text_width(text);
   if (length >= width) return text;
   const std::string fill(width - length, ' ');
   return right ? fill + text : text + fill;
@@ -1494,45 +1508,52 @@ void write_comparison_table(const Comparison& comparison, std::ostream& out) {
     out << "\n" << variable.name << " [" << variable.units << "]";
     if (!variable.long_name.empty()) out << ": " << variable.long_name;
     out << "\n";
-    std::size_t name_width = 8;
-    for (const auto& row : variable.scenarios) name_width = std::max(name_width, row.scenario.size());
-    name_width = std::min<std::size_t>(name_width, 48);
-    out << "  " << pad("scenario", name_width, false) << "  " << pad("reps", 4, true) << "  " << pad("value", 12, true)
-        << "  " << pad("effect (paired)", 30, false) << "  " << pad("unpaired", 17, false) << "  "
-        << pad("cumulative", 14, true) << "  " << "cumulative effect" << "\n";
-    out << "  " << pad("", name_width, false) << "  " << pad("", 4, true) << "  " << pad("in " + year, 12, true) << "  "
-        << pad("mean ± " + level + " CI", 30, false) << "  " << pad("± " + level + " CI", 17, false) << "  "
-        << pad(period_text(comparison), 14, true) << "  " << "[" << variable.cumulative_units << "]" << "\n";
+    // Every cell first, then each column as wide as its widest cell, so that a long cell (an effect
+    // without an interval, a scenario's long name) moves its column instead of breaking the rows.
+    struct Row {
+      std::string scenario, replicates, value, effect, unpaired, cumulative, cumulative_effect, uncertainty;
+    };
+    std::vector<Row> rows;
+    rows.push_back({"scenario", "reps", "value", "effect (paired)", "unpaired", "cumulative", "cumulative effect", ""});
+    rows.push_back({"", "", "in " + year, "mean ± " + level + " CI", "± " + level + " CI", period_text(comparison),
+                    "[" + variable.cumulative_units + "]", ""});
     for (std::size_t k = 0; k < variable.scenarios.size(); ++k) {
       const ScenarioVariable& row = variable.scenarios[k];
-      std::string effect = "(baseline)";
-      std::string unpaired;
-      std::string cumulative_effect;
+      Row cells{row.scenario, std::to_string(row.replicates), format_number(row.horizon_mean), "(baseline)", "", "", "",
+                ""};
+      cells.cumulative = format_number(row.cumulative_mean);
       if (k > 0) {
-        effect = effect_text(row.horizon_effect, true);
-        if (row.horizon_effect.unpaired.available) {
-          unpaired = "± " + format_number(row.horizon_effect.unpaired.half_width());
-          const double paired_half = row.horizon_effect.paired.half_width();
-          if (row.horizon_effect.paired.available && paired_half > 0) {
+        const Effect& effect = row.horizon_effect;
+        cells.effect = table_effect_text(effect, true);
+        if (effect.unpaired.available) {
+          cells.unpaired = "± " + format_number(effect.unpaired.half_width());
+          const double paired_half = effect.paired.half_width();
+          if (effect.paired.available && paired_half > 0) {
             char ratio[32];
-            std::snprintf(ratio, sizeof ratio, " (%.1fx)", row.horizon_effect.unpaired.half_width() / paired_half);
-            unpaired += ratio;
+            std::snprintf(ratio, sizeof ratio, " (%.1fx)", effect.unpaired.half_width() / paired_half);
+            cells.unpaired += ratio;
           }
         } else {
-          unpaired = row.horizon_effect.unpaired.reason == "no interval (1 replicate)" ? "no interval"
-                                                                                       : row.horizon_effect.unpaired.reason;
+          cells.unpaired = effect.pairs == 0 ? effect.unpaired.reason : "no interval";
         }
-        cumulative_effect = effect_text(row.cumulative_effect, false);
+        cells.cumulative_effect = table_effect_text(row.cumulative_effect, false);
+        if (drawn && effect.pairs > 0) cells.uncertainty = uncertainty_text(effect);
       }
-      std::string line = "  " + pad(row.scenario, name_width, false) + "  " + pad(std::to_string(row.replicates), 4, true) +
-                         "  " + pad(format_number(row.horizon_mean), 12, true) + "  " + pad(effect, 30, false) + "  " +
-                         pad(unpaired, 17, false) + "  " + pad(format_number(row.cumulative_mean), 14, true) + "  " +
-                         cumulative_effect;
+      rows.push_back(std::move(cells));
+    }
+    std::size_t widths[6] = {8, 4, 12, 30, 17, 14};
+    for (const Row& r : rows) {
+      const std::string* cells[6] = {&r.scenario, &r.replicates, &r.value, &r.effect, &r.unpaired, &r.cumulative};
+      for (int c = 0; c < 6; ++c) widths[c] = std::max(widths[c], text_width(*cells[c]));
+    }
+    for (const Row& r : rows) {
+      std::string line = "  " + pad(r.scenario, widths[0], false) + "  " + pad(r.replicates, widths[1], true) + "  " +
+                         pad(r.value, widths[2], true) + "  " + pad(r.effect, widths[3], false) + "  " +
+                         pad(r.unpaired, widths[4], false) + "  " + pad(r.cumulative, widths[5], true) + "  " +
+                         r.cumulative_effect;
       line.erase(line.find_last_not_of(' ') + 1);
       out << line << "\n";
-      if (drawn && k > 0 && row.horizon_effect.pairs > 0) {
-        out << "  " << pad("", name_width, false) << "  " << uncertainty_text(row.horizon_effect) << "\n";
-      }
+      if (!r.uncertainty.empty()) out << "  " << pad("", widths[0], false) << "  " << r.uncertainty << "\n";
     }
   }
   bool any_single = false;

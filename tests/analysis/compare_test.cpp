@@ -446,10 +446,60 @@ TEST(Compare, OneReplicateHasNoInterval) {
   EXPECT_FALSE(effect.unpaired.available);
   std::ostringstream table;
   write_comparison_table(comparison, table);
-  EXPECT_THAT(table.str(), HasSubstr("no interval (1 replicate)"));
+  EXPECT_THAT(table.str(), HasSubstr("no interval"));
+  EXPECT_THAT(table.str(), HasSubstr("With one replicate there is no interval"));
   std::ostringstream json;
   write_comparison_json(comparison, json);
   EXPECT_THAT(json.str(), HasSubstr("\"reason\": \"no interval (1 replicate)\""));
+}
+
+// Characters (not bytes: "±" is two) in the first `bytes` bytes of a line.
+std::size_t characters(const std::string& line, std::size_t bytes) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < bytes && i < line.size(); ++i) n += (static_cast<unsigned char>(line[i]) & 0xC0) != 0x80;
+  return n;
+}
+
+// The right edge, in characters, of the "cumulative" column of every table row: where its
+// right-aligned number ends.
+std::vector<std::size_t> cumulative_column_edges(const std::string& table, const Comparison& comparison) {
+  std::vector<std::size_t> edges;
+  std::istringstream lines(table);
+  std::string line;
+  const auto& rows = comparison.variables[0].scenarios;
+  std::size_t next = 0;
+  while (std::getline(lines, line) && next < rows.size()) {
+    if (line.rfind("  scenario ", 0) == 0 && edges.empty()) {
+      edges.push_back(characters(line, line.find("cumulative") + std::string("cumulative").size()));
+    } else if (!edges.empty() && line.rfind("  " + rows[next].scenario + " ", 0) == 0) {
+      const std::string value = format_number(rows[next].cumulative_mean);
+      const std::size_t at = line.find("  " + value);
+      edges.push_back(at == std::string::npos ? 0 : characters(line, at + 2 + value.size()));
+      ++next;
+    }
+  }
+  return edges;
+}
+
+TEST(Compare, TheTableStaysAlignedWithOneReplicateAndLongNames) {
+  Synthetic base;
+  Synthetic policy = base;
+  policy.name = "a_policy_with_a_name_longer_than_the_column_heading";
+  policy.effect = 5;
+  Synthetic other = base;
+  other.name = "other";
+  other.effect = -3;
+  for (const std::size_t n : {std::size_t{1}, std::size_t{4}}) {
+    const Comparison comparison = compare(group_runs({argument_of("b", replicates(base, n)),
+                                                      argument_of("p", replicates(policy, n)),
+                                                      argument_of("o", replicates(other, n))}),
+                                          CompareOptions{});
+    std::ostringstream table;
+    write_comparison_table(comparison, table);
+    const auto edges = cumulative_column_edges(table.str(), comparison);
+    ASSERT_EQ(edges.size(), 4u) << table.str();
+    for (std::size_t i = 1; i < edges.size(); ++i) EXPECT_EQ(edges[i], edges[0]) << n << " replicates:\n" << table.str();
+  }
 }
 
 TEST(Compare, UnpairedSeedsGiveNoPairedEffect) {
