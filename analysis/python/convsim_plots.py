@@ -580,7 +580,7 @@ def compute_comparison(arguments, variables, scope="total", horizon=None, confid
                 breakdown["effect"].append(effects)
             out["by_sector"].append(breakdown)
     for group_name, is_sector in (("policy", False), ("policy", True)):
-        for name, (values, units, _) in reference[group_name].items():
+        for name, (values, units, long_name) in reference[group_name].items():
             if (values.ndim == 2) != is_sector:
                 continue
             columns = range(len(sectors)) if is_sector else [None]
@@ -595,7 +595,7 @@ def compute_comparison(arguments, variables, scope="total", horizon=None, confid
                 moving = any(len(set(v)) > 1 for v in per) or any(v != per[0] for v in per)
                 if moving:
                     out["levers"].append({"lever": name, "sector": sectors[s] if is_sector else "", "units": units,
-                                          "values": per})
+                                          "long_name": long_name, "values": per})
     return out
 
 
@@ -604,8 +604,46 @@ def compute_comparison(arguments, variables, scope="total", horizon=None, confid
 COLOURS = ["#1f2a44", "#d1495b", "#00798c", "#edae49", "#66a182", "#8d6cab", "#2e4057", "#c1666b"]
 
 
+# Line styles by scenario, so that curves and band edges stay apart where colours are hard to tell
+# (three or more scenarios, grey-scale print).
+LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)), (0, (1, 2)), (0, (3, 1, 3, 3))]
+
+
 def _colour(k):
     return COLOURS[k % len(COLOURS)]
+
+
+def _linestyle(k):
+    return LINESTYLES[k % len(LINESTYLES)]
+
+
+def tick_text(value, _position=None):
+    """An axis tick as the tables print numbers: thousands separators, no offset or exponent."""
+    if not np.isfinite(value):
+        return ""
+    if value == 0:
+        return "0"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.6g}"
+
+
+def _thousands(axis):
+    from matplotlib.ticker import FuncFormatter
+    axis.set_major_formatter(FuncFormatter(tick_text))
+
+
+def _units_text(units):
+    return "dimensionless" if units in ("", "1") else units
+
+
+def _band(axes, time, curve, k, alpha):
+    """A scenario's band: shaded, and edged with thin lines in the scenario's own style, so that
+    overlapping bands of several scenarios can still be told apart."""
+    low, high = _array(curve["low"]), _array(curve["high"])
+    axes.fill_between(time, low, high, color=_colour(k), alpha=alpha, lw=0)
+    for edge in (low, high):
+        axes.plot(time, edge, color=_colour(k), lw=0.7, ls=_linestyle(k), alpha=0.8)
 
 
 def _array(values):
@@ -646,13 +684,14 @@ class Plotter:
         figure, axes = self.plt.subplots(figsize=(7.5, 4.0))
         for k, row in enumerate(variable["scenarios"]):
             curve = row["curve"]
-            axes.plot(time, _array(curve["mean"]), color=_colour(k), lw=1.8,
+            axes.plot(time, _array(curve["mean"]), color=_colour(k), lw=1.8, ls=_linestyle(k),
                       label=f"{row['scenario']} (mean of {row['replicates']})")
             if row["replicates"] > 1:
-                axes.fill_between(time, _array(curve["low"]), _array(curve["high"]), color=_colour(k), alpha=0.18, lw=0)
+                _band(axes, time, curve, k, 0.12)
         axes.axvline(d["time"][d["horizon_index"]], color="#888888", lw=0.8, ls=":")
         axes.set_xlabel("year")
         axes.set_ylabel(f"{variable['name']} [{variable['units']}]")
+        _thousands(axes.yaxis)
         axes.set_title(f"{variable['name']}: {d['scope_description']}")
         axes.legend(frameon=False, fontsize=8)
         band = f"{100 * d['band_level']:g} %"
@@ -671,26 +710,39 @@ class Plotter:
         compared = variable["scenarios"][1:]
         for k, row in enumerate(compared, start=1):
             curve = row["effect_curve"]
-            axes.plot(time, _array(curve["mean"]), color=_colour(k), lw=1.8, label=row["scenario"])
-            axes.fill_between(time, _array(curve["low"]), _array(curve["high"]), color=_colour(k), alpha=0.22, lw=0)
+            axes.plot(time, _array(curve["mean"]), color=_colour(k), lw=1.8, ls=_linestyle(k), label=row["scenario"])
+            if row["replicates"] > 1:
+                _band(axes, time, curve, k, 0.16)
             effect = row["horizon_effect"]
             for offset, (name, centre, ci) in enumerate((("paired", effect["paired_mean"], effect["paired"]["ci"]),
                                                          ("unpaired", effect["unpaired_mean"], effect["unpaired"]["ci"]))):
                 x = (k - 1) * 2.5 + offset
                 if centre is None:
                     continue
+                # Paired: filled marker, solid bar; unpaired (Welch): hollow marker, dashed bar.
+                style = {"color": _colour(k), "ms": 5, "marker": "o", "ls": "none",
+                         "markerfacecolor": _colour(k) if offset == 0 else "white"}
                 if ci["available"]:
-                    contrast.errorbar([x], [centre], yerr=[[centre - ci["low"]], [ci["high"] - centre]], fmt="o", ms=4,
-                                      color=_colour(k), elinewidth=1.6, capsize=4, alpha=1.0 if offset == 0 else 0.55)
+                    _, _, bars = contrast.errorbar([x], [centre], yerr=[[centre - ci["low"]], [ci["high"] - centre]],
+                                                   elinewidth=1.6, capsize=4, **style)
+                    if offset == 1:
+                        for bar in bars:
+                            bar.set_linestyle("--")
                 else:
-                    contrast.plot([x], [centre], "o", ms=4, color=_colour(k))
-        ticks = [(k - 1) * 2.5 + o for k in range(1, len(compared) + 1) for o in (0, 1)]
-        contrast.set_xticks(ticks)
-        contrast.set_xticklabels(["paired", "unpaired"] * len(compared), rotation=45, fontsize=8)
+                    contrast.plot([x], [centre], **style)
+        # Each pair of intervals is labelled with its scenario; the legend says which is which.
+        contrast.set_xticks([(k - 1) * 2.5 + 0.5 for k in range(1, len(compared) + 1)])
+        contrast.set_xticklabels([row["scenario"] for row in compared], rotation=30, ha="right", fontsize=8)
         contrast.set_xlim(-0.8, (len(compared) - 1) * 2.5 + 1.8)
+        from matplotlib.lines import Line2D
+        contrast.legend(handles=[Line2D([], [], color="#444444", marker="o", ls="-", label="paired"),
+                                 Line2D([], [], color="#444444", marker="o", markerfacecolor="white", ls="--",
+                                        label="unpaired")], frameon=False, fontsize=7)
         contrast.set_title(f"{level} CI in {year}", fontsize=9)
+        _thousands(contrast.yaxis)
         axes.set_xlabel("year")
         axes.set_ylabel(f"difference [{variable['units']}]")
+        _thousands(axes.yaxis)
         axes.set_title(f"{variable['name']}: scenario minus {d['scenarios'][0]['label']}", fontsize=9)
         axes.legend(frameon=False, fontsize=7)
         figure.tight_layout()
@@ -723,6 +775,7 @@ class Plotter:
         axes.set_yticklabels(sectors)
         axes.invert_yaxis()
         axes.set_xlabel(f"difference in {breakdown['name']} in {_year(d['horizon_year'])} [{breakdown['units']}]")
+        _thousands(axes.xaxis)
         axes.set_title(f"{breakdown['name']} by sector in {_year(d['horizon_year'])}: scenario minus "
                        f"{breakdown['scenarios'][0]}")
         axes.legend(frameon=False, fontsize=8)
@@ -742,11 +795,12 @@ class Plotter:
         for i, lever in enumerate(levers):
             axes = grid[i // columns][i % columns]
             for k, values in enumerate(lever["values"]):
-                axes.step(time, _array(values), where="post", color=_colour(k), lw=1.6,
-                          ls="-" if k == 0 else "--", label=d["scenarios"][k]["label"])
-            name = lever["lever"] + (f" ({lever['sector']})" if lever["sector"] else "")
-            axes.set_title(name, fontsize=9)
-            axes.set_ylabel(lever["units"])
+                axes.step(time, _array(values), where="post", color=_colour(k), lw=1.6, ls=_linestyle(k),
+                          label=d["scenarios"][k]["label"])
+            sector = f" ({lever['sector']})" if lever["sector"] else ""
+            axes.set_title((lever.get("long_name") or lever["lever"]) + sector, fontsize=9)
+            axes.set_ylabel(f"{lever['lever']} [{_units_text(lever['units'])}]", fontsize=8)
+            _thousands(axes.yaxis)
         for j in range(len(levers), rows * columns):
             grid[j // columns][j % columns].axis("off")
         grid[0][0].legend(frameon=False, fontsize=7)

@@ -997,7 +997,7 @@ std::vector<LeverTimeline> lever_timelines(const ComparisonInput& input) {
     return false;
   };
   for (const auto& series : reference.policy) {
-    LeverTimeline lever{series.name, "", series.units, {}};
+    LeverTimeline lever{series.name, "", series.units, {}, series.long_name};
     for (const auto& scenario : input.scenarios) {
       const RunResult& run = scenario.runs.front();
       auto it = std::find_if(run.policy.begin(), run.policy.end(), [&](const Series& s) { return s.name == series.name; });
@@ -1007,7 +1007,7 @@ std::vector<LeverTimeline> lever_timelines(const ComparisonInput& input) {
   }
   for (const auto& series : reference.policy_by_sector) {
     for (std::size_t s = 0; s < S; ++s) {
-      LeverTimeline lever{series.name, input.sectors[s], series.units, {}};
+      LeverTimeline lever{series.name, input.sectors[s], series.units, {}, series.long_name};
       for (const auto& scenario : input.scenarios) {
         const RunResult& run = scenario.runs.front();
         auto it = std::find_if(run.policy_by_sector.begin(), run.policy_by_sector.end(),
@@ -1444,12 +1444,10 @@ std::string seed_summary(const std::vector<std::uint64_t>& seeds) {
   for (std::size_t i = 1; i < sorted.size(); ++i) contiguous = contiguous && sorted[i] == sorted[i - 1] + 1;
   if (sorted.size() == 1) return "seed " + std::to_string(sorted.front());
   if (contiguous) return "seeds " + std::to_string(sorted.front()) + "-" + std::to_string(sorted.back());
-  if (sorted.size() <= 6) {
-    std::vector<std::string> items;
-    for (auto s : sorted) items.push_back(std::to_string(s));
-    return "seeds " + join(items, ", ");
-  }
-  return std::to_string(sorted.size()) + " seeds " + std::to_string(sorted.front()) + ".." + std::to_string(sorted.back());
+  if (sorted.size() == 2) return "seeds " + std::to_string(sorted.front()) + ", " + std::to_string(sorted.back());
+  // Seeds derived by a sweep or --replicates are 16-digit hashes: a list of them, or "lowest..highest"
+  // (which reads as a range that was run), says less than the count and the first replicate's seed.
+  return std::to_string(seeds.size()) + " seeds, the first " + std::to_string(seeds.front());
 }
 
 std::string describe_effect(const Comparison& comparison, const VariableComparison& variable,
@@ -1713,6 +1711,7 @@ void write_comparison_json(const Comparison& comparison, std::ostream& out) {
   json.key("levers").begin_array();
   for (const auto& lever : comparison.levers) {
     json.begin_object().key("lever").value(lever.lever).key("sector").value(lever.sector).key("units").value(lever.units);
+    json.key("long_name").value(lever.long_name);
     json.key("values").begin_array();
     for (const auto& values : lever.values) json.value(values);
     json.end_array().end_object();

@@ -2,12 +2,15 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 
@@ -41,7 +44,7 @@ std::string level_text(double level) {
 std::string percent_text(double value) {
   if (!std::isfinite(value)) return "";
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%+.2f %%", value);
+  std::snprintf(buffer, sizeof buffer, "%+.2f&nbsp;%%", value);
   return buffer;
 }
 
@@ -69,13 +72,15 @@ h3 { font-size: 1.05em; margin-bottom: 0.3em; }
 table { border-collapse: collapse; margin: 0.6em 0 1em 0; font-size: 0.88em; }
 th, td { border: 1px solid #d7dde3; padding: 0.3em 0.6em; vertical-align: top; }
 th { background: #eef2f5; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.baseline td { background: #f8f9fa; color: #5b6770; }
 .findings li { margin-bottom: 0.35em; }
 .clear { color: #0b6e3a; } .unclear { color: #8a5a00; }
 figure { margin: 0.5em 0 1.2em 0; }
 .plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 0.5em 1.5em; }
 .wide { overflow-x: auto; }
+.wide > table { margin-bottom: 0.3em; }
+ol.notes { font-size: 0.85em; color: #44505a; margin-top: 0; }
 figure img { max-width: 100%; border: 1px solid #e3e7eb; }
 figcaption { font-size: 0.9em; color: #44505a; margin-top: 0.3em; }
 pre { background: #f4f6f8; padding: 0.6em; overflow-x: auto; font-size: 0.88em; }
@@ -182,18 +187,37 @@ void write_calibration(const Comparison& comparison, std::ostream& out) {
 
 // The two intervals of an effect for the horizon table: seed noise, and total with the share of
 // its width the parameters cause (or why there is no total).
-std::string uncertainty_cells(const Effect& e) {
+// Notes under a table: a long explanation shared by many cells is given once, the cells carry its
+// number (a note inside a cell that does not wrap made the table several screens wide).
+struct TableNotes {
+  std::vector<std::string> texts;
+  std::string mark(const std::string& text) {
+    auto it = std::find(texts.begin(), texts.end(), text);
+    if (it == texts.end()) it = texts.insert(texts.end(), text);
+    const std::string n = std::to_string(it - texts.begin() + 1);
+    return "<sup><a href=\"#note-" + n + "\">note " + n + "</a></sup>";
+  }
+  void write(std::ostream& out) const {
+    if (texts.empty()) return;
+    out << "<ol class=\"notes\">\n";
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      out << "<li id=\"note-" << i + 1 << "\">" << html_escape(texts[i]) << "</li>\n";
+    }
+    out << "</ol>\n";
+  }
+};
+
+std::string uncertainty_cells(const Effect& e, TableNotes& notes) {
   const UncertaintySplit& u = e.uncertainty;
   std::string cells = "<td class=\"num\">" + html_escape(interval_text(u.noise)) + "</td><td class=\"num\">";
-  if (!u.total.available) return cells + "<span class=\"meta\">" + html_escape(u.note.empty() ? u.total.reason : u.note) + "</span></td>";
+  if (!u.total.available) return cells + "none " + notes.mark(u.note.empty() ? u.total.reason : u.note) + "</td>";
   cells += html_escape(interval_text(u.total));
   if (std::isfinite(u.parameter_share)) {
-    char share[96];
-    std::snprintf(share, sizeof share, "<br><span class=\"meta\">parameters: %.0f %% of the width</span>",
-                  100.0 * u.parameter_share);
-    cells += share;
+    char share[48];
+    std::snprintf(share, sizeof share, "parameters: %.0f %% of the width", 100.0 * u.parameter_share);
+    cells += "<br><span class=\"meta\">" + std::string(share) + "</span>";
   } else if (!u.note.empty()) {
-    cells += "<br><span class=\"meta\">" + html_escape(u.note) + "</span>";
+    cells += "<br>" + notes.mark(u.note);
   }
   return cells + "</td>";
 }
@@ -257,6 +281,7 @@ void write_horizon_table(const Comparison& comparison, std::ostream& out) {
       << year << "</th><th>paired effect</th><th>" << level << " CI (paired)</th><th>" << level
       << " CI (unpaired)</th><th>" << level << " CI, seed noise</th><th>" << level
       << " CI, total (with parameter uncertainty)</th><th>cumulative</th><th>cumulative effect</th></tr>\n";
+  TableNotes notes;
   for (const auto& variable : comparison.variables) {
     for (std::size_t k = 0; k < variable.scenarios.size(); ++k) {
       const ScenarioVariable& row = variable.scenarios[k];
@@ -275,12 +300,11 @@ void write_horizon_table(const Comparison& comparison, std::ostream& out) {
             << "</td><td class=\"num\">" << html_escape(interval_text(e.paired)) << "</td><td class=\"num\">"
             << html_escape(interval_text(e.unpaired));
         if (e.paired.available && e.unpaired.available && e.paired.half_width() > 0) {
-          char ratio[48];
-          std::snprintf(ratio, sizeof ratio, "<br><span class=\"meta\">%.1f&times; wider</span>",
-                        e.unpaired.half_width() / e.paired.half_width());
-          out << ratio;
+          char ratio[32];
+          std::snprintf(ratio, sizeof ratio, "%.1f", e.unpaired.half_width() / e.paired.half_width());
+          out << "<br><span class=\"meta\">" << ratio << "&times; wider</span>";
         }
-        out << "</td>" << uncertainty_cells(e);
+        out << "</td>" << uncertainty_cells(e, notes);
       }
       out << "<td class=\"num\">" << format_number(row.cumulative_mean) << "<br><span class=\"meta\">"
           << html_escape(variable.cumulative_units) << "</span></td><td class=\"num\">";
@@ -293,6 +317,7 @@ void write_horizon_table(const Comparison& comparison, std::ostream& out) {
     }
   }
   out << "</table></div>\n";
+  notes.write(out);
 }
 
 void write_plots(const std::vector<ReportPlot>& plots, const std::vector<std::string>& images, std::ostream& out) {

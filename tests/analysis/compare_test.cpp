@@ -502,6 +502,14 @@ TEST(Compare, TheTableStaysAlignedWithOneReplicateAndLongNames) {
   }
 }
 
+TEST(Compare, SeedsAreSummarisedAsACountAndTheFirst) {
+  EXPECT_EQ(seed_summary({7}), "seed 7");
+  EXPECT_EQ(seed_summary({3, 1, 2}), "seeds 1-3");
+  EXPECT_EQ(seed_summary({8, 3}), "seeds 3, 8");
+  EXPECT_EQ(seed_summary({3719783275936035ULL, 397362560193815ULL, 8434736648865432ULL}),
+            "3 seeds, the first 3719783275936035");
+}
+
 TEST(Compare, UnpairedSeedsGiveNoPairedEffect) {
   Synthetic base;
   Synthetic policy = base;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <iterator>
+#include <regex>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -131,6 +132,17 @@ TEST_F(CompareCli, PlotsAndReportAreWritten) {
   }
   EXPECT_EQ(read_text(dir / "plots" / "curves_output.png").substr(1, 3), "PNG");
   EXPECT_TRUE(contains(read_text(dir / "plots" / "effect_output.svg"), "<svg"));
+  // The SVGs keep their text (svg.fonttype none): the effect panel names its scenario and says which
+  // marker is paired; a lever's axis names the lever and its unit; ticks carry thousands separators.
+  const std::string effect_svg = read_text(dir / "plots" / "effect_output.svg");
+  EXPECT_TRUE(contains(effect_svg, ">korea_baseline (sectors.health_care.barrier=0.0)</text>")) << "scenario tick";
+  EXPECT_TRUE(contains(effect_svg, ">paired</text>"));
+  EXPECT_TRUE(contains(effect_svg, ">unpaired</text>"));
+  const std::string levers_svg = read_text(dir / "plots" / "levers.svg");
+  EXPECT_TRUE(contains(levers_svg, ">barrier [dimensionless]</text>"));
+  EXPECT_TRUE(contains(levers_svg, ">regulatory barrier in force (health_care)</text>"));
+  EXPECT_TRUE(std::regex_search(read_text(dir / "plots" / "curves_output.svg"), std::regex(">[0-9]{1,3},[0-9]{3}</text>")))
+      << "no tick with a thousands separator";
   EXPECT_TRUE(fs::exists(dir / "plots" / "plots.tsv"));
   EXPECT_TRUE(fs::exists(dir / "plots" / "comparison.json"));
   const std::string html = read_text(dir / "report.html");

@@ -112,5 +112,51 @@ print(width, height, round(not_white, 4), int(red.sum()))
   }
 }
 
+
+// A report of four scenarios with parameter draws (whose intervals carry long notes), read in a
+// 1280-pixel window: no table, figure or box may reach beyond the page's column (the horizon
+// table once spread to 2,500 pixels because a note sat in a cell that did not wrap), and the HTML
+// must hold no cut-off tag.
+TEST(ReportBrowser, FourScenariosWithDrawsFitThePage) {
+  const std::string browser = chromium();
+  if (browser.empty()) GTEST_SKIP() << "chromium is not installed (bash scripts/install-deps.sh)";
+  TempDir dir;
+  const std::string small = " --replicates 4 --set economy.firms=2000 --set time.end_year=2000 --no-snapshots -q";
+  std::string files;
+  for (const char* name : {"korea_baseline", "remove_barriers", "infrastructure_5g", "smart_work"}) {
+    const fs::path out = dir / (std::string(name) + ".h5");
+    const auto run = run_convsim("run " + shell_quoted(source_path("scenarios/" + std::string(name) + ".yaml")) +
+                                 " -o " + shell_quoted(out) + small);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    files += " " + shell_quoted(out);
+  }
+  const fs::path report = dir / "report.html";
+  const auto compare = run_convsim("compare" + files + " --report " + shell_quoted(report));
+  ASSERT_EQ(compare.exit_code, 0) << compare.err;
+  std::string html = read_text(report);
+  EXPECT_EQ(count_of(html, "</span</"), 0u) << "a cut-off closing tag";
+  EXPECT_GE(count_of(html, "class=\"notes\""), 1u) << "the draws' note is not under the table";
+  // Open every <details>, then list each element whose right edge passes the body's.
+  const std::string probe = R"js(<script>
+for (const d of document.querySelectorAll("details")) d.open = true;
+const right = document.body.getBoundingClientRect().right;
+const over = [];
+for (const e of document.querySelectorAll("table,pre,div,p,ul,ol,figure,details,img")) {
+  const r = e.getBoundingClientRect().right;
+  if (r > right + 1) over.push(e.tagName + "#" + e.id + ":" + Math.round(r));
+}
+document.body.setAttribute("data-overflow", "[" + over.join(" ") + "]");
+</script>)js";
+  html.replace(html.rfind("</body>"), 7, probe + "</body>");
+  const fs::path probed = dir / "probed.html";
+  write_text(probed, html);
+  const auto dom = run_shell(chromium_command(browser, dir / "profile-fit") + " --window-size=1280,2000 --dump-dom " +
+                             shell_quoted("file://" + probed.string()));
+  ASSERT_EQ(dom.exit_code, 0) << dom.err;
+  const auto at = dom.out.find("data-overflow");
+  ASSERT_NE(at, std::string::npos) << "the probe did not run";
+  EXPECT_TRUE(contains(dom.out, "data-overflow=\"[]\"")) << dom.out.substr(at, 300);
+}
+
 }  // namespace
 }  // namespace convsim::testing

@@ -241,6 +241,7 @@ struct LeverTimeline {
   std::string sector;  // "" for an economy-wide lever
   std::string units;
   std::vector<std::vector<double>> values;  // [scenario][T], from each scenario's first replicate
+  std::string long_name;                    // e.g. "regulatory barrier in force"
 };
 
 // What a scenario is, for the report.
@@ -306,7 +307,8 @@ std::string format_number(double value);
 // The same with a leading "+" for positive values (effects and differences).
 std::string signed_number(double value);
 
-// The seeds of a scenario in few words: "seeds 1-20", "seeds 3, 8, 11" or "40 seeds 1..977".
+// The seeds of a scenario in few words: "seed 7", "seeds 1-20" (contiguous), "seeds 3, 8", or the count
+// and the first run's seed, "20 seeds, the first 397362560193815".
 std::string seed_summary(const std::vector<std::uint64_t>& seeds);
 
 // A one-sentence reading of a scenario's effect on a variable at the horizon, e.g.
