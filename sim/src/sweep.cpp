@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <numeric>
 #include <set>
@@ -13,6 +14,7 @@
 
 #include <boost/math/distributions/normal.hpp>
 
+#include "convsim/detail/scenario_recheck.hpp"
 #include "convsim/errors.hpp"
 #include "convsim/input_file.hpp"
 #include "convsim/rng.hpp"
@@ -662,7 +664,14 @@ class IncrementalResolver {
       } else {
         update(run);
       }
-      if (validate) warnings = build_scenario(work_, ResolvedYaml::skip).warnings;
+      if (validate && !(recheck_ && recheck_->recheck(work_, warnings))) {
+        // The first run, one whose changed leaves take part in checks the recheck does not
+        // repeat, or one that fails a check: build_scenario names the error as it always does.
+        const Scenario built = build_scenario(work_, ResolvedYaml::skip);
+        warnings = built.warnings;
+        if (!checked_) recheck_ = detail::ScenarioRecheck::make(work_, built, varying_);
+      }
+      checked_ = true;
       identity = digest(run.seed);
       return true;
     } catch (...) {
@@ -717,6 +726,7 @@ class IncrementalResolver {
     loaded_.assign(plan_.parameters.size(), {});
     last_point_ = run.point;
     make_template(varying);
+    varying_ = std::move(varying);
     return true;
   }
 
@@ -833,6 +843,9 @@ class IncrementalResolver {
   const SweepScenario& scenario_;
   bool started_ = false, broken_ = false;
   ScenarioDocument work_;  // the document of the last run resolved
+  std::vector<std::string> varying_;  // the leaves runs change
+  bool checked_ = false;              // whether the first run was validated
+  std::unique_ptr<detail::ScenarioRecheck> recheck_;  // validates later runs by their changed leaves
   std::size_t last_point_ = 0;
   bool overridden_ = false;                       // whether the template has calibration.overridden_keys
   std::vector<std::unordered_map<std::string, YAML::Node>> loaded_;  // [parameter] value text -> YAML
