@@ -837,8 +837,9 @@ bool ScenarioRecheck::recheck(const ScenarioDocument& doc, std::vector<ScenarioW
         }
         case Leaf::Kind::sector_field: {
           const SectorField& f = sector_fields()[leaf.param];
-          scenario_.sectors[leaf.sector].*(f.member) = read_real(entry, leaf.key, f.lo, f.hi, f.lo_open);
-          if (leaf.cell != static_cast<std::size_t>(-1)) sectors_.refresh(doc, leaf.sector, leaf.cell);
+          const double value = read_real(entry, leaf.key, f.lo, f.hi, f.lo_open);
+          scenario_.sectors[leaf.sector].*(f.member) = value;
+          if (leaf.cell != static_cast<std::size_t>(-1)) sectors_.refresh(doc, leaf.sector, leaf.cell, value);
           break;
         }
       }

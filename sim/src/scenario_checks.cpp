@@ -132,6 +132,14 @@ void SectorWarningTable::refresh(const ScenarioDocument& doc, std::size_t sector
   c.number = entry_number(entry, c.value);
 }
 
+void SectorWarningTable::refresh(const ScenarioDocument& doc, std::size_t sector, std::size_t cell, double value) {
+  Cell& c = cells_[sector][cell];
+  if (c.leaf < 0) return;
+  c.calibrated = doc.leaf_entry(c.leaf).where.file == calibrated_file_;
+  c.number = std::isfinite(value);
+  c.value = value;
+}
+
 void SectorWarningTable::warnings(const ScenarioDocument& doc, std::vector<ScenarioWarning>& out) const {
   if (calibrated_file_.empty()) return;
   struct Range {

@@ -710,6 +710,8 @@ class IncrementalResolver {
     seed_leaf_ = work_.leaf_handle("seed");
     for (const auto& key : drawn) draw_leaves_.push_back(work_.leaf_handle(key));
     if (run.draw >= 0) remember_draw(static_cast<std::size_t>(run.draw));
+    current_draw_ = run.draw;
+    drawn_ = std::move(drawn);
     // Which calibrated keys a run overrides: fixed for the keys no run changes, looked at again
     // for the design's and the draw's keys.
     calibration_file_ = calibration_file(work_);
@@ -724,6 +726,14 @@ class IncrementalResolver {
     }
     recorded_ = overridden_calibrated_keys(work_);
     loaded_.assign(plan_.parameters.size(), {});
+    current_.assign(plan_.parameters.size(), nullptr);
+    for (std::size_t p = 0; p < plan_.parameters.size(); ++p) {
+      const YAML::Node& value = work_.leaf_entry(parameter_leaves_[p]).value;
+      current_[p] = &loaded_[p].emplace(plan_.value(run, p), Loaded{value, emitted(value)}).first->second;
+    }
+    seed_text_ = std::to_string(run.seed);
+    seed_emitted_ = emitted(work_.leaf_entry(seed_leaf_).value);
+    if (overridden_) overridden_text_ = emitted(work_.find(kOverriddenKeysKey)->value);
     last_point_ = run.point;
     make_template(varying);
     varying_ = std::move(varying);
@@ -735,6 +745,8 @@ class IncrementalResolver {
     if (draws_.size() <= draw) draws_.resize(draw + 1);
     std::vector<DocumentEntry>& entries = draws_[draw];
     for (const int leaf : draw_leaves_) entries.push_back(work_.leaf_entry(leaf));
+    if (draw_texts_.size() <= draw) draw_texts_.resize(draw + 1);
+    for (const DocumentEntry& entry : entries) draw_texts_[draw].push_back(emitted(entry.value));
   }
 
   void update(const SweepRun& run) {
@@ -743,14 +755,20 @@ class IncrementalResolver {
       for (std::size_t p = 0; p < plan_.parameters.size(); ++p) {
         const std::string& text = plan_.value(run, p);
         auto found = loaded_[p].find(text);
-        if (found == loaded_[p].end()) found = loaded_[p].emplace(text, YAML::Load(text)).first;  // bad YAML: from scratch
-        work_.replace_leaf(parameter_leaves_[p], found->second, plan_.parameter_locations[p]);
+        if (found == loaded_[p].end()) {
+          const YAML::Node value = YAML::Load(text);  // bad YAML: from scratch
+          found = loaded_[p].emplace(text, Loaded{value, emitted(value)}).first;
+        }
+        work_.replace_leaf(parameter_leaves_[p], found->second.node, plan_.parameter_locations[p]);
+        current_[p] = &found->second;
       }
       last_point_ = run.point;
     }
-    work_.replace_leaf(seed_leaf_, YAML::Node(std::to_string(run.seed)), plan_.seed_where);
+    seed_text_ = std::to_string(run.seed);
+    work_.replace_leaf(seed_leaf_, YAML::Node(seed_text_), plan_.seed_where);
     if (run.draw >= 0) {
       const auto draw = static_cast<std::size_t>(run.draw);
+      current_draw_ = run.draw;
       if (draw < draws_.size() && !draws_[draw].empty()) {
         for (std::size_t i = 0; i < draw_leaves_.size(); ++i) {
           work_.replace_leaf(draw_leaves_[i], draws_[draw][i].value, draws_[draw][i].where);
@@ -773,6 +791,7 @@ class IncrementalResolver {
           YAML::Node list(YAML::NodeType::Sequence);
           for (const auto& key : keys) list.push_back(key);
           work_.set(kOverriddenKeysKey, list, work_.location_of("calibration"));
+          overridden_text_ = emitted(list);
         } else {
           work_.erase_subtree(kOverriddenKeysKey);
         }
@@ -806,35 +825,67 @@ class IncrementalResolver {
     pieces_.push_back(text.substr(from));
     for (const auto& key : order_) {
       sequence_.push_back(work_.find(key)->value.IsSequence());
-      order_leaves_.push_back(key == kOverriddenKeysKey ? -1 : work_.leaf_handle(key));  // the record may come and go
+      Source source;
+      const auto parameter = std::find(plan_.parameters.begin(), plan_.parameters.end(), key);
+      const auto drawn = std::find(drawn_.begin(), drawn_.end(), key);
+      if (key == "seed") {
+        source.kind = Source::seed;
+      } else if (key == kOverriddenKeysKey) {
+        source.kind = Source::overridden;
+      } else if (parameter != plan_.parameters.end()) {
+        source = {Source::parameter, static_cast<std::size_t>(parameter - plan_.parameters.begin())};
+      } else {
+        source = {Source::draw, static_cast<std::size_t>(drawn - drawn_.begin())};  // the varying keys are no others
+      }
+      sources_.push_back(source);
     }
     prefix_.add(pieces_[0]);
     // The template must give back what the emitter writes for the first run.
-    std::string assembled;
-    templated_ = fill(assembled) && pieces_[0] + assembled == work_.to_yaml();
+    std::string assembled = pieces_[0];
+    templated_ = fill([&](std::string_view text) { assembled += text; }) && assembled == work_.to_yaml();
   }
 
-  // The template filled with the working document's values, from the end of its first piece;
-  // false when a value needs the emitter.
-  bool fill(std::string& out) const {
-    out.clear();
+  // What plain_emission writes for a value, and whether it can (kept with each value used).
+  struct Emitted {
+    bool plain = false, sequence = false;
+    std::string text;
+  };
+  static Emitted emitted(const YAML::Node& value) {
+    Emitted out;
+    out.sequence = value.IsSequence();
+    out.plain = plain_emission(value, out.text);
+    return out;
+  }
+
+  // The template filled with the working document's values, from the end of its first piece,
+  // given to `add` piece by piece; false when a value needs the emitter. Each value's text is the
+  // one kept with it (the design value, the draw, the seed, the record of overrides the working
+  // document holds).
+  template <typename Add>
+  bool fill(Add&& add) const {
     if (overridden_ != (work_.find(kOverriddenKeysKey) != nullptr)) return false;
     for (std::size_t i = 0; i < order_.size(); ++i) {
-      const YAML::Node& value = order_leaves_[i] >= 0 ? work_.leaf_entry(order_leaves_[i]).value : work_.find(order_[i])->value;
-      if (value.IsSequence() != sequence_[i] || !plain_emission(value, out)) return false;
-      out += pieces_[i + 1];
+      const Source& source = sources_[i];
+      const Emitted* value = nullptr;
+      switch (source.kind) {
+        case Source::parameter: value = &current_[source.index]->text; break;
+        case Source::draw: value = &draw_texts_[static_cast<std::size_t>(current_draw_)][source.index]; break;
+        case Source::seed: value = &seed_emitted_; break;
+        case Source::overridden: value = &overridden_text_; break;
+      }
+      if (!value->plain || value->sequence != sequence_[i]) return false;
+      add(source.kind == Source::seed ? std::string_view(seed_text_) : std::string_view(value->text));
+      add(pieces_[i + 1]);
     }
     return true;
   }
 
   std::string digest(std::uint64_t seed) {
-    ContentDigest digest;
-    if (templated_ && fill(text_)) {
-      digest = prefix_;  // the text before the first varying leaf is the same in every run
-    } else {
-      text_ = work_.to_yaml();
+    ContentDigest digest = prefix_;  // the text before the first varying leaf is the same in every run
+    if (!templated_ || !fill([&](std::string_view text) { digest.add(text); })) {
+      digest = ContentDigest();
+      digest.add(work_.to_yaml());
     }
-    digest.add(text_);
     digest.add("\n#seed=" + std::to_string(seed));
     return digest.hex();
   }
@@ -848,7 +899,18 @@ class IncrementalResolver {
   std::unique_ptr<detail::ScenarioRecheck> recheck_;  // validates later runs by their changed leaves
   std::size_t last_point_ = 0;
   bool overridden_ = false;                       // whether the template has calibration.overridden_keys
-  std::vector<std::unordered_map<std::string, YAML::Node>> loaded_;  // [parameter] value text -> YAML
+  struct Loaded {
+    YAML::Node node;
+    Emitted text;
+  };
+  std::vector<std::unordered_map<std::string, Loaded>> loaded_;  // [parameter] value text -> YAML
+  std::vector<const Loaded*> current_;                            // [parameter] the last run's value
+  std::vector<std::string> drawn_;                                // the keys a draw sets
+  std::vector<std::vector<Emitted>> draw_texts_;                  // [draw][draw leaf] as draws_
+  long long current_draw_ = -1;
+  std::string seed_text_;                                         // the last run's seed
+  Emitted seed_emitted_;                                          // the first run's seed
+  Emitted overridden_text_;                                       // calibration.overridden_keys
   std::vector<int> parameter_leaves_, draw_leaves_;  // leaf handles of the design's keys and the draw's
   int seed_leaf_ = -1;
   std::vector<std::vector<DocumentEntry>> draws_;  // [draw][draw leaf] as apply_parameter_draw sets them
@@ -863,10 +925,13 @@ class IncrementalResolver {
   std::vector<std::string> pieces_;               // template text around the varying leaves
   std::vector<std::string> order_;                // the varying leaf at each cut, in text order
   std::vector<bool> sequence_;                    // whether it is a list
-  std::vector<int> order_leaves_;                 // its handle (-1: look it up by key)
+  struct Source {
+    enum Kind { parameter, draw, seed, overridden } kind = parameter;
+    std::size_t index = 0;  // the parameter or draw leaf
+  };
+  std::vector<Source> sources_;                   // where its value's text is kept
   ContentDigest prefix_;                          // the digest state after the first piece
   bool templated_ = false;
-  std::string text_;                              // the last run's resolved YAML (reused buffer)
 };
 
 std::string json_string(const std::string& text) {

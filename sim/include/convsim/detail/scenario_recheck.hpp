@@ -27,6 +27,9 @@ class SectorWarningTable {
   bool locate(int leaf, std::size_t& sector, std::size_t& cell) const;
   // Re-reads a cell from the document (after the leaf's value or location was replaced).
   void refresh(const ScenarioDocument& doc, std::size_t sector, std::size_t cell);
+  // The same for a leaf whose text build_scenario's reader has just read as `value` (what strtod
+  // reads of any text that reader accepts).
+  void refresh(const ScenarioDocument& doc, std::size_t sector, std::size_t cell, double value);
   // Appends the warnings, as scenario_warnings words them, in its order.
   void warnings(const ScenarioDocument& doc, std::vector<ScenarioWarning>& out) const;
 
