@@ -46,6 +46,12 @@ std::string range_text(double lo, double hi, bool lo_open) {
 
 bool parse_double(const std::string& text, double& out) {
   if (text.empty()) return false;
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (digit(text[0]) || (text.size() > 1 && (text[0] == '-' || text[0] == '.') && digit(text[1]))) {
+    // A number as written (no spelling of nan or inf starts so): what from_chars reads below.
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc() && ptr == text.data() + text.size();
+  }
   const std::string lowered = [&] {
     std::string s = text;
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
