@@ -778,9 +778,11 @@ std::unique_ptr<ScenarioRecheck> ScenarioRecheck::make(const ScenarioDocument& d
     if (first == kOverriddenKeysKey || std::find(varying.begin(), varying.end(), first) != varying.end()) return nullptr;
   }
   const bool own_sectors = !doc.children("sectors").empty();
-  for (const std::string& key : varying) {
+  for (std::size_t v = 0; v < varying.size(); ++v) {
+    const std::string& key = varying[v];
     if (key.rfind("calibration.", 0) == 0) continue;
     Leaf leaf;
+    leaf.varying = v;
     leaf.handle = doc.leaf_handle(key);
     leaf.key = key;
     if (leaf.handle < 0) return nullptr;
@@ -826,9 +828,11 @@ std::unique_ptr<ScenarioRecheck> ScenarioRecheck::make(const ScenarioDocument& d
   return out;
 }
 
-bool ScenarioRecheck::recheck(const ScenarioDocument& doc, std::vector<ScenarioWarning>& warnings) {
+bool ScenarioRecheck::recheck(const ScenarioDocument& doc, const std::vector<bool>& changed,
+                              std::vector<ScenarioWarning>& warnings) {
   try {
     for (const Leaf& leaf : leaves_) {
+      if (!changed.at(leaf.varying)) continue;  // its member and warning cell hold what it holds
       const DocumentEntry& entry = doc.leaf_entry(leaf.handle);
       switch (leaf.kind) {
         case Leaf::Kind::integer: {

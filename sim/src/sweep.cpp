@@ -664,13 +664,14 @@ class IncrementalResolver {
       } else {
         update(run);
       }
-      if (validate && !(recheck_ && recheck_->recheck(work_, warnings))) {
+      if (validate && !(recheck_ && recheck_->recheck(work_, pending_, warnings))) {
         // The first run, one whose changed leaves take part in checks the recheck does not
         // repeat, or one that fails a check: build_scenario names the error as it always does.
         const Scenario built = build_scenario(work_, ResolvedYaml::skip);
         warnings = built.warnings;
         if (!checked_) recheck_ = detail::ScenarioRecheck::make(work_, built, varying_);
       }
+      if (validate) pending_.assign(varying_.size(), false);
       checked_ = true;
       identity = digest(run.seed);
       return true;
@@ -718,10 +719,10 @@ class IncrementalResolver {
     if (!calibration_file_.empty()) {
       for (auto& [key, text] : calibrated_leaves(calibration_file_)) {
         const int leaf = work_.leaf_handle(key);
-        const bool changes = leaf >= 0 && (std::find(parameter_leaves_.begin(), parameter_leaves_.end(), leaf) != parameter_leaves_.end() ||
-                                           std::find(draw_leaves_.begin(), draw_leaves_.end(), leaf) != draw_leaves_.end());
-        const bool fixed = overrides_calibrated(work_.find(key), calibration_file_, text);
-        calibrated_.push_back({key, std::move(text), changes ? leaf : -1, fixed});
+        const bool designed = std::find(parameter_leaves_.begin(), parameter_leaves_.end(), leaf) != parameter_leaves_.end();
+        const bool drawn = std::find(draw_leaves_.begin(), draw_leaves_.end(), leaf) != draw_leaves_.end();
+        const bool overridden = overrides_calibrated(work_.find(key), calibration_file_, text);
+        calibrated_.push_back({key, std::move(text), leaf >= 0 && (designed || drawn) ? leaf : -1, drawn, overridden});
       }
     }
     recorded_ = overridden_calibrated_keys(work_);
@@ -750,8 +751,13 @@ class IncrementalResolver {
   }
 
   void update(const SweepRun& run) {
-    const bool changed = run.point != last_point_ || run.draw >= 0;  // more than the seed
-    if (run.point != last_point_) {
+    const bool point_changed = run.point != last_point_;
+    const bool draw_changed = run.draw >= 0 && run.draw != current_draw_;  // the same draw's leaves are in place
+    const std::size_t parameters = plan_.parameters.size();
+    for (std::size_t i = 0; i < pending_.size(); ++i) {
+      pending_[i] = pending_[i] || (i < parameters ? point_changed : i == parameters || draw_changed);
+    }
+    if (point_changed) {
       for (std::size_t p = 0; p < plan_.parameters.size(); ++p) {
         const std::string& text = plan_.value(run, p);
         auto found = loaded_[p].find(text);
@@ -766,7 +772,7 @@ class IncrementalResolver {
     }
     seed_text_ = std::to_string(run.seed);
     work_.replace_leaf(seed_leaf_, YAML::Node(seed_text_), plan_.seed_where);
-    if (run.draw >= 0) {
+    if (draw_changed) {
       const auto draw = static_cast<std::size_t>(run.draw);
       current_draw_ = run.draw;
       if (draw < draws_.size() && !draws_[draw].empty()) {
@@ -778,13 +784,19 @@ class IncrementalResolver {
         remember_draw(draw);
       }
     }
-    if (changed && !calibration_file_.empty()) {
+    // Whether each calibrated leaf is overridden changes only with the leaf.
+    bool flipped = false;
+    for (auto& leaf : calibrated_) {
+      if (leaf.leaf < 0 || !(leaf.drawn ? draw_changed : point_changed)) continue;
+      const bool overridden = overrides_calibrated(&work_.leaf_entry(leaf.leaf), calibration_file_, leaf.text);
+      flipped = flipped || overridden != leaf.overridden;
+      leaf.overridden = overridden;
+    }
+    if (flipped) {
       // As record_calibration_overrides, which sets the record only when there is something to record.
       std::vector<std::string> keys;
       for (const auto& leaf : calibrated_) {
-        const bool overridden =
-            leaf.leaf >= 0 ? overrides_calibrated(&work_.leaf_entry(leaf.leaf), calibration_file_, leaf.text) : leaf.fixed;
-        if (overridden) keys.push_back(leaf.key);
+        if (leaf.overridden) keys.push_back(leaf.key);
       }
       if (keys != recorded_) {
         if (!keys.empty()) {
@@ -894,7 +906,8 @@ class IncrementalResolver {
   const SweepScenario& scenario_;
   bool started_ = false, broken_ = false;
   ScenarioDocument work_;  // the document of the last run resolved
-  std::vector<std::string> varying_;  // the leaves runs change
+  std::vector<std::string> varying_;  // the leaves runs change: design keys, seed, draw leaves (, overrides)
+  std::vector<bool> pending_;         // [varying] whether it changed since the last validation
   bool checked_ = false;              // whether the first run was validated
   std::unique_ptr<detail::ScenarioRecheck> recheck_;  // validates later runs by their changed leaves
   std::size_t last_point_ = 0;
@@ -916,8 +929,9 @@ class IncrementalResolver {
   std::vector<std::vector<DocumentEntry>> draws_;  // [draw][draw leaf] as apply_parameter_draw sets them
   struct CalibratedLeaf {
     std::string key, text;  // a leaf the calibration file sets, and its value there
-    int leaf = -1;          // its handle when runs change it, else -1
-    bool fixed = false;     // whether it is overridden, when runs do not change it
+    int leaf = -1;            // its handle when runs change it, else -1
+    bool drawn = false;       // whether the draw sets it (else the design, if runs change it)
+    bool overridden = false;  // whether the last run overrides it
   };
   std::string calibration_file_;
   std::vector<CalibratedLeaf> calibrated_;

@@ -60,12 +60,15 @@ class ScenarioRecheck {
   static std::unique_ptr<ScenarioRecheck> make(const ScenarioDocument& doc, const Scenario& built,
                                                const std::vector<std::string>& varying);
   // True with build_scenario(doc).warnings when every check passes; false when one fails (the
-  // caller then calls build_scenario, which names the error as it always does).
-  bool recheck(const ScenarioDocument& doc, std::vector<ScenarioWarning>& warnings);
+  // caller then calls build_scenario, which names the error as it always does). `changed` has a
+  // flag for each of make's `varying` keys: whether its value or location changed since the last
+  // recheck (or since `built`); the others are not read again.
+  bool recheck(const ScenarioDocument& doc, const std::vector<bool>& changed, std::vector<ScenarioWarning>& warnings);
 
  private:
   struct Leaf {
     int handle = -1;
+    std::size_t varying = 0;  // its index in make's `varying`
     std::string key;
     enum class Kind { real, integer, sector_field } kind = Kind::real;
     std::size_t param = 0;   // index into the schema's real or integer keys, or the sector field
