@@ -829,10 +829,18 @@ std::unique_ptr<ScenarioRecheck> ScenarioRecheck::make(const ScenarioDocument& d
 }
 
 bool ScenarioRecheck::recheck(const ScenarioDocument& doc, const std::vector<bool>& changed,
-                              std::vector<ScenarioWarning>& warnings) {
+                              const std::vector<long long>& tags, std::vector<ScenarioWarning>& warnings) {
   try {
-    for (const Leaf& leaf : leaves_) {
+    for (Leaf& leaf : leaves_) {
       if (!changed.at(leaf.varying)) continue;  // its member and warning cell hold what it holds
+      // The tagged value's number when it was read before (a value that fails is never kept).
+      const long long tag = tags.at(leaf.varying);
+      const auto slot = static_cast<std::size_t>(tag);
+      const bool tagged = tag >= 0 && tag < (1 << 20);
+      if (tagged && slot >= leaf.known.size()) {
+        leaf.known.resize(slot + 1, false);
+        leaf.read.resize(slot + 1, 0.0);
+      }
       const DocumentEntry& entry = doc.leaf_entry(leaf.handle);
       switch (leaf.kind) {
         case Leaf::Kind::integer: {
@@ -842,13 +850,16 @@ bool ScenarioRecheck::recheck(const ScenarioDocument& doc, const std::vector<boo
         }
         case Leaf::Kind::real: {
           const RealParam& p = real_params()[leaf.param];
-          p.ref(scenario_) = read_real(entry, leaf.key, p.lo, p.hi, p.lo_open);
+          const double value = tagged && leaf.known[slot] ? leaf.read[slot] : read_real(entry, leaf.key, p.lo, p.hi, p.lo_open);
+          p.ref(scenario_) = value;
+          if (tagged) leaf.known[slot] = true, leaf.read[slot] = value;
           break;
         }
         case Leaf::Kind::sector_field: {
           const SectorField& f = sector_fields()[leaf.param];
-          const double value = read_real(entry, leaf.key, f.lo, f.hi, f.lo_open);
+          const double value = tagged && leaf.known[slot] ? leaf.read[slot] : read_real(entry, leaf.key, f.lo, f.hi, f.lo_open);
           scenario_.sectors[leaf.sector].*(f.member) = value;
+          if (tagged) leaf.known[slot] = true, leaf.read[slot] = value;
           if (leaf.cell != static_cast<std::size_t>(-1)) sectors_.refresh(doc, leaf.sector, leaf.cell, value);
           break;
         }

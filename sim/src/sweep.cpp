@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -664,7 +665,7 @@ class IncrementalResolver {
       } else {
         update(run);
       }
-      if (validate && !(recheck_ && recheck_->recheck(work_, pending_, warnings))) {
+      if (validate && !(recheck_ && recheck_->recheck(work_, pending_, value_tags(), warnings))) {
         // The first run, one whose changed leaves take part in checks the recheck does not
         // repeat, or one that fails a check: build_scenario names the error as it always does.
         const Scenario built = build_scenario(work_, ResolvedYaml::skip);
@@ -741,11 +742,27 @@ class IncrementalResolver {
     return true;
   }
 
+  // For the recheck: the draw whose values the draw leaves hold (the same nodes each time it
+  // is used), -1 for the other varying leaves.
+  const std::vector<long long>& value_tags() {
+    tags_.assign(varying_.size(), -1);
+    const std::size_t first_drawn = plan_.parameters.size() + 1;  // after the design keys and the seed
+    for (std::size_t i = 0; i < drawn_.size(); ++i) tags_[first_drawn + i] = current_draw_;
+    return tags_;
+  }
+
   // The leaves draw `draw` sets, as apply_parameter_draw sets them over this document.
   void remember_draw(std::size_t draw) {
     if (draws_.size() <= draw) draws_.resize(draw + 1);
     std::vector<DocumentEntry>& entries = draws_[draw];
     for (const int leaf : draw_leaves_) entries.push_back(work_.leaf_entry(leaf));
+    // apply_parameter_draw gives all of them the draw's row: then one location is kept for them
+    // (one string to compare per run instead of one per leaf).
+    if (draw_rows_.size() <= draw) draw_rows_.resize(draw + 1);
+    const bool one_row = std::all_of(entries.begin(), entries.end(), [&](const DocumentEntry& e) {
+      return e.where.line == entries.front().where.line && e.where.file == entries.front().where.file;
+    });
+    if (one_row && !entries.empty()) draw_rows_[draw] = entries.front().where;
     if (draw_texts_.size() <= draw) draw_texts_.resize(draw + 1);
     for (const DocumentEntry& entry : entries) draw_texts_[draw].push_back(emitted(entry.value));
   }
@@ -777,7 +794,8 @@ class IncrementalResolver {
       current_draw_ = run.draw;
       if (draw < draws_.size() && !draws_[draw].empty()) {
         for (std::size_t i = 0; i < draw_leaves_.size(); ++i) {
-          work_.replace_leaf(draw_leaves_[i], draws_[draw][i].value, draws_[draw][i].where);
+          const std::optional<SourceLocation>& row = draw_rows_[draw];
+          work_.replace_leaf(draw_leaves_[i], draws_[draw][i].value, row ? *row : draws_[draw][i].where);
         }
       } else {
         apply_parameter_draw(work_, *scenario_.draws, draw);
@@ -908,6 +926,7 @@ class IncrementalResolver {
   ScenarioDocument work_;  // the document of the last run resolved
   std::vector<std::string> varying_;  // the leaves runs change: design keys, seed, draw leaves (, overrides)
   std::vector<bool> pending_;         // [varying] whether it changed since the last validation
+  std::vector<long long> tags_;       // [varying] value_tags()
   bool checked_ = false;              // whether the first run was validated
   std::unique_ptr<detail::ScenarioRecheck> recheck_;  // validates later runs by their changed leaves
   std::size_t last_point_ = 0;
@@ -926,6 +945,7 @@ class IncrementalResolver {
   Emitted overridden_text_;                                       // calibration.overridden_keys
   std::vector<int> parameter_leaves_, draw_leaves_;  // leaf handles of the design's keys and the draw's
   int seed_leaf_ = -1;
+  std::vector<std::optional<SourceLocation>> draw_rows_;  // [draw] the one location of its leaves
   std::vector<std::vector<DocumentEntry>> draws_;  // [draw][draw leaf] as apply_parameter_draw sets them
   struct CalibratedLeaf {
     std::string key, text;  // a leaf the calibration file sets, and its value there

@@ -62,8 +62,11 @@ class ScenarioRecheck {
   // True with build_scenario(doc).warnings when every check passes; false when one fails (the
   // caller then calls build_scenario, which names the error as it always does). `changed` has a
   // flag for each of make's `varying` keys: whether its value or location changed since the last
-  // recheck (or since `built`); the others are not read again.
-  bool recheck(const ScenarioDocument& doc, const std::vector<bool>& changed, std::vector<ScenarioWarning>& warnings);
+  // recheck (or since `built`); the others are not read again. `tags` names, for each varying
+  // key, the value it holds (-1: none): a key that held the same value node with the same tag
+  // before and was read then is not read again (sweep planning tags a draw's leaves with the draw).
+  bool recheck(const ScenarioDocument& doc, const std::vector<bool>& changed, const std::vector<long long>& tags,
+               std::vector<ScenarioWarning>& warnings);
 
  private:
   struct Leaf {
@@ -74,6 +77,8 @@ class ScenarioRecheck {
     std::size_t param = 0;   // index into the schema's real or integer keys, or the sector field
     std::size_t sector = 0;  // for a sector field: its sector and cell in the warning table
     std::size_t cell = 0;
+    std::vector<double> read;   // [tag] the number read from the value of that tag
+    std::vector<bool> known;    // [tag] whether it was read
   };
   ScenarioRecheck() = default;
 
