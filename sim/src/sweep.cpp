@@ -756,6 +756,13 @@ class IncrementalResolver {
     if (draws_.size() <= draw) draws_.resize(draw + 1);
     std::vector<DocumentEntry>& entries = draws_[draw];
     for (const int leaf : draw_leaves_) entries.push_back(work_.leaf_entry(leaf));
+    // The same nodes, held through one YAML memory for all draws: each replace_leaf counts a
+    // reference on the node's memory, and one hot count costs less than a cold one per value.
+    const YAML::Node& pool = draw_pool_;
+    for (DocumentEntry& entry : entries) {
+      draw_pool_.push_back(entry.value);
+      entry.value.reset(pool[draw_pool_.size() - 1]);  // reset rebinds; assignment would write the node
+    }
     // apply_parameter_draw gives all of them the draw's row: then one location is kept for them
     // (one string to compare per run instead of one per leaf).
     if (draw_rows_.size() <= draw) draw_rows_.resize(draw + 1);
@@ -946,6 +953,7 @@ class IncrementalResolver {
   std::vector<int> parameter_leaves_, draw_leaves_;  // leaf handles of the design's keys and the draw's
   int seed_leaf_ = -1;
   std::vector<std::optional<SourceLocation>> draw_rows_;  // [draw] the one location of its leaves
+  YAML::Node draw_pool_{YAML::NodeType::Sequence};       // holds every draw's values in one memory
   std::vector<std::vector<DocumentEntry>> draws_;  // [draw][draw leaf] as apply_parameter_draw sets them
   struct CalibratedLeaf {
     std::string key, text;  // a leaf the calibration file sets, and its value there
