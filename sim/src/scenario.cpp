@@ -842,6 +842,15 @@ bool ScenarioRecheck::recheck(const ScenarioDocument& doc, const std::vector<boo
         leaf.read.resize(slot + 1, 0.0);
       }
       const DocumentEntry& entry = doc.leaf_entry(leaf.handle);
+      auto read_number = [&](double lo, double hi, bool lo_open) {
+        if (tagged && leaf.known[slot]) return leaf.read[slot];
+        const double value = read_real(entry, leaf.key, lo, hi, lo_open);
+        if (tagged) {
+          leaf.known[slot] = true;
+          leaf.read[slot] = value;
+        }
+        return value;
+      };
       switch (leaf.kind) {
         case Leaf::Kind::integer: {
           const IntParam& p = integer_params()[leaf.param];
@@ -850,16 +859,13 @@ bool ScenarioRecheck::recheck(const ScenarioDocument& doc, const std::vector<boo
         }
         case Leaf::Kind::real: {
           const RealParam& p = real_params()[leaf.param];
-          const double value = tagged && leaf.known[slot] ? leaf.read[slot] : read_real(entry, leaf.key, p.lo, p.hi, p.lo_open);
-          p.ref(scenario_) = value;
-          if (tagged) leaf.known[slot] = true, leaf.read[slot] = value;
+          p.ref(scenario_) = read_number(p.lo, p.hi, p.lo_open);
           break;
         }
         case Leaf::Kind::sector_field: {
           const SectorField& f = sector_fields()[leaf.param];
-          const double value = tagged && leaf.known[slot] ? leaf.read[slot] : read_real(entry, leaf.key, f.lo, f.hi, f.lo_open);
+          const double value = read_number(f.lo, f.hi, f.lo_open);
           scenario_.sectors[leaf.sector].*(f.member) = value;
-          if (tagged) leaf.known[slot] = true, leaf.read[slot] = value;
           if (leaf.cell != static_cast<std::size_t>(-1)) sectors_.refresh(doc, leaf.sector, leaf.cell, value);
           break;
         }

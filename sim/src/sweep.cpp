@@ -721,9 +721,9 @@ class IncrementalResolver {
       for (auto& [key, text] : calibrated_leaves(calibration_file_)) {
         const int leaf = work_.leaf_handle(key);
         const bool designed = std::find(parameter_leaves_.begin(), parameter_leaves_.end(), leaf) != parameter_leaves_.end();
-        const bool drawn = std::find(draw_leaves_.begin(), draw_leaves_.end(), leaf) != draw_leaves_.end();
+        const bool by_draw = std::find(draw_leaves_.begin(), draw_leaves_.end(), leaf) != draw_leaves_.end();
         const bool overridden = overrides_calibrated(work_.find(key), calibration_file_, text);
-        calibrated_.push_back({key, std::move(text), leaf >= 0 && (designed || drawn) ? leaf : -1, drawn, overridden});
+        calibrated_.push_back({key, std::move(text), leaf >= 0 && (designed || by_draw) ? leaf : -1, by_draw, overridden});
       }
     }
     recorded_ = overridden_calibrated_keys(work_);
