@@ -5,11 +5,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
 #include <unordered_set>
 
+#include "convsim/detail/parsed_yaml.hpp"
 #include "convsim/errors.hpp"
 
 namespace convsim {
@@ -87,7 +90,12 @@ std::vector<int> row_lines(const std::string& file, const std::string& field) {
   if (it == cache.end() || it->second.modified != modified || it->second.size != size) {
     Cached entry{modified, size, {}};
     try {
-      const YAML::Node draws = YAML::LoadFile(file)["calibration"]["parameter_draws"];
+      // The text as YAML::LoadFile reads it; most often the tree the scenario's load just parsed.
+      std::ifstream in(file, std::ios::binary);
+      if (!in) throw std::runtime_error("cannot open " + file);
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const YAML::Node root = detail::parsed_yaml(text);  // read only: it may be shared
+      const YAML::Node draws = root["calibration"]["parameter_draws"];
       if (draws && draws.IsMap()) {
         for (const auto& item : draws) {
           if (!item.second.IsSequence()) continue;
