@@ -10,9 +10,10 @@
 namespace convsim::detail {
 
 // YAML::Load(text), or the tree this thread last parsed from the same text (texts up to
-// kParsedYamlKeptBytes are kept, one at a time). Callers only read the tree (it is shared): what
-// they keep of it they clone. Throws YAML::Exception as YAML::Load does.
+// kParsedYamlKeptBytes are kept, one at a time: the tree stays in memory until the thread parses
+// another, so large inputs are not kept). Callers only read the tree (it is shared): what they
+// keep of it they clone. Throws YAML::Exception as YAML::Load does.
 YAML::Node parsed_yaml(const std::string& text);
-inline constexpr std::size_t kParsedYamlKeptBytes = 1 << 20;
+inline constexpr std::size_t kParsedYamlKeptBytes = 256 << 10;
 
 }  // namespace convsim::detail
