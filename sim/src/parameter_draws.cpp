@@ -5,11 +5,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
 #include <unordered_set>
 
+#include "convsim/detail/parsed_yaml.hpp"
 #include "convsim/errors.hpp"
 
 namespace convsim {
@@ -68,15 +71,45 @@ double number(const YAML::Node& node, const std::string& file, int line, const s
 // The line of each row of calibration.parameter_draws.<field> in the file that holds it (the
 // document keeps copies of its nodes, which have lost their marks); empty when it cannot be read.
 std::vector<int> row_lines(const std::string& file, const std::string& field) {
-  std::vector<int> lines;
-  try {
-    const YAML::Node list = YAML::LoadFile(file)["calibration"]["parameter_draws"][field];
-    if (!list || !list.IsSequence()) return {};
-    for (const auto& row : list) lines.push_back(line_of(row, 0));
-  } catch (const std::exception&) {
-    return {};
+  // Read once per file and modification for all its fields: the file is the whole calibration
+  // (about 1 MB of YAML with 100 draws), and a sweep reads its draws' two matrices per scenario.
+  namespace fs = std::filesystem;
+  struct Cached {
+    fs::file_time_type modified;
+    std::uintmax_t size = 0;
+    std::map<std::string, std::vector<int>> lines;  // field -> line of each row; absent: not a list
+  };
+  static std::mutex guard;
+  static std::map<std::string, Cached> cache;
+  std::error_code ec;
+  const auto modified = fs::last_write_time(file, ec);
+  const auto size = ec ? 0 : fs::file_size(file, ec);
+  if (ec) return {};
+  const std::lock_guard lock(guard);
+  auto it = cache.find(file);
+  if (it == cache.end() || it->second.modified != modified || it->second.size != size) {
+    Cached entry{modified, size, {}};
+    try {
+      // The text as YAML::LoadFile reads it; most often the tree the scenario's load just parsed.
+      std::ifstream in(file, std::ios::binary);
+      if (!in) throw std::runtime_error("cannot open " + file);
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const YAML::Node root = detail::parsed_yaml(text);  // read only: it may be shared
+      const YAML::Node draws = root["calibration"]["parameter_draws"];
+      if (draws && draws.IsMap()) {
+        for (const auto& item : draws) {
+          if (!item.second.IsSequence()) continue;
+          const auto [lines, first] = entry.lines.try_emplace(item.first.Scalar());
+          if (!first) continue;  // as YAML::Node::operator[], the first of a key written twice
+          for (const auto& row : item.second) lines->second.push_back(line_of(row, 0));
+        }
+      }
+    } catch (const std::exception&) {
+    }
+    it = cache.insert_or_assign(file, std::move(entry)).first;
   }
-  return lines;
+  const auto found = it->second.lines.find(field);
+  return found == it->second.lines.end() ? std::vector<int>{} : found->second;
 }
 
 // The rows of a [draw][width] matrix, each checked to hold `width` numbers.

@@ -6,12 +6,15 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "convsim/detail/scenario_recheck.hpp"
 #include "convsim/errors.hpp"
+#include "convsim/parameter_draws.hpp"
 
 namespace convsim {
 namespace {
@@ -43,6 +46,12 @@ std::string range_text(double lo, double hi, bool lo_open) {
 
 bool parse_double(const std::string& text, double& out) {
   if (text.empty()) return false;
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (digit(text[0]) || (text.size() > 1 && (text[0] == '-' || text[0] == '.') && digit(text[1]))) {
+    // A number as written (no spelling of nan or inf starts so): what from_chars reads below.
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc() && ptr == text.data() + text.size();
+  }
   const std::string lowered = [&] {
     std::string s = text;
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -393,6 +402,58 @@ bool ranges_ok_for_lever(Lever lever, double value, bool additive, std::string& 
   return false;
 }
 
+// The checks between scalar keys, once each is read: years in order, decreasing returns, firm sizes.
+void check_scalar_relations(const ScenarioDocument& doc, const Scenario& scenario) {
+  if (scenario.time.end_year < scenario.time.start_year) {
+    const auto* e = doc.find("time.end_year");
+    throw InputError(e ? e->where.file : doc.file(), e ? e->where.line : 0, "time.end_year",
+                     "found " + std::to_string(scenario.time.end_year) + ", expected a year >= time.start_year (" +
+                         std::to_string(scenario.time.start_year) + ")");
+  }
+  const double returns = scenario.production.capital_elasticity + scenario.production.labour_elasticity;
+  if (returns >= 1.0) {
+    const SourceLocation at = doc.location_of("production.labour_elasticity");
+    throw InputError(at.file, at.line, "production.labour_elasticity",
+                     "capital_elasticity + labour_elasticity = " + format_number(returns) +
+                         ", expected < 1 (decreasing returns keep firm sizes finite)");
+  }
+  if (scenario.economy.min_firm_size >= scenario.economy.max_firm_size) {
+    const SourceLocation at = doc.location_of("economy.max_firm_size");
+    throw InputError(at.file, at.line, "economy.max_firm_size",
+                     "found " + format_number(scenario.economy.max_firm_size) +
+                         ", expected more than economy.min_firm_size (" +
+                         format_number(scenario.economy.min_firm_size) + ")");
+  }
+}
+
+// The checks over all sectors, once each is read: some sector has firms, not too many sectors.
+void check_sector_totals(const ScenarioDocument& doc, const Scenario& scenario) {
+  double share_sum = 0;
+  for (const auto& s : scenario.sectors) share_sum += s.firm_share;
+  if (share_sum <= 0) {
+    const SourceLocation at = doc.location_of("sectors");
+    throw InputError(at.file, at.line, "sectors", "every firm_share is 0; expected at least one sector with firms");
+  }
+  if (scenario.sectors.size() > 4096) {
+    const SourceLocation at = doc.location_of("sectors");
+    throw InputError(at.file, at.line, "sectors", "found " + std::to_string(scenario.sectors.size()) + " sectors, expected at most 4096");
+  }
+}
+
+// Every sector with firms has a supplier sector with positive link intensity (when firms have suppliers).
+void check_supplier_columns(const ScenarioDocument& doc, const Scenario& scenario) {
+  const std::size_t S = scenario.sectors.size();
+  for (std::size_t c = 0; c < S && scenario.network.mean_degree > 0; ++c) {
+    double column = 0;
+    for (std::size_t s = 0; s < S; ++s) column += scenario.network.link_intensity[s * S + c];
+    if (column <= 0 && scenario.sectors[c].firm_share > 0) {
+      const SourceLocation at = doc.location_of("network.link_intensity");
+      throw InputError(at.file, at.line, "network.link_intensity",
+                       "sector '" + scenario.sectors[c].name + "' has no supplier sector with positive intensity");
+    }
+  }
+}
+
 }  // namespace
 
 const char* to_string(SectorRole role) { return kRoleNames[static_cast<int>(role)].c_str(); }
@@ -437,26 +498,7 @@ Scenario build_scenario(const ScenarioDocument& doc, ResolvedYaml resolved) {
   }
 
   //---- cross-field checks ----
-  if (scenario.time.end_year < scenario.time.start_year) {
-    const auto* e = doc.find("time.end_year");
-    throw InputError(e ? e->where.file : doc.file(), e ? e->where.line : 0, "time.end_year",
-                     "found " + std::to_string(scenario.time.end_year) + ", expected a year >= time.start_year (" +
-                         std::to_string(scenario.time.start_year) + ")");
-  }
-  const double returns = scenario.production.capital_elasticity + scenario.production.labour_elasticity;
-  if (returns >= 1.0) {
-    const SourceLocation at = doc.location_of("production.labour_elasticity");
-    throw InputError(at.file, at.line, "production.labour_elasticity",
-                     "capital_elasticity + labour_elasticity = " + format_number(returns) +
-                         ", expected < 1 (decreasing returns keep firm sizes finite)");
-  }
-  if (scenario.economy.min_firm_size >= scenario.economy.max_firm_size) {
-    const SourceLocation at = doc.location_of("economy.max_firm_size");
-    throw InputError(at.file, at.line, "economy.max_firm_size",
-                     "found " + format_number(scenario.economy.max_firm_size) +
-                         ", expected more than economy.min_firm_size (" +
-                         format_number(scenario.economy.min_firm_size) + ")");
-  }
+  check_scalar_relations(doc, scenario);
 
   //---- sectors ----
   const std::vector<std::string> sector_names = doc.children("sectors");
@@ -487,16 +529,7 @@ Scenario build_scenario(const ScenarioDocument& doc, ResolvedYaml resolved) {
       scenario.sectors.push_back(sector);
     }
   }
-  double share_sum = 0;
-  for (const auto& s : scenario.sectors) share_sum += s.firm_share;
-  if (share_sum <= 0) {
-    const SourceLocation at = doc.location_of("sectors");
-    throw InputError(at.file, at.line, "sectors", "every firm_share is 0; expected at least one sector with firms");
-  }
-  if (scenario.sectors.size() > 4096) {
-    const SourceLocation at = doc.location_of("sectors");
-    throw InputError(at.file, at.line, "sectors", "found " + std::to_string(scenario.sectors.size()) + " sectors, expected at most 4096");
-  }
+  check_sector_totals(doc, scenario);
 
   //---- network link intensity: defaults from roles, entries overridable by name ----
   scenario.network.link_intensity = default_link_intensity(scenario.sectors);
@@ -537,15 +570,7 @@ Scenario build_scenario(const ScenarioDocument& doc, ResolvedYaml resolved) {
       scenario.network.link_intensity[s * S + c] = read_real(*e, key, 0.0, 1.0e6, false);
     }
   }
-  for (std::size_t c = 0; c < S && scenario.network.mean_degree > 0; ++c) {
-    double column = 0;
-    for (std::size_t s = 0; s < S; ++s) column += scenario.network.link_intensity[s * S + c];
-    if (column <= 0 && scenario.sectors[c].firm_share > 0) {
-      const SourceLocation at = doc.location_of("network.link_intensity");
-      throw InputError(at.file, at.line, "network.link_intensity",
-                       "sector '" + scenario.sectors[c].name + "' has no supplier sector with positive intensity");
-    }
-  }
+  check_supplier_columns(doc, scenario);
 
   //---- measured network access by year ----
   for (const std::string& year_key : doc.children("environment.access_path")) {
@@ -735,6 +760,129 @@ std::string ContentDigest::hex() const {
                 static_cast<unsigned long long>(b_));
   return buffer;
 }
+
+namespace detail {
+
+std::unique_ptr<ScenarioRecheck> ScenarioRecheck::make(const ScenarioDocument& doc, const Scenario& built,
+                                                       const std::vector<std::string>& varying) {
+  std::unique_ptr<ScenarioRecheck> out(new ScenarioRecheck());
+  out->scenario_ = built;
+  // calibration.* is read by nothing but calibration_file (the file of its first leaf), which
+  // must stay that of a leaf that never changes (calibration.overridden_keys comes and goes).
+  const std::vector<std::string> calibration = doc.children("calibration");
+  const auto first_leaf = std::find_if(calibration.begin(), calibration.end(),
+                                       [&](const std::string& k) { return doc.find("calibration." + k) != nullptr; });
+  if (!calibration.empty()) {
+    if (first_leaf == calibration.end()) return nullptr;
+    const std::string first = "calibration." + *first_leaf;
+    if (first == kOverriddenKeysKey || std::find(varying.begin(), varying.end(), first) != varying.end()) return nullptr;
+  }
+  const bool own_sectors = !doc.children("sectors").empty();
+  for (std::size_t v = 0; v < varying.size(); ++v) {
+    const std::string& key = varying[v];
+    if (key.rfind("calibration.", 0) == 0) continue;
+    Leaf leaf;
+    leaf.varying = v;
+    leaf.handle = doc.leaf_handle(key);
+    leaf.key = key;
+    if (leaf.handle < 0) return nullptr;
+    const auto& integers = integer_params();
+    const auto& reals = real_params();
+    const auto integer = std::find_if(integers.begin(), integers.end(), [&](const IntParam& p) { return key == p.key; });
+    const auto real = std::find_if(reals.begin(), reals.end(), [&](const RealParam& p) { return key == p.key; });
+    if (integer != integers.end()) {
+      if (key.rfind("time.", 0) == 0) return nullptr;  // the run's years: snapshots, policies, warnings
+      leaf.kind = Leaf::Kind::integer;
+      leaf.param = static_cast<std::size_t>(integer - integers.begin());
+    } else if (real != reals.end()) {
+      leaf.kind = Leaf::Kind::real;
+      leaf.param = static_cast<std::size_t>(real - reals.begin());
+    } else if (key.rfind("sectors.", 0) == 0 && own_sectors) {
+      const std::size_t dot = key.find('.', 8);
+      if (dot == std::string::npos) return nullptr;
+      const int sector = built.sector_index(key.substr(8, dot - 8));
+      const std::string name = key.substr(dot + 1);
+      const auto& fields = sector_fields();
+      const auto field = std::find_if(fields.begin(), fields.end(), [&](const SectorField& f) { return name == f.name; });
+      // ict_synergy sets the default link intensities (role is no sector field: it is not here).
+      if (sector < 0 || field == fields.end() || name == "ict_synergy") return nullptr;
+      leaf.kind = Leaf::Kind::sector_field;
+      leaf.param = static_cast<std::size_t>(field - fields.begin());
+      leaf.sector = static_cast<std::size_t>(sector);
+    } else {
+      return nullptr;
+    }
+    out->leaves_.push_back(std::move(leaf));
+  }
+  policy_warnings(doc, built, out->policy_warnings_);
+  out->sectors_ = SectorWarningTable(doc, built);
+  for (Leaf& leaf : out->leaves_) {
+    std::size_t sector = 0;
+    // A sector field in the warning table, at (sector, cell); one outside it never warns.
+    if (leaf.kind == Leaf::Kind::sector_field && out->sectors_.locate(leaf.handle, sector, leaf.cell)) {
+      if (sector != leaf.sector) return nullptr;
+    } else {
+      leaf.cell = static_cast<std::size_t>(-1);
+    }
+  }
+  return out;
+}
+
+bool ScenarioRecheck::recheck(const ScenarioDocument& doc, const std::vector<bool>& changed,
+                              const std::vector<long long>& tags, std::vector<ScenarioWarning>& warnings) {
+  try {
+    for (Leaf& leaf : leaves_) {
+      if (!changed.at(leaf.varying)) continue;  // its member and warning cell hold what it holds
+      // The tagged value's number when it was read before (a value that fails is never kept).
+      const long long tag = tags.at(leaf.varying);
+      const auto slot = static_cast<std::size_t>(tag);
+      const bool tagged = tag >= 0 && tag < (1 << 20);
+      if (tagged && slot >= leaf.known.size()) {
+        leaf.known.resize(slot + 1, false);
+        leaf.read.resize(slot + 1, 0.0);
+      }
+      const DocumentEntry& entry = doc.leaf_entry(leaf.handle);
+      auto read_number = [&](double lo, double hi, bool lo_open) {
+        if (tagged && leaf.known[slot]) return leaf.read[slot];
+        const double value = read_real(entry, leaf.key, lo, hi, lo_open);
+        if (tagged) {
+          leaf.known[slot] = true;
+          leaf.read[slot] = value;
+        }
+        return value;
+      };
+      switch (leaf.kind) {
+        case Leaf::Kind::integer: {
+          const IntParam& p = integer_params()[leaf.param];
+          p.set(scenario_, read_integer(entry, leaf.key, p.lo, p.hi));
+          break;
+        }
+        case Leaf::Kind::real: {
+          const RealParam& p = real_params()[leaf.param];
+          p.ref(scenario_) = read_number(p.lo, p.hi, p.lo_open);
+          break;
+        }
+        case Leaf::Kind::sector_field: {
+          const SectorField& f = sector_fields()[leaf.param];
+          const double value = read_number(f.lo, f.hi, f.lo_open);
+          scenario_.sectors[leaf.sector].*(f.member) = value;
+          if (leaf.cell != static_cast<std::size_t>(-1)) sectors_.refresh(doc, leaf.sector, leaf.cell, value);
+          break;
+        }
+      }
+    }
+    check_scalar_relations(doc, scenario_);
+    check_sector_totals(doc, scenario_);
+    check_supplier_columns(doc, scenario_);
+  } catch (const InputError&) {
+    return false;
+  }
+  warnings = policy_warnings_;
+  sectors_.warnings(doc, warnings);
+  return true;
+}
+
+}  // namespace detail
 
 RunMemoryEstimate estimate_run_memory(const Scenario& scenario) {
   // Constants from the model's layout (models/: FirmState, VisibleFirm, FirmNetwork, RunResult),

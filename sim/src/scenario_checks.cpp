@@ -6,8 +6,10 @@
 #include <cstdlib>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "convsim/detail/scenario_recheck.hpp"
 #include "convsim/errors.hpp"
 #include "convsim/policy_schedule.hpp"
 #include "convsim/scenario.hpp"
@@ -38,6 +40,35 @@ long steps_to_look_at(const Scenario& scenario, const PolicyEvent& event) {
   return std::max<long>(scenario.steps(), static_cast<long>(std::ceil(years * scenario.time.steps_per_year)) + 1);
 }
 
+// A scalar entry's number (entries have been validated by build_scenario).
+bool entry_number(const DocumentEntry& entry, double& value) {
+  if (!entry.value.IsScalar()) return false;
+  const std::string& text = entry.value.Scalar();
+  char* end = nullptr;
+  value = std::strtod(text.c_str(), &end);
+  return end != text.c_str() && std::isfinite(value);
+}
+
+// The default of each sector field, by name (from the schema).
+const std::map<std::string, double, std::less<>>& sector_field_defaults() {
+  static const std::map<std::string, double, std::less<>> defaults = [] {
+    std::map<std::string, double, std::less<>> out;
+    for (const ParameterDoc& p : scenario_schema()) {
+      const std::string head = "sectors.<sector>.";
+      if (p.key.rfind(head, 0) != 0) continue;
+      char* end = nullptr;
+      const double value = std::strtod(p.default_value.c_str(), &end);
+      if (end != p.default_value.c_str()) out[p.key.substr(head.size())] = value;
+    }
+    return out;
+  }();
+  return defaults;
+}
+
+}  // namespace
+
+namespace detail {
+
 void policy_warnings(const ScenarioDocument& doc, const Scenario& scenario, std::vector<ScenarioWarning>& out) {
   const double first = scenario.year_of_step(0);
   const double last = scenario.year_of_step(scenario.steps() - 1);
@@ -64,75 +95,99 @@ void policy_warnings(const ScenarioDocument& doc, const Scenario& scenario, std:
   }
 }
 
-// A scalar entry's number (entries have been validated by build_scenario).
-bool entry_number(const DocumentEntry& entry, double& value) {
-  if (!entry.value.IsScalar()) return false;
-  const std::string& text = entry.value.Scalar();
-  char* end = nullptr;
-  value = std::strtod(text.c_str(), &end);
-  return end != text.c_str() && std::isfinite(value);
+SectorWarningTable::SectorWarningTable(const ScenarioDocument& doc, const Scenario& scenario)
+    : calibrated_file_(calibration_file(doc)) {
+  // The file that holds the calibration section: its sector values are the calibrated ones.
+  if (calibrated_file_.empty()) return;
+  for (const Sector& sector : scenario.sectors) {
+    sectors_.push_back(sector.name);
+    std::vector<Cell>& cells = cells_.emplace_back();
+    for (std::string& field : doc.children("sectors." + sector.name)) {
+      Cell& cell = cells.emplace_back();
+      cell.field = std::move(field);
+      cell.leaf = doc.leaf_handle("sectors." + sector.name + "." + cell.field);
+      refresh(doc, sectors_.size() - 1, cells.size() - 1);
+    }
+  }
 }
 
-void sector_warnings(const ScenarioDocument& doc, const Scenario& scenario, std::vector<ScenarioWarning>& out) {
-  // The file that holds the calibration section: its sector values are the calibrated ones.
-  const std::string calibrated_file = calibration_file(doc);
-  if (calibrated_file.empty()) return;
+bool SectorWarningTable::locate(int leaf, std::size_t& sector, std::size_t& cell) const {
+  for (std::size_t s = 0; s < cells_.size(); ++s) {
+    for (std::size_t c = 0; c < cells_[s].size(); ++c) {
+      if (leaf >= 0 && cells_[s][c].leaf == leaf) {
+        sector = s;
+        cell = c;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+void SectorWarningTable::refresh(const ScenarioDocument& doc, std::size_t sector, std::size_t cell) {
+  Cell& c = cells_[sector][cell];
+  if (c.leaf < 0) return;
+  const DocumentEntry& entry = doc.leaf_entry(c.leaf);
+  c.calibrated = entry.where.file == calibrated_file_;
+  c.number = entry_number(entry, c.value);
+}
+
+void SectorWarningTable::refresh(const ScenarioDocument& doc, std::size_t sector, std::size_t cell, double value) {
+  Cell& c = cells_[sector][cell];
+  if (c.leaf < 0) return;
+  c.calibrated = doc.leaf_entry(c.leaf).where.file == calibrated_file_;
+  c.number = std::isfinite(value);
+  c.value = value;
+}
+
+void SectorWarningTable::warnings(const ScenarioDocument& doc, std::vector<ScenarioWarning>& out) const {
+  if (calibrated_file_.empty()) return;
   struct Range {
+    std::string_view field;
     double low = INFINITY, high = -INFINITY;
   };
-  std::map<std::string, Range> calibrated;  // field -> range of the calibrated sectors' values
-  std::vector<std::string> fields;          // in the order the calibrated file sets them
-  for (const Sector& sector : scenario.sectors) {
-    for (const std::string& field : doc.children("sectors." + sector.name)) {
-      const DocumentEntry* entry = doc.find("sectors." + sector.name + "." + field);
-      double value = 0;
-      if (!entry || entry->where.file != calibrated_file || !entry_number(*entry, value)) continue;
-      auto [it, inserted] = calibrated.emplace(field, Range{});
-      if (inserted) fields.push_back(field);
-      it->second.low = std::min(it->second.low, value);
-      it->second.high = std::max(it->second.high, value);
+  std::vector<Range> calibrated;  // each field's range over the calibrated sectors, in the order the calibrated file sets them
+  for (const auto& cells : cells_) {
+    for (const Cell& cell : cells) {
+      if (cell.leaf < 0 || !cell.calibrated || !cell.number) continue;
+      auto it = std::find_if(calibrated.begin(), calibrated.end(), [&](const Range& r) { return r.field == cell.field; });
+      if (it == calibrated.end()) it = calibrated.insert(calibrated.end(), Range{cell.field});
+      it->low = std::min(it->low, cell.value);
+      it->high = std::max(it->high, cell.value);
     }
   }
   if (calibrated.empty()) return;
-  static const std::map<std::string, double> defaults = [] {
-    std::map<std::string, double> out;
-    for (const ParameterDoc& p : scenario_schema()) {
-      const std::string head = "sectors.<sector>.";
-      if (p.key.rfind(head, 0) != 0) continue;
-      char* end = nullptr;
-      const double value = std::strtod(p.default_value.c_str(), &end);
-      if (end != p.default_value.c_str()) out[p.key.substr(head.size())] = value;
-    }
-    return out;
-  }();
-  for (const Sector& sector : scenario.sectors) {
-    const std::string prefix = "sectors." + sector.name;
-    for (const std::string& field : fields) {
-      const Range& range = calibrated[field];
-      const DocumentEntry* entry = doc.find(prefix + "." + field);
-      if (entry && entry->where.file == calibrated_file) continue;
+  for (std::size_t s = 0; s < sectors_.size(); ++s) {
+    for (const Range& range : calibrated) {
+      const auto found = std::find_if(cells_[s].begin(), cells_[s].end(),
+                                      [&](const Cell& c) { return c.leaf >= 0 && c.field == range.field; });
+      const Cell* cell = found == cells_[s].end() ? nullptr : &*found;
+      if (cell && cell->calibrated) continue;
       double value = 0;
       std::string how;
-      if (entry) {
-        if (!entry_number(*entry, value)) continue;
+      if (cell) {
+        if (!cell->number) continue;
+        value = cell->value;
       } else {
-        const auto found = defaults.find(field);
-        if (found == defaults.end()) continue;
-        value = found->second;
+        const auto known = sector_field_defaults().find(range.field);
+        if (known == sector_field_defaults().end()) continue;
+        value = known->second;
         how = " (the default)";
       }
       const double slack = 1e-9 * std::max(std::fabs(range.low), std::fabs(range.high));
       if (value >= range.low - slack && value <= range.high + slack) continue;
-      out.push_back({entry ? entry->where : doc.location_of(prefix), prefix + "." + field,
+      const std::string prefix = "sectors." + sectors_[s];
+      const std::string field(range.field);
+      out.push_back({cell ? doc.leaf_entry(cell->leaf).where : doc.location_of(prefix), prefix + "." + field,
                      number(value) + how + " lies outside the range of the calibrated sectors, " + number(range.low) +
-                         " to " + number(range.high) + " (" + calibrated_file +
+                         " to " + number(range.high) + " (" + calibrated_file_ +
                          "): the sector starts far from the calibrated economy; set " + field +
                          " within that range unless you mean it"});
     }
   }
 }
 
-}  // namespace
+}  // namespace detail
 
 std::string ScenarioWarning::text() const { return InputError(where.file, where.line, key, message).what(); }
 
@@ -145,8 +200,8 @@ std::string calibration_file(const ScenarioDocument& document) {
 
 std::vector<ScenarioWarning> scenario_warnings(const ScenarioDocument& doc, const Scenario& scenario) {
   std::vector<ScenarioWarning> out;
-  policy_warnings(doc, scenario, out);
-  sector_warnings(doc, scenario, out);
+  detail::policy_warnings(doc, scenario, out);
+  detail::SectorWarningTable(doc, scenario).warnings(doc, out);
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "convsim/detail/parsed_yaml.hpp"
 #include "convsim/errors.hpp"
 #include "convsim/input_file.hpp"
 
@@ -28,7 +29,7 @@ bool is_valid_key_segment(const std::string& segment) {
 YAML::Node parse_yaml_text(const std::string& text, const std::string& file) {
   check_utf8(text, file);
   try {
-    return YAML::Load(text);
+    return detail::parsed_yaml(text);
   } catch (const YAML::Exception& e) {
     throw yaml_syntax_error(text, file, e.mark.line, e.msg);
   }
@@ -53,6 +54,22 @@ void emit_subtree(YAML::Emitter& out, const ScenarioDocument& doc, const std::st
 }
 
 }  // namespace
+
+YAML::Node detail::parsed_yaml(const std::string& text) {
+  // One per thread, so that no tree is read by two threads; reset, not assignment, which would
+  // write the tree a caller may still hold.
+  thread_local std::string kept_text;
+  thread_local YAML::Node kept;
+  thread_local bool have = false;
+  if (have && text == kept_text) return kept;
+  const YAML::Node root = YAML::Load(text);
+  if (text.size() <= kParsedYamlKeptBytes) {
+    kept_text = text;
+    kept.reset(root);
+    have = true;
+  }
+  return root;
+}
 
 ScenarioDocument ScenarioDocument::load(const std::filesystem::path& path) {
   ScenarioDocument doc;

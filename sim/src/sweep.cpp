@@ -5,14 +5,17 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <unordered_map>
 
 #include <boost/math/distributions/normal.hpp>
 
+#include "convsim/detail/scenario_recheck.hpp"
 #include "convsim/errors.hpp"
 #include "convsim/input_file.hpp"
 #include "convsim/rng.hpp"
@@ -662,7 +665,15 @@ class IncrementalResolver {
       } else {
         update(run);
       }
-      if (validate) warnings = build_scenario(work_, ResolvedYaml::skip).warnings;
+      if (validate && !(recheck_ && recheck_->recheck(work_, pending_, value_tags(), warnings))) {
+        // The first run, one whose changed leaves take part in checks the recheck does not
+        // repeat, or one that fails a check: build_scenario names the error as it always does.
+        const Scenario built = build_scenario(work_, ResolvedYaml::skip);
+        warnings = built.warnings;
+        if (!checked_) recheck_ = detail::ScenarioRecheck::make(work_, built, varying_);
+      }
+      if (validate) pending_.assign(varying_.size(), false);
+      checked_ = true;
       identity = digest(run.seed);
       return true;
     } catch (...) {
@@ -701,23 +712,43 @@ class IncrementalResolver {
     seed_leaf_ = work_.leaf_handle("seed");
     for (const auto& key : drawn) draw_leaves_.push_back(work_.leaf_handle(key));
     if (run.draw >= 0) remember_draw(static_cast<std::size_t>(run.draw));
+    current_draw_ = run.draw;
+    drawn_ = std::move(drawn);
     // Which calibrated keys a run overrides: fixed for the keys no run changes, looked at again
     // for the design's and the draw's keys.
     calibration_file_ = calibration_file(work_);
     if (!calibration_file_.empty()) {
       for (auto& [key, text] : calibrated_leaves(calibration_file_)) {
         const int leaf = work_.leaf_handle(key);
-        const bool changes = leaf >= 0 && (std::find(parameter_leaves_.begin(), parameter_leaves_.end(), leaf) != parameter_leaves_.end() ||
-                                           std::find(draw_leaves_.begin(), draw_leaves_.end(), leaf) != draw_leaves_.end());
-        const bool fixed = overrides_calibrated(work_.find(key), calibration_file_, text);
-        calibrated_.push_back({key, std::move(text), changes ? leaf : -1, fixed});
+        const bool designed = std::find(parameter_leaves_.begin(), parameter_leaves_.end(), leaf) != parameter_leaves_.end();
+        const bool by_draw = std::find(draw_leaves_.begin(), draw_leaves_.end(), leaf) != draw_leaves_.end();
+        const bool overridden = overrides_calibrated(work_.find(key), calibration_file_, text);
+        calibrated_.push_back({key, std::move(text), leaf >= 0 && (designed || by_draw) ? leaf : -1, by_draw, overridden});
       }
     }
     recorded_ = overridden_calibrated_keys(work_);
     loaded_.assign(plan_.parameters.size(), {});
+    current_.assign(plan_.parameters.size(), nullptr);
+    for (std::size_t p = 0; p < plan_.parameters.size(); ++p) {
+      const YAML::Node& value = work_.leaf_entry(parameter_leaves_[p]).value;
+      current_[p] = &loaded_[p].emplace(plan_.value(run, p), Loaded{value, emitted(value)}).first->second;
+    }
+    seed_text_ = std::to_string(run.seed);
+    seed_emitted_ = emitted(work_.leaf_entry(seed_leaf_).value);
+    if (overridden_) overridden_text_ = emitted(work_.find(kOverriddenKeysKey)->value);
     last_point_ = run.point;
     make_template(varying);
+    varying_ = std::move(varying);
     return true;
+  }
+
+  // For the recheck: the draw whose values the draw leaves hold (the same nodes each time it
+  // is used), -1 for the other varying leaves.
+  const std::vector<long long>& value_tags() {
+    tags_.assign(varying_.size(), -1);
+    const std::size_t first_drawn = plan_.parameters.size() + 1;  // after the design keys and the seed
+    for (std::size_t i = 0; i < drawn_.size(); ++i) tags_[first_drawn + i] = current_draw_;
+    return tags_;
   }
 
   // The leaves draw `draw` sets, as apply_parameter_draw sets them over this document.
@@ -725,44 +756,79 @@ class IncrementalResolver {
     if (draws_.size() <= draw) draws_.resize(draw + 1);
     std::vector<DocumentEntry>& entries = draws_[draw];
     for (const int leaf : draw_leaves_) entries.push_back(work_.leaf_entry(leaf));
+    // The same nodes, held through one YAML memory for all draws: each replace_leaf counts a
+    // reference on the node's memory, and one hot count costs less than a cold one per value.
+    const YAML::Node& pool = draw_pool_;
+    for (DocumentEntry& entry : entries) {
+      draw_pool_.push_back(entry.value);
+      entry.value.reset(pool[draw_pool_.size() - 1]);  // reset rebinds; assignment would write the node
+    }
+    // apply_parameter_draw gives all of them the draw's row: then one location is kept for them
+    // (one string to compare per run instead of one per leaf).
+    if (draw_rows_.size() <= draw) draw_rows_.resize(draw + 1);
+    const bool one_row = std::all_of(entries.begin(), entries.end(), [&](const DocumentEntry& e) {
+      return e.where.line == entries.front().where.line && e.where.file == entries.front().where.file;
+    });
+    if (one_row && !entries.empty()) draw_rows_[draw] = entries.front().where;
+    if (draw_texts_.size() <= draw) draw_texts_.resize(draw + 1);
+    for (const DocumentEntry& entry : entries) draw_texts_[draw].push_back(emitted(entry.value));
   }
 
   void update(const SweepRun& run) {
-    const bool changed = run.point != last_point_ || run.draw >= 0;  // more than the seed
-    if (run.point != last_point_) {
+    const bool point_changed = run.point != last_point_;
+    const bool draw_changed = run.draw >= 0 && run.draw != current_draw_;  // the same draw's leaves are in place
+    const std::size_t parameters = plan_.parameters.size();
+    for (std::size_t i = 0; i < pending_.size(); ++i) {
+      pending_[i] = pending_[i] || (i < parameters ? point_changed : i == parameters || draw_changed);
+    }
+    if (point_changed) {
       for (std::size_t p = 0; p < plan_.parameters.size(); ++p) {
         const std::string& text = plan_.value(run, p);
         auto found = loaded_[p].find(text);
-        if (found == loaded_[p].end()) found = loaded_[p].emplace(text, YAML::Load(text)).first;  // bad YAML: from scratch
-        work_.replace_leaf(parameter_leaves_[p], found->second, plan_.parameter_locations[p]);
+        if (found == loaded_[p].end()) {
+          const YAML::Node value = YAML::Load(text);  // bad YAML: from scratch
+          found = loaded_[p].emplace(text, Loaded{value, emitted(value)}).first;
+        }
+        work_.replace_leaf(parameter_leaves_[p], found->second.node, plan_.parameter_locations[p]);
+        current_[p] = &found->second;
       }
       last_point_ = run.point;
     }
-    work_.replace_leaf(seed_leaf_, YAML::Node(std::to_string(run.seed)), plan_.seed_where);
-    if (run.draw >= 0) {
+    seed_text_ = std::to_string(run.seed);
+    work_.replace_leaf(seed_leaf_, YAML::Node(seed_text_), plan_.seed_where);
+    if (draw_changed) {
       const auto draw = static_cast<std::size_t>(run.draw);
+      current_draw_ = run.draw;
       if (draw < draws_.size() && !draws_[draw].empty()) {
         for (std::size_t i = 0; i < draw_leaves_.size(); ++i) {
-          work_.replace_leaf(draw_leaves_[i], draws_[draw][i].value, draws_[draw][i].where);
+          const std::optional<SourceLocation>& row = draw_rows_[draw];
+          work_.replace_leaf(draw_leaves_[i], draws_[draw][i].value, row ? *row : draws_[draw][i].where);
         }
       } else {
         apply_parameter_draw(work_, *scenario_.draws, draw);
         remember_draw(draw);
       }
     }
-    if (changed && !calibration_file_.empty()) {
+    // Whether each calibrated leaf is overridden changes only with the leaf.
+    bool flipped = false;
+    for (auto& leaf : calibrated_) {
+      if (leaf.leaf < 0 || !(leaf.drawn ? draw_changed : point_changed)) continue;
+      const bool overridden = overrides_calibrated(&work_.leaf_entry(leaf.leaf), calibration_file_, leaf.text);
+      flipped = flipped || overridden != leaf.overridden;
+      leaf.overridden = overridden;
+    }
+    if (flipped) {
       // As record_calibration_overrides, which sets the record only when there is something to record.
       std::vector<std::string> keys;
       for (const auto& leaf : calibrated_) {
-        const bool overridden =
-            leaf.leaf >= 0 ? overrides_calibrated(&work_.leaf_entry(leaf.leaf), calibration_file_, leaf.text) : leaf.fixed;
-        if (overridden) keys.push_back(leaf.key);
+        if (leaf.overridden) keys.push_back(leaf.key);
       }
       if (keys != recorded_) {
         if (!keys.empty()) {
           YAML::Node list(YAML::NodeType::Sequence);
           for (const auto& key : keys) list.push_back(key);
           work_.set(kOverriddenKeysKey, list, work_.location_of("calibration"));
+          overridden_text_ = emitted(list);
         } else {
           work_.erase_subtree(kOverriddenKeysKey);
         }
@@ -796,35 +862,67 @@ class IncrementalResolver {
     pieces_.push_back(text.substr(from));
     for (const auto& key : order_) {
       sequence_.push_back(work_.find(key)->value.IsSequence());
-      order_leaves_.push_back(key == kOverriddenKeysKey ? -1 : work_.leaf_handle(key));  // the record may come and go
+      Source source;
+      const auto parameter = std::find(plan_.parameters.begin(), plan_.parameters.end(), key);
+      const auto drawn = std::find(drawn_.begin(), drawn_.end(), key);
+      if (key == "seed") {
+        source.kind = Source::seed;
+      } else if (key == kOverriddenKeysKey) {
+        source.kind = Source::overridden;
+      } else if (parameter != plan_.parameters.end()) {
+        source = {Source::parameter, static_cast<std::size_t>(parameter - plan_.parameters.begin())};
+      } else {
+        source = {Source::draw, static_cast<std::size_t>(drawn - drawn_.begin())};  // the varying keys are no others
+      }
+      sources_.push_back(source);
     }
     prefix_.add(pieces_[0]);
     // The template must give back what the emitter writes for the first run.
-    std::string assembled;
-    templated_ = fill(assembled) && pieces_[0] + assembled == work_.to_yaml();
+    std::string assembled = pieces_[0];
+    templated_ = fill([&](std::string_view text) { assembled += text; }) && assembled == work_.to_yaml();
   }
 
-  // The template filled with the working document's values, from the end of its first piece;
-  // false when a value needs the emitter.
-  bool fill(std::string& out) const {
-    out.clear();
+  // What plain_emission writes for a value, and whether it can (kept with each value used).
+  struct Emitted {
+    bool plain = false, sequence = false;
+    std::string text;
+  };
+  static Emitted emitted(const YAML::Node& value) {
+    Emitted out;
+    out.sequence = value.IsSequence();
+    out.plain = plain_emission(value, out.text);
+    return out;
+  }
+
+  // The template filled with the working document's values, from the end of its first piece,
+  // given to `add` piece by piece; false when a value needs the emitter. Each value's text is the
+  // one kept with it (the design value, the draw, the seed, the record of overrides the working
+  // document holds).
+  template <typename Add>
+  bool fill(Add&& add) const {
     if (overridden_ != (work_.find(kOverriddenKeysKey) != nullptr)) return false;
     for (std::size_t i = 0; i < order_.size(); ++i) {
-      const YAML::Node& value = order_leaves_[i] >= 0 ? work_.leaf_entry(order_leaves_[i]).value : work_.find(order_[i])->value;
-      if (value.IsSequence() != sequence_[i] || !plain_emission(value, out)) return false;
-      out += pieces_[i + 1];
+      const Source& source = sources_[i];
+      const Emitted* value = nullptr;
+      switch (source.kind) {
+        case Source::parameter: value = &current_[source.index]->text; break;
+        case Source::draw: value = &draw_texts_[static_cast<std::size_t>(current_draw_)][source.index]; break;
+        case Source::seed: value = &seed_emitted_; break;
+        case Source::overridden: value = &overridden_text_; break;
+      }
+      if (!value->plain || value->sequence != sequence_[i]) return false;
+      add(source.kind == Source::seed ? std::string_view(seed_text_) : std::string_view(value->text));
+      add(pieces_[i + 1]);
     }
     return true;
   }
 
   std::string digest(std::uint64_t seed) {
-    ContentDigest digest;
-    if (templated_ && fill(text_)) {
-      digest = prefix_;  // the text before the first varying leaf is the same in every run
-    } else {
-      text_ = work_.to_yaml();
+    ContentDigest digest = prefix_;  // the text before the first varying leaf is the same in every run
+    if (!templated_ || !fill([&](std::string_view text) { digest.add(text); })) {
+      digest = ContentDigest();
+      digest.add(work_.to_yaml());
     }
-    digest.add(text_);
     digest.add("\n#seed=" + std::to_string(seed));
     return digest.hex();
   }
@@ -833,16 +931,35 @@ class IncrementalResolver {
   const SweepScenario& scenario_;
   bool started_ = false, broken_ = false;
   ScenarioDocument work_;  // the document of the last run resolved
+  std::vector<std::string> varying_;  // the leaves runs change: design keys, seed, draw leaves (, overrides)
+  std::vector<bool> pending_;         // [varying] whether it changed since the last validation
+  std::vector<long long> tags_;       // [varying] value_tags()
+  bool checked_ = false;              // whether the first run was validated
+  std::unique_ptr<detail::ScenarioRecheck> recheck_;  // validates later runs by their changed leaves
   std::size_t last_point_ = 0;
   bool overridden_ = false;                       // whether the template has calibration.overridden_keys
-  std::vector<std::unordered_map<std::string, YAML::Node>> loaded_;  // [parameter] value text -> YAML
+  struct Loaded {
+    YAML::Node node;
+    Emitted text;
+  };
+  std::vector<std::unordered_map<std::string, Loaded>> loaded_;  // [parameter] value text -> YAML
+  std::vector<const Loaded*> current_;                            // [parameter] the last run's value
+  std::vector<std::string> drawn_;                                // the keys a draw sets
+  std::vector<std::vector<Emitted>> draw_texts_;                  // [draw][draw leaf] as draws_
+  long long current_draw_ = -1;
+  std::string seed_text_;                                         // the last run's seed
+  Emitted seed_emitted_;                                          // the first run's seed
+  Emitted overridden_text_;                                       // calibration.overridden_keys
   std::vector<int> parameter_leaves_, draw_leaves_;  // leaf handles of the design's keys and the draw's
   int seed_leaf_ = -1;
+  std::vector<std::optional<SourceLocation>> draw_rows_;  // [draw] the one location of its leaves
+  YAML::Node draw_pool_{YAML::NodeType::Sequence};       // holds every draw's values in one memory
   std::vector<std::vector<DocumentEntry>> draws_;  // [draw][draw leaf] as apply_parameter_draw sets them
   struct CalibratedLeaf {
     std::string key, text;  // a leaf the calibration file sets, and its value there
-    int leaf = -1;          // its handle when runs change it, else -1
-    bool fixed = false;     // whether it is overridden, when runs do not change it
+    int leaf = -1;            // its handle when runs change it, else -1
+    bool drawn = false;       // whether the draw sets it (else the design, if runs change it)
+    bool overridden = false;  // whether the last run overrides it
   };
   std::string calibration_file_;
   std::vector<CalibratedLeaf> calibrated_;
@@ -850,10 +967,13 @@ class IncrementalResolver {
   std::vector<std::string> pieces_;               // template text around the varying leaves
   std::vector<std::string> order_;                // the varying leaf at each cut, in text order
   std::vector<bool> sequence_;                    // whether it is a list
-  std::vector<int> order_leaves_;                 // its handle (-1: look it up by key)
+  struct Source {
+    enum Kind { parameter, draw, seed, overridden } kind = parameter;
+    std::size_t index = 0;  // the parameter or draw leaf
+  };
+  std::vector<Source> sources_;                   // where its value's text is kept
   ContentDigest prefix_;                          // the digest state after the first piece
   bool templated_ = false;
-  std::string text_;                              // the last run's resolved YAML (reused buffer)
 };
 
 std::string json_string(const std::string& text) {

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "convsim/errors.hpp"
 #include "convsim/scenario.hpp"
@@ -92,6 +94,33 @@ TEST(ScenarioDocument, SettingAKeyInACopyLeavesTheOriginalAlone) {
   copy.apply_override("economy.firms=20");
   EXPECT_EQ(original.find("economy.firms")->value.Scalar(), "10");
   EXPECT_EQ(copy.find("economy.firms")->value.Scalar(), "20");
+}
+
+TEST(ScenarioDocument, TheSameTextParsedAgainGivesAnIndependentDocument) {
+  // The parsed tree of a text is kept for the next parse of the same text (detail/parsed_yaml.hpp):
+  // documents clone what they hold, so changing one leaves the next parse alone, and a text that
+  // does not parse is refused each time with the same message and its own file.
+  const std::string text = "economy: {firms: 10}\npolicies: {a: {lever: barrier, at: 2000, value: 0}}\n";
+  ScenarioDocument first = ScenarioDocument::parse(text, "<first>");
+  first.apply_override("economy.firms=20");
+  first.erase_subtree("policies");
+  const ScenarioDocument second = ScenarioDocument::parse(text, "<second>");
+  EXPECT_EQ(second.find("economy.firms")->value.Scalar(), "10");
+  EXPECT_EQ(second.find("economy.firms")->where.file, "<second>");
+  EXPECT_NE(second.find("policies.a.lever"), nullptr);
+  EXPECT_EQ(second.to_yaml(), ScenarioDocument::parse(text, "<third>").to_yaml());
+  std::vector<std::string> errors;
+  for (const char* file : {"<bad1>", "<bad2>", "<bad1>"}) {
+    try {
+      ScenarioDocument::parse("economy: {firms: [1\n", file);
+    } catch (const InputError& e) {
+      errors.push_back(e.what());
+    }
+  }
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[0], errors[2]);
+  EXPECT_NE(errors[0].find("<bad1>"), std::string::npos);
+  EXPECT_NE(errors[1].find("<bad2>"), std::string::npos);
 }
 
 TEST(Scenario, IdentityChangesWithSeedAndParameters) {

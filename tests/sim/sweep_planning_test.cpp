@@ -196,6 +196,81 @@ TEST(SweepPlanning, AnInvalidRunIsRefusedWithTheSameMessageEitherWay) {
   }
 }
 
+// A calibrated tiny scenario: its own file holds the calibration section, so its sector values
+// are the calibrated ones, and a design value outside their range is warned about.
+constexpr const char* kTinyCalibrated = R"(name: tiny_calibrated
+seed: 5
+time: {start_year: 2000, end_year: 2004, steps_per_year: 1}
+economy: {firms: 300}
+sectors:
+  network: {role: network, firm_share: 0.3, capital_per_worker: 1.0}
+  device: {role: device, firm_share: 0.2, capital_per_worker: 2.0}
+  health_care: {role: converging, firm_share: 0.5, barrier: 0.5, capital_per_worker: 1.5}
+calibration: {method: by hand}
+)";
+
+TEST(SweepPlanning, WarningsOfLaterRunsMatchResolvingEveryRun) {
+  // Later runs are validated by their changed leaves only (ScenarioRecheck): the warnings they
+  // give must be build_scenario's, run by run, whether the first run warns or not.
+  Folder folder;
+  write_text(folder.path("calibrated.yaml"), kTinyCalibrated);
+  const fs::path local = folder.sweep(R"(scenarios: [calibrated.yaml]
+design:
+  type: grid
+  parameters:
+    sectors.device.capital_per_worker: [1.5, 3, 0.5, 2.0, 1.2]
+    network.mean_degree: [4, 0]
+    economy.firms: [200, 300]
+replicates: 2
+)");
+  expect_same_plan(local);
+  // The first run's two default barriers, and three of the later device values (3, 0.5, 2.0).
+  EXPECT_EQ(plan_of(local, ParameterUncertainty::on, PlanResolution::incremental).plan.warnings.size(), 5u);
+  // With parameter draws: the drawn sector values are calibrated (located in the calibration
+  // file), so the range a design value is held against moves with the draw.
+  const fs::path drawn = folder.sweep("scenarios: [" + baseline() + R"(]
+set: {economy.firms: 500}
+design:
+  type: grid
+  parameters:
+    sectors.health_care.initial_converged: [0.5, 0.95, 0.18]
+    sectors.health_care.capital_per_worker: [0.03, 0.005, 0.07]
+replicates: 6
+)");
+  expect_same_plan(drawn, ParameterUncertainty::on);
+  expect_same_plan(drawn, ParameterUncertainty::off);
+  EXPECT_GT(plan_of(drawn, ParameterUncertainty::on, PlanResolution::incremental).plan.warnings.size(), 6u);
+}
+
+TEST(SweepPlanning, ABadValueInOneLaterRunIsRefusedWithTheSameMessageEitherWay) {
+  Folder folder;
+  write_text(folder.path("calibrated.yaml"), kTinyCalibrated);
+  const std::vector<std::string> sweeps = {
+      // every firm_share 0 at the second point only
+      "scenarios: [calibrated.yaml]\ndesign:\n  type: grid\n  parameters:\n    sectors.network.firm_share: [0]\n"
+      "    sectors.device.firm_share: [0]\n    sectors.health_care.firm_share: [0.5, 0]\n",
+      // min_firm_size above max_firm_size at the third point, with replicates
+      "scenarios: [calibrated.yaml]\ndesign:\n  type: grid\n  parameters:\n    economy.max_firm_size: [1000, 500, 0.5]\nreplicates: 2\n",
+      // a list where a number belongs, at the second point
+      "scenarios: [calibrated.yaml]\ndesign:\n  type: grid\n  parameters:\n    sectors.device.capital_per_worker: [\"1.5\", \"[1, 2]\"]\n",
+      // an integer key given a fraction, then out of range
+      "scenarios: [calibrated.yaml]\ndesign:\n  type: grid\n  parameters:\n    adoption.partner_capacity: [3, 2.5]\n",
+      "scenarios: [calibrated.yaml]\ndesign:\n  type: grid\n  parameters:\n    network.mean_degree: [3, -1]\n",
+      // the draw of the fourth replicate makes capital + labour elasticity 1.006 at the second point
+      "scenarios: [" + baseline() + "]\nset: {economy.firms: 500}\ndesign:\n  type: grid\n  parameters:\n"
+      "    production.capital_elasticity: [0.3, 0.43]\nreplicates: 6\n",
+  };
+  for (const auto& text : sweeps) {
+    const fs::path sweep = folder.sweep(text);
+    expect_same_plan(sweep);
+    EXPECT_FALSE(plan_of(sweep, ParameterUncertainty::on, PlanResolution::incremental).error.empty()) << text;
+  }
+  // Without draws the last one plans: only the draws take the sum to 1.
+  const fs::path calibrated = folder.sweep(sweeps.back());
+  expect_same_plan(calibrated, ParameterUncertainty::off);
+  EXPECT_TRUE(plan_of(calibrated, ParameterUncertainty::off, PlanResolution::incremental).error.empty());
+}
+
 TEST(SweepPlanning, ShippedSweepsPlanTheSameEitherWay) {
   // The smaller shipped sweeps (a grid, a Sobol' design, seven scenarios with replicates); the
   // from-scratch reference takes milliseconds per run with parameter draws.
