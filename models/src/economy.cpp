@@ -46,6 +46,19 @@ FirmId FirmState::append(std::size_t n) {
   return static_cast<FirmId>(first);
 }
 
+void FirmState::resize_unwritten(std::size_t n) {
+  uid.resize(n);
+  sector.resize(n);
+  alive.resize(n);
+  level.resize(n);
+  technology.resize(n);
+  productivity.resize(n);
+  capital.resize(n);
+  employment.resize(n);
+  output.resize(n);
+  age.resize(n);
+}
+
 std::size_t FirmState::memory_bytes() const {
   return uid.capacity() * 4 + sector.capacity() * 2 + alive.capacity() + level.capacity() + technology.capacity() * 8 +
          productivity.capacity() * 4 + capital.capacity() * 8 + employment.capacity() * 8 +

@@ -170,8 +170,8 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   const SectorRates rates = sector_rates(sc, levers);
   const SectorFactors factors =
       sector_factors(sc, levers, economy.market.prosumer_share, {economy.market.aggregate_shock, &economy.sector_shock});
-  const std::vector<VisibleFirm>& visible = economy.visible;
-  std::vector<VisibleFirm>& next = economy.visible_next;
+  const SlotColumn<VisibleFirm>& visible = economy.visible;
+  SlotColumn<VisibleFirm>& next = economy.visible_next;
   economy.log_capital_term.resize(n);
   economy.demand_coefficient.resize(n);
   economy.exit_draw.resize(n);
