@@ -161,7 +161,6 @@ Economy build_economy(const Scenario& scenario) {
   economy.log_capital_term.reserve(expected_slots);
   economy.demand_coefficient.reserve(expected_slots);
   economy.exit_draw.reserve(expected_slots);
-  economy.employment_start.reserve(expected_slots);
   economy.sector_mean_technology.assign(scenario.sectors.size(), 0.0);
   economy.sector_shock.assign(scenario.sectors.size(), 0.0);
   // Sectors' profit margins at the start (the exit rule compares each firm's with its sector's).

@@ -123,11 +123,14 @@ struct Economy {
   std::vector<double> sector_price;            // [S] P_s in the last step, consumer price index = 1
   std::vector<double> expected_price;          // [S] the price firms plan with (adaptive expectations), 1
   // Per-firm scratch of one step (not state): ln(A K^alpha) and the labour-demand coefficient
-  // (beta A K^alpha)^(1/(1-beta)), written by the first firm pass and read by the next ones.
+  // (beta A K^alpha)^(1/(1-beta)), written by the first firm pass and read by the second; the
+  // second then overwrites the coefficient, which no later pass reads, with the firm's employment
+  // before this step's hiring, read by the third (one column for two, 8 bytes a slot less).
   std::vector<double> log_capital_term;
-  std::vector<double> demand_coefficient;
-  std::vector<double> exit_draw;  // slot 3 of the firm's step block (drawn once, used in the last pass)
-  SlotColumn<double> employment_start;  // employment before this step's hiring, person
+  std::vector<double> demand_coefficient;  // then employment at the step's start, person
+  // Slot 3 of the firm's step block as its 32 raw bits (drawn once, used in the last pass; the
+  // uniform is (bits + 0.5) 2^-32 exactly, so 4 bytes hold what the double held).
+  std::vector<std::uint32_t> exit_draw;
   int step = 0;                            // steps done (burn-in included)
   bool compact_slots = true;               // remove exited firms at sampler refreshes (tests turn it off)
 };
