@@ -57,6 +57,10 @@ Economy build_economy(const Scenario& scenario) {
   const std::size_t expected_slots = static_cast<std::size_t>(
       static_cast<double>(n) * (1.0 + expected_entry_share(scenario)));
   f.reserve(expected_slots);
+  // The step's per-firm scratch grows with the slots: room reserved now, so that no step moves it.
+  economy.log_capital_term.reserve(expected_slots);
+  economy.demand_coefficient.reserve(expected_slots);
+  economy.exit_draw.reserve(expected_slots);
   if (n > std::numeric_limits<std::uint32_t>::max()) throw std::length_error("economy: more than 2^32 firms");
   // Every column of every slot is written below, in parallel.
   f.resize_unwritten(n);
@@ -104,8 +108,12 @@ Economy build_economy(const Scenario& scenario) {
 
   // Network: each firm draws its number of suppliers (larger firms more), then each supplier:
   // its sector by link intensity, the firm within the sector by size (preferential attachment).
+  // Each firm's size weight is computed once, kept in the step scratch (which the first step
+  // overwrites before reading) between the sum and the degree draws.
+  SlotColumn<double>& degree_weight = economy.log_capital_term;
+  degree_weight.resize(n);
   const double mean_weight = deterministic_sum(n, [&](std::size_t i) {
-    return std::pow(f.employment[i], kDegreeSizeExponent);
+    return degree_weight[i] = std::pow(f.employment[i], kDegreeSizeExponent);
   }) / static_cast<double>(std::max<std::size_t>(n, 1));
   CsrLinks csr;
   // Room for the entrants' rows, reserved before the arrays are filled so that FirmNetwork::reserve
@@ -115,7 +123,7 @@ Economy build_economy(const Scenario& scenario) {
   csr.offsets[0] = 0;
   for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
-      const double expected = scenario.network.mean_degree * std::pow(f.employment[i], kDegreeSizeExponent) / mean_weight;
+      const double expected = scenario.network.mean_degree * degree_weight[i] / mean_weight;
       const RandomBlock draw(seed, i, Purpose::network_degree, 0);
       csr.offsets[i + 1] = static_cast<std::uint64_t>(std::floor(expected + draw.uniform(0)));
     }
@@ -157,10 +165,6 @@ Economy build_economy(const Scenario& scenario) {
       economy.visible_next[i] = economy.visible[i];
     }
   });
-  // The step's per-firm scratch grows with the slots: room reserved now, so that no step moves it.
-  economy.log_capital_term.reserve(expected_slots);
-  economy.demand_coefficient.reserve(expected_slots);
-  economy.exit_draw.reserve(expected_slots);
   economy.sector_mean_technology.assign(scenario.sectors.size(), 0.0);
   economy.sector_shock.assign(scenario.sectors.size(), 0.0);
   // Sectors' profit margins at the start (the exit rule compares each firm's with its sector's).

@@ -126,11 +126,11 @@ struct Economy {
   // (beta A K^alpha)^(1/(1-beta)), written by the first firm pass and read by the second; the
   // second then overwrites the coefficient, which no later pass reads, with the firm's employment
   // before this step's hiring, read by the third (one column for two, 8 bytes a slot less).
-  std::vector<double> log_capital_term;
-  std::vector<double> demand_coefficient;  // then employment at the step's start, person
+  SlotColumn<double> log_capital_term;
+  SlotColumn<double> demand_coefficient;  // then employment at the step's start, person
   // Slot 3 of the firm's step block as its 32 raw bits (drawn once, used in the last pass; the
   // uniform is (bits + 0.5) 2^-32 exactly, so 4 bytes hold what the double held).
-  std::vector<std::uint32_t> exit_draw;
+  SlotColumn<std::uint32_t> exit_draw;
   int step = 0;                            // steps done (burn-in included)
   bool compact_slots = true;               // remove exited firms at sampler refreshes (tests turn it off)
 };
