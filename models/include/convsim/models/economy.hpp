@@ -75,6 +75,8 @@ struct SectorSampler {
   bool empty() const { return columns.empty(); }
   // Builds the table for these firms and (positive) weights.
   void build(const std::vector<FirmId>& members, const std::vector<double>& weights);
+  // The same for the firms already in columns[k].firm (one per weight), overwriting `weights`.
+  void build_in_place(std::vector<double>& weights);
   // A draw located in the table: its column (prefetched) and where u fell within it. Reading the
   // firm is a second step, so that several draws can have their column reads in flight at once
   // (at 10^6 firms each is a cache miss).
