@@ -51,7 +51,7 @@ void put(CheckpointContents& c, std::string name, std::vector<T> values, std::st
   c.arrays.push_back({std::move(name), std::move(long_name), StateValues(std::move(values))});
 }
 
-void put_visible(CheckpointContents& c, const std::string& group, const std::vector<VisibleFirm>& visible) {
+void put_visible(CheckpointContents& c, const std::string& group, const SlotColumn<VisibleFirm>& visible) {
   std::vector<float> technology(visible.size());
   std::vector<std::uint8_t> level(visible.size()), alive(visible.size());
   std::vector<std::uint16_t> sector(visible.size());
@@ -70,6 +70,12 @@ void put_visible(CheckpointContents& c, const std::string& group, const std::vec
 template <typename Column>
 std::vector<typename Column::value_type> plain(const Column& column) {
   return std::vector<typename Column::value_type>(column.begin(), column.end());
+}
+
+// A firm column holding these values.
+template <typename T>
+SlotColumn<T> column(const std::vector<T>& values) {
+  return SlotColumn<T>(values.begin(), values.end());
 }
 
 // Reads a checkpoint's arrays, every failure an InputError naming the file and the array.
@@ -114,9 +120,9 @@ class StateReader {
     return static_cast<std::uint64_t>(value);
   }
 
-  template <typename T>
-  void require_below(const std::string& name, const std::vector<T>& values, std::uint64_t limit) const {
-    for (T v : values) {
+  template <typename Values>
+  void require_below(const std::string& name, const Values& values, std::uint64_t limit) const {
+    for (auto v : values) {
       if (static_cast<std::uint64_t>(v) >= limit) fail(name, "holds " + std::to_string(v) + ", not below " + std::to_string(limit));
     }
   }
@@ -128,7 +134,7 @@ class StateReader {
   std::string file_;
 };
 
-std::vector<VisibleFirm> take_visible(StateReader& reader, const std::string& group, std::size_t n, std::size_t S) {
+SlotColumn<VisibleFirm> take_visible(StateReader& reader, const std::string& group, std::size_t n, std::size_t S) {
   const auto technology = reader.take<float>(group + "/technology", n);
   const auto level = reader.take<std::uint8_t>(group + "/level", n);
   const auto alive = reader.take<std::uint8_t>(group + "/alive", n);
@@ -136,7 +142,7 @@ std::vector<VisibleFirm> take_visible(StateReader& reader, const std::string& gr
   reader.require_below(group + "/level", level, 4);
   reader.require_below(group + "/alive", alive, 2);
   reader.require_below(group + "/sector", sector, S);
-  std::vector<VisibleFirm> visible(n);
+  SlotColumn<VisibleFirm> visible(n);
   for (std::size_t i = 0; i < n; ++i) visible[i] = VisibleFirm{technology[i], level[i], alive[i], sector[i]};
   return visible;
 }
@@ -241,16 +247,16 @@ void save_checkpoint(const Checkpoint& checkpoint, const std::filesystem::path& 
   c.numbers.emplace_back("compact_slots", e.compact_slots ? 1.0 : 0.0);
   for (const MarketField& m : kMarketFields) c.numbers.emplace_back(m.name, e.market.*m.member);
 
-  put(c, "firms/uid", f.uid, "entry number of the firm in the slot");
-  put(c, "firms/sector", f.sector, "sector index into /sector");
-  put(c, "firms/alive", f.alive, "1 alive, 0 exited (slot not yet compacted)");
-  put(c, "firms/level", f.level, "convergence level: 0 none, 1 package, 2 hybrid, 3 fusion");
-  put(c, "firms/technology", f.technology, "log technology a, log points");
-  put(c, "firms/productivity", f.productivity, "log firm-specific efficiency, log points");
-  put(c, "firms/capital", f.capital, "capital stock, 1e8 KRW");
-  put(c, "firms/employment", f.employment, "employment, person");
-  put(c, "firms/output", f.output, "output in the last step, 1e8 KRW/year");
-  put(c, "firms/age", f.age, "steps since entry");
+  put(c, "firms/uid", plain(f.uid), "entry number of the firm in the slot");
+  put(c, "firms/sector", plain(f.sector), "sector index into /sector");
+  put(c, "firms/alive", plain(f.alive), "1 alive, 0 exited (slot not yet compacted)");
+  put(c, "firms/level", plain(f.level), "convergence level: 0 none, 1 package, 2 hybrid, 3 fusion");
+  put(c, "firms/technology", plain(f.technology), "log technology a, log points");
+  put(c, "firms/productivity", plain(f.productivity), "log firm-specific efficiency, log points");
+  put(c, "firms/capital", plain(f.capital), "capital stock, 1e8 KRW");
+  put(c, "firms/employment", plain(f.employment), "employment, person");
+  put(c, "firms/output", plain(f.output), "output in the last step, 1e8 KRW/year");
+  put(c, "firms/age", plain(f.age), "steps since entry");
   put_visible(c, "visible", e.visible);
   put_visible(c, "visible_next", e.visible_next);
 
@@ -344,17 +350,17 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
   e.compact_slots = reader.number("compact_slots") != 0;
   for (const MarketField& m : kMarketFields) e.market.*m.member = reader.number(m.name);
 
-  f.uid = reader.take<std::uint32_t>("firms/uid");
+  f.uid = column(reader.take<std::uint32_t>("firms/uid"));
   const std::size_t n = f.uid.size();
-  f.sector = reader.take<std::uint16_t>("firms/sector", n);
-  f.alive = reader.take<std::uint8_t>("firms/alive", n);
-  f.level = reader.take<std::uint8_t>("firms/level", n);
-  f.technology = reader.take<double>("firms/technology", n);
-  f.productivity = reader.take<float>("firms/productivity", n);
-  f.capital = reader.take<double>("firms/capital", n);
-  f.employment = reader.take<double>("firms/employment", n);
-  f.output = reader.take<double>("firms/output", n);
-  f.age = reader.take<std::int32_t>("firms/age", n);
+  f.sector = column(reader.take<std::uint16_t>("firms/sector", n));
+  f.alive = column(reader.take<std::uint8_t>("firms/alive", n));
+  f.level = column(reader.take<std::uint8_t>("firms/level", n));
+  f.technology = column(reader.take<double>("firms/technology", n));
+  f.productivity = column(reader.take<float>("firms/productivity", n));
+  f.capital = column(reader.take<double>("firms/capital", n));
+  f.employment = column(reader.take<double>("firms/employment", n));
+  f.output = column(reader.take<double>("firms/output", n));
+  f.age = column(reader.take<std::int32_t>("firms/age", n));
   for (std::size_t i = 0; i < n; ++i) {
     if (f.uid[i] >= f.created || (i > 0 && f.uid[i] <= f.uid[i - 1])) {
       reader.fail("firms/uid", "is not increasing and below firms_created");

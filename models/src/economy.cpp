@@ -46,6 +46,19 @@ FirmId FirmState::append(std::size_t n) {
   return static_cast<FirmId>(first);
 }
 
+void FirmState::resize_unwritten(std::size_t n) {
+  uid.resize(n);
+  sector.resize(n);
+  alive.resize(n);
+  level.resize(n);
+  technology.resize(n);
+  productivity.resize(n);
+  capital.resize(n);
+  employment.resize(n);
+  output.resize(n);
+  age.resize(n);
+}
+
 std::size_t FirmState::memory_bytes() const {
   return uid.capacity() * 4 + sector.capacity() * 2 + alive.capacity() + level.capacity() + technology.capacity() * 8 +
          productivity.capacity() * 4 + capital.capacity() * 8 + employment.capacity() * 8 +
@@ -53,36 +66,46 @@ std::size_t FirmState::memory_bytes() const {
 }
 
 void SectorSampler::build(const std::vector<FirmId>& members, const std::vector<double>& weights) {
-  const std::size_t n = members.size();
-  columns.resize(n);
+  columns.resize(members.size());
+  for (std::size_t k = 0; k < members.size(); ++k) columns[k].firm = members[k];
+  std::vector<double> scratch = weights;
+  build_in_place(scratch);
+}
+
+void SectorSampler::build_in_place(std::vector<double>& weights) {
+  const std::size_t n = columns.size();
   // Until the end, `alias` holds the alias column's index; then it becomes that column's firm.
-  for (std::size_t k = 0; k < n; ++k) columns[k] = {1.0f, members[k], static_cast<FirmId>(k)};
+  for (std::size_t k = 0; k < n; ++k) {
+    columns[k].keep = 1.0f;
+    columns[k].alias = static_cast<FirmId>(k);
+  }
   double total = 0;
   for (double w : weights) total += w;
   if (n > 0 && total > 0) {
-    // Vose's alias method: scaled weights split into small (< 1) and large columns, paired off.
-    std::vector<double> scaled(n);
-    std::vector<std::uint32_t> small, large;
-    small.reserve(n);
-    large.reserve(n);
+    // Vose's alias method: scaled weights (written over the weights) split into small (< 1) and
+    // large columns, paired off. The two stacks share one array, small from the front and large
+    // from the back: a column is on at most one of them.
+    std::vector<double>& scaled = weights;
+    std::vector<std::uint32_t> stacks(n);
+    std::size_t small = 0, large = 0;  // stacks[0, small) and stacks[n - large, n), tops inmost
     for (std::size_t k = 0; k < n; ++k) {
       scaled[k] = weights[k] * static_cast<double>(n) / total;
-      (scaled[k] < 1.0 ? small : large).push_back(static_cast<std::uint32_t>(k));
+      if (scaled[k] < 1.0) stacks[small++] = static_cast<std::uint32_t>(k);
+      else stacks[n - ++large] = static_cast<std::uint32_t>(k);
     }
-    while (!small.empty() && !large.empty()) {
-      const std::uint32_t lo = small.back();
-      small.pop_back();
-      const std::uint32_t hi = large.back();
+    while (small > 0 && large > 0) {
+      const std::uint32_t lo = stacks[--small];
+      const std::uint32_t hi = stacks[n - large];
       columns[lo].keep = static_cast<float>(scaled[lo]);
       columns[lo].alias = hi;
       scaled[hi] -= 1.0 - scaled[lo];
       if (scaled[hi] < 1.0) {
-        large.pop_back();
-        small.push_back(hi);
+        --large;
+        stacks[small++] = hi;
       }
     }
   }
-  for (auto& column : columns) column.alias = members[column.alias];
+  for (auto& column : columns) column.alias = columns[column.alias].firm;
 }
 
 SectorSampler::Located SectorSampler::locate(double u) const {
@@ -123,7 +146,10 @@ void rebuild_samplers(const Scenario& scenario, Economy& economy) {
     std::size_t* counts = &place[c * S];
     for (std::size_t i = begin; i < end; ++i) counts[f.sector[i]] += f.alive[i];
   });
-  std::vector<std::vector<FirmId>> members(S);
+  // Each sector's members go straight into its table's columns (resized in place), their weights
+  // into a list the table's build then overwrites with its scaled weights: no member list beside
+  // the tables (at 10^7 firms the temporaries of a refresh add to the run's peak of memory).
+  economy.samplers.resize(S);
   std::vector<std::vector<double>> weights(S);
   for (std::size_t s = 0; s < S; ++s) {
     std::size_t running = 0;
@@ -132,7 +158,7 @@ void rebuild_samplers(const Scenario& scenario, Economy& economy) {
       place[c * S + s] = running;
       running += count;
     }
-    members[s].resize(running);
+    economy.samplers[s].columns.resize(running);
     weights[s].resize(running);
   }
   const double pref = scenario.network.size_preference;
@@ -142,14 +168,17 @@ void rebuild_samplers(const Scenario& scenario, Economy& economy) {
       if (!f.alive[i]) continue;
       const std::size_t s = f.sector[i];
       const double size = std::max(f.employment[i], 1e-9);
-      members[s][at[s]] = static_cast<FirmId>(i);
+      economy.samplers[s].columns[at[s]].firm = static_cast<FirmId>(i);
       weights[s][at[s]] = pref == 1.0 ? size : std::pow(size, pref);
       ++at[s];
     }
   });
-  economy.samplers.resize(S);
-  // Each sector's table is independent of the others: build them in parallel.
-  tbb::parallel_for(std::size_t{0}, S, [&](std::size_t s) { economy.samplers[s].build(members[s], weights[s]); });
+  // Each sector's table is independent of the others: build them in parallel, each freeing its
+  // weights when done.
+  tbb::parallel_for(std::size_t{0}, S, [&](std::size_t s) {
+    economy.samplers[s].build_in_place(weights[s]);
+    weights[s] = std::vector<double>();
+  });
   // Supplier sectors for each customer sector: link intensity, restricted to sectors with firms.
   economy.supplier_sectors.assign(S, std::vector<double>(S, 0.0));
   for (std::size_t c = 0; c < S; ++c) {

@@ -1,6 +1,8 @@
 // Initialisation: sectors, heavy-tailed firm sizes, technology, convergence, and the firm network.
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <stdexcept>
 
 #include "convsim/models/economy.hpp"
 #include "convsim/models/firm_rules.hpp"
@@ -18,18 +20,24 @@ constexpr double kDegreeSizeExponent = 0.2;
 constexpr double kInitialTechnologySpread = 0.05;
 
 // Sector of every initial firm: contiguous blocks in proportion to firm_share (no randomness).
-std::vector<std::uint16_t> assign_sectors(const Scenario& scenario, std::size_t n) {
+// Slot i's sector is the first whose cumulative share exceeds i's position (the last sector at
+// most); each chunk finds its first slot's sector by bisection and walks on from there, which
+// gives what one walk over all slots gives.
+void assign_sectors(const Scenario& scenario, SlotColumn<std::uint16_t>& sector) {
   std::vector<double> cumulative;
   double total = 0;
   for (const Sector& s : scenario.sectors) cumulative.push_back(total += s.firm_share);
-  std::vector<std::uint16_t> sector(n);
-  std::size_t s = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double position = (static_cast<double>(i) + 0.5) / static_cast<double>(n) * total;
-    while (s + 1 < cumulative.size() && position >= cumulative[s]) ++s;
-    sector[i] = static_cast<std::uint16_t>(s);
-  }
-  return sector;
+  const std::size_t n = sector.size();
+  for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
+    auto position = [&](std::size_t i) { return (static_cast<double>(i) + 0.5) / static_cast<double>(n) * total; };
+    std::size_t s = std::min<std::size_t>(
+        std::upper_bound(cumulative.begin(), cumulative.end(), position(begin)) - cumulative.begin(), cumulative.size() - 1);
+    for (std::size_t i = begin; i < end; ++i) {
+      const double at = position(i);
+      while (s + 1 < cumulative.size() && at >= cumulative[s]) ++s;
+      sector[i] = static_cast<std::uint16_t>(s);
+    }
+  });
 }
 
 // Entrants over a run as a share of initial firms, for reserving state columns once.
@@ -49,8 +57,15 @@ Economy build_economy(const Scenario& scenario) {
   const std::size_t expected_slots = static_cast<std::size_t>(
       static_cast<double>(n) * (1.0 + expected_entry_share(scenario)));
   f.reserve(expected_slots);
-  f.append(n);
-  f.sector = assign_sectors(scenario, n);
+  // The step's per-firm scratch grows with the slots: room reserved now, so that no step moves it.
+  economy.log_capital_term.reserve(expected_slots);
+  economy.demand_coefficient.reserve(expected_slots);
+  economy.exit_draw.reserve(expected_slots);
+  if (n > std::numeric_limits<std::uint32_t>::max()) throw std::length_error("economy: more than 2^32 firms");
+  // Every column of every slot is written below, in parallel.
+  f.resize_unwritten(n);
+  f.created = n;
+  assign_sectors(scenario, f.sector);
 
   const PolicyState levers = policy_at(scenario, scenario.year_of_step(0));
   economy.market.prosumer_share = scenario.prosumers.initial_share;
@@ -74,6 +89,7 @@ Economy build_economy(const Scenario& scenario) {
       f.age[i] = static_cast<std::int32_t>(std::lround(convergence_draw.exponential(1, scenario.dynamics.initial_mean_age) *
                                                        scenario.time.steps_per_year));
       const double log_factor = factors.log_factor(s, level);
+      f.uid[i] = static_cast<std::uint32_t>(i);
       f.alive[i] = 1;
       f.level[i] = level;
       f.employment[i] = labour;
@@ -92,20 +108,33 @@ Economy build_economy(const Scenario& scenario) {
 
   // Network: each firm draws its number of suppliers (larger firms more), then each supplier:
   // its sector by link intensity, the firm within the sector by size (preferential attachment).
+  // Each firm's size weight is computed once, kept in the step scratch (which the first step
+  // overwrites before reading) between the sum and the degree draws.
+  SlotColumn<double>& degree_weight = economy.log_capital_term;
+  degree_weight.resize(n);
   const double mean_weight = deterministic_sum(n, [&](std::size_t i) {
-    return std::pow(f.employment[i], kDegreeSizeExponent);
+    return degree_weight[i] = std::pow(f.employment[i], kDegreeSizeExponent);
   }) / static_cast<double>(std::max<std::size_t>(n, 1));
   CsrLinks csr;
+  // Room for the entrants' rows, reserved before the arrays are filled so that FirmNetwork::reserve
+  // below copies nothing (unused capacity is address space, not resident memory).
+  csr.offsets.reserve(expected_slots + 1);
   csr.offsets.resize(n + 1);  // every entry is written below (resize does not zero-fill)
   csr.offsets[0] = 0;
   for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
-      const double expected = scenario.network.mean_degree * std::pow(f.employment[i], kDegreeSizeExponent) / mean_weight;
+      const double expected = scenario.network.mean_degree * degree_weight[i] / mean_weight;
       const RandomBlock draw(seed, i, Purpose::network_degree, 0);
       csr.offsets[i + 1] = static_cast<std::uint64_t>(std::floor(expected + draw.uniform(0)));
     }
   });
   for (std::size_t i = 0; i < n; ++i) csr.offsets[i + 1] += csr.offsets[i];
+  // Links of the entrants expected over the run, and of the partnerships, join the base at merges
+  // (in place): reserved too, so that no merge has to move the base to a larger allocation.
+  const std::size_t link_room = csr.offsets[n] + csr.offsets[n] / 4 +
+      (expected_slots - n) * (static_cast<std::size_t>(scenario.network.mean_degree) + 1);
+  csr.suppliers.reserve(link_room);
+  csr.weights.reserve(link_room);
   csr.suppliers.resize(csr.offsets[n]);
   csr.weights.resize(csr.offsets[n]);
   for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
@@ -124,17 +153,18 @@ Economy build_economy(const Scenario& scenario) {
     }
   });
   economy.network = FirmNetwork(std::move(csr));
-  economy.network.reserve(expected_slots);
+  economy.network.reserve(expected_slots, link_room);
 
   economy.visible.reserve(expected_slots);
   economy.visible_next.reserve(expected_slots);
   economy.visible.resize(n);
+  economy.visible_next.resize(n);
   for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       economy.visible[i] = VisibleFirm{static_cast<float>(f.technology[i]), f.level[i], f.alive[i], f.sector[i]};
+      economy.visible_next[i] = economy.visible[i];
     }
   });
-  economy.visible_next.assign(economy.visible.begin(), economy.visible.end());
   economy.sector_mean_technology.assign(scenario.sectors.size(), 0.0);
   economy.sector_shock.assign(scenario.sectors.size(), 0.0);
   // Sectors' profit margins at the start (the exit rule compares each firm's with its sector's).

@@ -170,15 +170,14 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   const SectorRates rates = sector_rates(sc, levers);
   const SectorFactors factors =
       sector_factors(sc, levers, economy.market.prosumer_share, {economy.market.aggregate_shock, &economy.sector_shock});
-  const std::vector<VisibleFirm>& visible = economy.visible;
-  std::vector<VisibleFirm>& next = economy.visible_next;
+  const SlotColumn<VisibleFirm>& visible = economy.visible;
+  SlotColumn<VisibleFirm>& next = economy.visible_next;
   economy.log_capital_term.resize(n);
   economy.demand_coefficient.resize(n);
   economy.exit_draw.resize(n);
-  economy.employment_start.resize(n);
   double* log_capital_terms = economy.log_capital_term.data();
   double* coefficients = economy.demand_coefficient.data();
-  double* exit_draws = economy.exit_draw.data();
+  std::uint32_t* exit_draws = economy.exit_draw.data();
 
   const std::size_t chunks = chunk_count(n);
   std::vector<ChunkScratch> scratch(chunks);
@@ -229,7 +228,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       const double innovation = draw.uniform(0) < rates.innovation[s] ? draw.exponential(1, sc.technology.innovation_step) : 0.0;
       const double imitation = weight > 0 ? rates.imitation[s] * gap / weight : 0.0;
       f.technology[i] += innovation + imitation;
-      exit_draws[i] = draw.uniform(3);
+      exit_draws[i] = draw.bits(3);
       const double labour = f.employment[i];
       if (firm_scale > 0) {
         // The firm's own productivity innovation: Laplace, its scale falling with size.
@@ -330,7 +329,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   const double keep_share = kept > labour_force && kept > 0 ? labour_force / kept : 1.0;
 
   //---- pass 2: hiring and production ----
-  double* employment_start_of = economy.employment_start.data();
+  double* employment_start_of = coefficients;  // each firm's coefficient is read before it is overwritten
   for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
     double* partial = scratch[c].partial.data();
     for (std::size_t i = begin; i < end; ++i) {
@@ -396,7 +395,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       // Selection: the exit hazard rises with the margin's shortfall from the sector's and
       // falls with age (young firms exit more) and size (large firms exit less).
       bool exits = false;
-      const double exit_draw = exit_draws[i];
+      const double exit_draw = RandomBlock::uniform_from_bits(exit_draws[i]);
       const double margin = revenue > 0 ? profit / revenue : -1.0;
       const double shortfall = std::max(0.0, economy.sector_margin[s] - margin);
       if (exit_draw < (shortfall > 0 ? max_exit_probability : max_exit_probability_no_shortfall)) {

@@ -1,6 +1,7 @@
 #include "convsim/network.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "convsim/parallel.hpp"
 
@@ -8,20 +9,23 @@ namespace convsim {
 
 CsrLinks CsrLinks::from_links(std::size_t firms, const std::vector<Link>& links) {
   CsrLinks csr;
-  std::vector<std::uint64_t> cursor;
-  csr.assign_links(firms, links, cursor);
+  csr.assign_links(firms, links);
   return csr;
 }
 
-void CsrLinks::assign_links(std::size_t firms, const std::vector<Link>& links, std::vector<std::uint64_t>& cursor) {
+void CsrLinks::assign_links(std::size_t firms, const std::vector<Link>& links) {
+  // Counting sort without a cursor array: row c's count goes to offsets[c + 2], so that after the
+  // prefix sum offsets[c + 1] is row c's start; placing each link at offsets[c + 1]++ leaves it at
+  // the row's end, which is what offsets[c + 1] must hold. Links keep their input order in a row.
   offsets.assign(firms + 1, 0);
-  for (const Link& l : links) ++offsets[l.customer + 1];
-  for (std::size_t i = 0; i < firms; ++i) offsets[i + 1] += offsets[i];
+  for (const Link& l : links) {
+    if (l.customer + 2 <= firms) ++offsets[l.customer + 2];
+  }
+  for (std::size_t i = 1; i < firms; ++i) offsets[i + 1] += offsets[i];
   suppliers.resize(links.size());
   weights.resize(links.size());
-  cursor.assign(offsets.begin(), offsets.end() - 1);
   for (const Link& l : links) {
-    const std::uint64_t at = cursor[l.customer]++;
+    const std::uint64_t at = offsets[l.customer + 1]++;
     suppliers[at] = l.supplier;
     weights[at] = l.weight;
   }
@@ -35,15 +39,23 @@ FirmNetwork FirmNetwork::restore(CsrLinks base, std::vector<Link> overlay_links)
   FirmNetwork network(std::move(base));
   network.overlay_links_ = std::move(overlay_links);
   if (!network.overlay_links_.empty()) {
-    network.overlay_.assign_links(network.firms(), network.overlay_links_, network.cursor_);
+    network.overlay_.assign_links(network.firms(), network.overlay_links_);
   }
   return network;
 }
 
-void FirmNetwork::reserve(std::size_t firms) {
+void FirmNetwork::reserve(std::size_t firms, std::size_t links) {
   base_.offsets.reserve(firms + 1);
+  if (overlay_.links() == 0 && overlay_.offsets.capacity() < firms + 1) {
+    // An empty overlay's offsets are all 0: allocate the room afresh instead of copying them.
+    const std::size_t rows = overlay_.offsets.size();
+    overlay_.offsets = NetworkColumn<std::uint64_t>();
+    overlay_.offsets.reserve(firms + 1);
+    overlay_.offsets.assign(rows, 0);
+  }
   overlay_.offsets.reserve(firms + 1);
-  cursor_.reserve(firms);
+  base_.suppliers.reserve(links);
+  base_.weights.reserve(links);
 }
 
 void FirmNetwork::grow(std::size_t firms) {
@@ -55,7 +67,7 @@ void FirmNetwork::grow(std::size_t firms) {
 void FirmNetwork::add_links(const std::vector<Link>& links) {
   if (links.empty()) return;
   overlay_links_.insert(overlay_links_.end(), links.begin(), links.end());
-  overlay_.assign_links(firms(), overlay_links_, cursor_);
+  overlay_.assign_links(firms(), overlay_links_);
   if (static_cast<double>(overlay_links_.size()) > kOverlayMergeShare * static_cast<double>(base_.links())) {
     merge_overlay();
   }
@@ -63,38 +75,37 @@ void FirmNetwork::add_links(const std::vector<Link>& links) {
 
 void FirmNetwork::merge_overlay() {
   const std::size_t n = firms();
-  CsrLinks merged;
-  merged.offsets.reserve(base_.offsets.capacity());  // room reserved for entrants stays reserved
-  merged.offsets.resize(n + 1);
-  merged.offsets[0] = 0;
-  for (std::size_t c = 0; c < n; ++c) {
-    merged.offsets[c + 1] = merged.offsets[c] + (base_.offsets[c + 1] - base_.offsets[c]) +
-                            (overlay_.offsets[c + 1] - overlay_.offsets[c]);
-  }
-  merged.suppliers.resize(merged.offsets[n]);
-  merged.weights.resize(merged.offsets[n]);
-  // Row by row, base links then overlay links: the order for_each_supplier visits them in. Rows
-  // without overlay links are contiguous in the base and in the merged arrays alike, so a run of
-  // them is one copy; a copy is cut only where a row has overlay links.
-  auto copy = [&](const CsrLinks& from, std::uint64_t begin, std::uint64_t end, std::uint64_t& at) {
-    std::copy(from.suppliers.begin() + static_cast<std::ptrdiff_t>(begin), from.suppliers.begin() + static_cast<std::ptrdiff_t>(end),
-              merged.suppliers.begin() + static_cast<std::ptrdiff_t>(at));
-    std::copy(from.weights.begin() + static_cast<std::ptrdiff_t>(begin), from.weights.begin() + static_cast<std::ptrdiff_t>(end),
-              merged.weights.begin() + static_cast<std::ptrdiff_t>(at));
-    at += end - begin;
-  };
-  for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
-    std::uint64_t at = merged.offsets[begin];
-    std::uint64_t run = base_.offsets[begin];  // start of the base links not yet copied
-    for (std::size_t c = begin; c < end; ++c) {
-      if (overlay_.offsets[c + 1] == overlay_.offsets[c]) continue;
-      copy(base_, run, base_.offsets[c + 1], at);
-      run = base_.offsets[c + 1];
-      copy(overlay_, overlay_.offsets[c], overlay_.offsets[c + 1], at);
+  if (overlay_.links() > 0) {
+    // In place, from the last row to the first: row c moves up by the overlay links of the rows
+    // before it (overlay_.offsets[c]) and takes its own overlay links at its end, base links then
+    // overlay links, the order for_each_supplier visits them in. Runs of rows without overlay
+    // links move by the same amount, so a run is one memmove. No second copy of the network is
+    // held (at 10^7 firms that copy was the run's peak of memory); growing the arrays moves
+    // nothing while their reserved capacity lasts (FirmNetwork::reserve).
+    const std::uint64_t base_links = base_.links();
+    base_.suppliers.resize(base_links + overlay_.links());
+    base_.weights.resize(base_links + overlay_.links());
+    FirmId* suppliers = base_.suppliers.data();
+    float* weights = base_.weights.data();
+    auto move = [&](const FirmId* from_s, const float* from_w, std::uint64_t count, std::uint64_t to) {
+      std::memmove(suppliers + to, from_s, count * sizeof(FirmId));
+      std::memmove(weights + to, from_w, count * sizeof(float));
+    };
+    std::uint64_t unmoved_end = base_links;  // base links [.., unmoved_end) are still in place
+    for (std::size_t c = n; c-- > 0;) {
+      const std::uint64_t ob = overlay_.offsets[c], oe = overlay_.offsets[c + 1];
+      if (ob == oe) continue;
+      // Rows after c up to the last row moved: shifted by the overlay links of rows up to c.
+      const std::uint64_t row_end = base_.offsets[c + 1];
+      move(suppliers + row_end, weights + row_end, unmoved_end - row_end, row_end + oe);
+      move(overlay_.suppliers.data() + ob, overlay_.weights.data() + ob, oe - ob, row_end + ob);
+      unmoved_end = row_end;
     }
-    copy(base_, run, base_.offsets[end], at);
-  });
-  base_ = std::move(merged);
+    // Rows before the first row with overlay links do not move.
+    for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
+      for (std::size_t c = begin; c < end; ++c) base_.offsets[c + 1] += overlay_.offsets[c + 1];
+    });
+  }
   overlay_.offsets.assign(n + 1, 0);
   overlay_.suppliers.clear();
   overlay_.weights.clear();
@@ -103,51 +114,73 @@ void FirmNetwork::merge_overlay() {
 
 template <typename CustomerMap, typename SupplierMap>
 void FirmNetwork::rebuild(std::size_t new_firms, CustomerMap&& customer_of, SupplierMap&& supplier_of) {
+  // In place: the overlay is merged into the base (its rows keep base links then overlay links),
+  // then rows and links are compacted forwards. Rows keep their relative order, so a link only
+  // ever moves to a lower place. Each fixed chunk of rows first compacts within its own range of
+  // links (in parallel; same result on any number of threads), then the chunks are moved down
+  // to their final places in chunk order and the row offsets written for the new row ids.
+  merge_overlay();
   const std::size_t n = firms();
-  // new row -> old row: rows keep their relative order, so a row is found by a prefix count.
-  std::vector<FirmId> old_row(new_firms, kNoFirm);
-  for (std::size_t c = 0; c < n; ++c) {
-    const FirmId to = customer_of(static_cast<FirmId>(c));
-    if (to != kNoFirm) old_row[to] = static_cast<FirmId>(c);
-  }
-  CsrLinks merged;
-  merged.offsets.reserve(std::max<std::size_t>(base_.offsets.capacity(), new_firms + 1));  // room reserved for entrants stays reserved
-  merged.offsets.resize(new_firms + 1);  // every entry is written below
-  merged.offsets[0] = 0;
-  // Rows are independent: count in parallel, prefix-sum, fill in parallel (same result on any
-  // number of threads). A link survives when both ends do; within a row, base links come before
-  // overlay links, the order for_each_supplier visits them in.
-  for_each_chunk(new_firms, [&](std::size_t, std::size_t begin, std::size_t end) {
+  const std::size_t chunks = chunk_count(n);
+  FirmId* suppliers = base_.suppliers.data();
+  float* weights = base_.weights.data();
+  std::uint64_t* offsets = base_.offsets.data();
+  // Each chunk's first link, read before any chunk rewrites offsets.
+  std::vector<std::uint64_t> start(chunks + 1);
+  for (std::size_t k = 0; k < chunks; ++k) start[k] = offsets[k * kChunkSize];
+  start[chunks] = offsets[n];
+  std::vector<std::uint64_t> kept(chunks + 1, 0);
+  for_each_chunk(n, [&](std::size_t k, std::size_t begin, std::size_t end) {
+    std::uint64_t at = start[k];
+    std::uint64_t e = start[k];
     for (std::size_t r = begin; r < end; ++r) {
-      std::uint64_t count = 0;
-      if (old_row[r] != kNoFirm) {
-        for_each_supplier(old_row[r], [&](FirmId s, float) { count += supplier_of(s) != kNoFirm ? 1 : 0; });
+      const std::uint64_t row_end = r + 1 < end ? offsets[r + 1] : start[k + 1];
+      if (customer_of(static_cast<FirmId>(r)) != kNoFirm) {
+        for (; e < row_end; ++e) {
+          const FirmId to = supplier_of(suppliers[e]);
+          if (to == kNoFirm) continue;
+          suppliers[at] = to;
+          weights[at] = weights[e];
+          ++at;
+        }
       }
-      merged.offsets[r + 1] = count;
+      e = row_end;
+      offsets[r + 1] = at - start[k];  // the row's end within the chunk's kept links
     }
+    kept[k] = at - start[k];
   });
-  for (std::size_t r = 0; r < new_firms; ++r) merged.offsets[r + 1] += merged.offsets[r];
-  merged.suppliers.resize(merged.offsets[new_firms]);
-  merged.weights.resize(merged.offsets[new_firms]);
-  for_each_chunk(new_firms, [&](std::size_t, std::size_t begin, std::size_t end) {
-    for (std::size_t r = begin; r < end; ++r) {
-      if (old_row[r] == kNoFirm) continue;
-      std::uint64_t at = merged.offsets[r];
-      for_each_supplier(old_row[r], [&](FirmId s, float w) {
-        const FirmId to = supplier_of(s);
-        if (to == kNoFirm) return;
-        merged.suppliers[at] = to;
-        merged.weights[at] = w;
-        ++at;
-      });
+  // Chunk k's kept links go to `final_start`, below or at where they are: in chunk order no move
+  // overwrites links still to be moved.
+  std::vector<std::uint64_t> final_start(chunks + 1, 0);
+  for (std::size_t k = 0; k < chunks; ++k) {
+    final_start[k + 1] = final_start[k] + kept[k];
+    if (final_start[k] != start[k]) {
+      std::memmove(suppliers + final_start[k], suppliers + start[k], kept[k] * sizeof(FirmId));
+      std::memmove(weights + final_start[k], weights + start[k], kept[k] * sizeof(float));
     }
-  });
-  base_ = std::move(merged);
+  }
+  // Row offsets for the new ids (new row ids keep the old ones' order, so new id <= old row:
+  // a forward pass writes only entries it has read). Rows without an old row are empty.
+  if (new_firms > n) base_.offsets.resize(new_firms + 1);
+  offsets = base_.offsets.data();
+  std::size_t next_row = 0;  // new rows below it have their end written
+  std::uint64_t written_end = 0;
+  for (std::size_t r = 0; r < n; ++r) {
+    const FirmId to = customer_of(static_cast<FirmId>(r));
+    if (to == kNoFirm) continue;
+    const std::uint64_t row_end = final_start[r / kChunkSize] + offsets[r + 1];
+    for (; next_row < to; ++next_row) offsets[next_row + 1] = written_end;
+    offsets[to + 1] = row_end;
+    written_end = row_end;
+    next_row = static_cast<std::size_t>(to) + 1;
+  }
+  for (; next_row < new_firms; ++next_row) offsets[next_row + 1] = written_end;
+  offsets[0] = 0;
+  base_.offsets.resize(new_firms + 1);
+  base_.suppliers.resize(written_end);
+  base_.weights.resize(written_end);
   // Keep the overlay's memory for the next steps' links.
   overlay_.offsets.assign(new_firms + 1, 0);
-  overlay_.suppliers.clear();
-  overlay_.weights.clear();
-  overlay_links_.clear();
 }
 
 void FirmNetwork::compact(const std::vector<std::uint8_t>& alive) {

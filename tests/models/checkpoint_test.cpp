@@ -110,7 +110,9 @@ TEST(Checkpoint, FileHoldsThePartialResultAndTheStepItContinuesWith) {
   EXPECT_EQ(contents.partial.time.size(), 7u);
   expect_same_result(checkpoint.partial, contents.partial, "partial");
   ASSERT_NE(contents.find_array("firms/technology"), nullptr);
-  EXPECT_EQ(std::get<std::vector<double>>(contents.find_array("firms/technology")->values), checkpoint.economy.firms.technology);
+  const auto& technology = checkpoint.economy.firms.technology;
+  EXPECT_EQ(std::get<std::vector<double>>(contents.find_array("firms/technology")->values),
+            std::vector<double>(technology.begin(), technology.end()));
   // A checkpoint is not a result: read_result refuses it and says what it is.
   EXPECT_TRUE(contains(input_error_of([&] { read_result(dir / "c.h5"); }).what(), "it is a checkpoint"));
 }

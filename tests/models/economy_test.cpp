@@ -28,7 +28,7 @@ economy: {firms: 200000, size_exponent: 1.06, min_firm_size: 1, max_firm_size: 1
 network: {mean_degree: 0}
 )");
   const models::Economy economy = models::build_economy(scenario);
-  const std::vector<double>& sizes = economy.firms.employment;
+  const std::vector<double> sizes(economy.firms.employment.begin(), economy.firms.employment.end());
   ASSERT_EQ(sizes.size(), 200000u);
   // Top 10 % (k = 20000): sizes above about 10^(1/1.06) = 8.8 persons, far below the truncation
   // at 1e5, whose bias on the Hill estimate is (8.8/1e5)^1.06 * ln(1e5/8.8) ~ 5e-4 relative. The
@@ -52,7 +52,8 @@ network: {mean_degree: 0}
 )");
   const models::Economy economy = models::build_economy(scenario);
   const std::size_t k = 10000;
-  EXPECT_NEAR(hill_tail_exponent(economy.firms.employment, k), 1.5, 4 * 1.5 / std::sqrt(static_cast<double>(k)));
+  const std::vector<double> sizes(economy.firms.employment.begin(), economy.firms.employment.end());
+  EXPECT_NEAR(hill_tail_exponent(sizes, k), 1.5, 4 * 1.5 / std::sqrt(static_cast<double>(k)));
 }
 
 TEST(InitialEconomy, FirmsStartAtTheirOptimalSizeAtTheInitialWage) {

@@ -2,8 +2,9 @@
 // a firm's update reads its own row (its suppliers) and nothing is written to shared rows.
 // Structural change between steps is batched: new links go to a small second CSR (the overlay)
 // rebuilt in O(firms + new links); when the overlay grows past a fraction of the base, both are
-// merged (a copy of rows). Links of exited firms are dropped when the engine compacts its slots
-// (renumber) or on request (compact); until then readers skip them.
+// merged in place (rows moved up within the base's arrays, no second copy). Links of exited
+// firms are dropped when the engine compacts its slots (renumber) or on request (compact), also
+// in place; until then readers skip them.
 #pragma once
 
 #include <cstdint>
@@ -67,9 +68,9 @@ struct CsrLinks {
   std::size_t links() const { return suppliers.size(); }
   // Builds rows from links in any order; within a row, links keep their relative input order.
   static CsrLinks from_links(std::size_t firms, const std::vector<Link>& links);
-  // The same into this object, reusing its arrays' memory (and `cursor`, scratch of firms
-  // entries): rebuilt every step, the overlay would otherwise fault in fresh pages each time.
-  void assign_links(std::size_t firms, const std::vector<Link>& links, std::vector<std::uint64_t>& cursor);
+  // The same into this object, reusing its arrays' memory: rebuilt every step, the overlay would
+  // otherwise fault in fresh pages each time.
+  void assign_links(std::size_t firms, const std::vector<Link>& links);
 };
 
 // The evolving network of a run: a base CSR plus an overlay of links added since the last merge.
@@ -83,14 +84,16 @@ class FirmNetwork {
   std::size_t firms() const { return base_.firms(); }
   // Number of stored links (base + overlay, including links of exited firms not yet dropped).
   std::size_t links() const { return base_.links() + overlay_.links(); }
-  // Reserves row storage for `firms` slots, so that growing to them moves no memory.
-  void reserve(std::size_t firms);
+  // Reserves row storage for `firms` slots and base storage for `links` links, so that growing
+  // to them (entrants' rows, merges) moves no memory. Reserved capacity that is never used costs
+  // address space only, not resident memory.
+  void reserve(std::size_t firms, std::size_t links = 0);
   // Adds empty rows for new firm slots.
   void grow(std::size_t firms);
   // Adds links (between steps): to the overlay, which is merged into the base (merge_overlay)
   // when it exceeds kOverlayMergeShare of the base's links.
   void add_links(const std::vector<Link>& links);
-  // Merges the overlay into the base, keeping every link (a copy of rows: links of exited firms
+  // Merges the overlay into the base, keeping every link (in place: links of exited firms
   // are dropped by compact or renumber, and skipped by readers that check who is alive).
   void merge_overlay();
   // Merges the overlay into the base and drops links that touch a firm that is not alive.
@@ -146,7 +149,6 @@ class FirmNetwork {
   CsrLinks base_;
   CsrLinks overlay_;
   std::vector<Link> overlay_links_;  // the overlay's links as a list, for rebuilding it
-  std::vector<std::uint64_t> cursor_;  // scratch for rebuilding the overlay
 };
 
 }  // namespace convsim

@@ -60,7 +60,9 @@ class RandomBlock {
   // Raw 32 bits of draw i (0..3).
   std::uint32_t bits(int i) const { return bits_.v[i]; }
   // Uniform on the open interval (0, 1) from draw i.
-  double uniform(int i) const { return (static_cast<double>(bits_.v[i]) + 0.5) * 0x1p-32; }
+  double uniform(int i) const { return uniform_from_bits(bits_.v[i]); }
+  // The uniform of a draw whose raw 32 bits are `bits` (uniform(i) is uniform_from_bits(bits(i))).
+  static double uniform_from_bits(std::uint32_t bits) { return (static_cast<double>(bits) + 0.5) * 0x1p-32; }
   // Exponential with the given mean from draw i.
   double exponential(int i, double mean) const { return -mean * std::log(uniform(i)); }
   // Laplace (double exponential) with mean 0 and this scale from draw i.

@@ -21,21 +21,28 @@ struct VisibleFirm {
   std::uint16_t sector;
 };
 
+// A per-firm column: resize() leaves new entries unwritten (see UninitialisedAllocator), so that
+// building 10^7 firms writes each column once, in parallel (first touch on the thread that fills
+// it), instead of zero-filling it on one thread first. FirmState::append still writes every
+// entry it adds.
+template <typename T>
+using SlotColumn = NetworkColumn<T>;
+
 // Firm state as columns. An exited firm keeps its slot with alive = 0 until the slots are
 // compacted (compact_firms), which removes exited firms and renumbers the rest in order. A firm's
 // identity is its uid, its entry number (0, 1, ... in the order firms were created): it keys the
 // firm's draws and indexes firm snapshots, so compaction changes no draw.
 struct FirmState {
-  std::vector<std::uint32_t> uid;        // entry number, increasing with the slot
-  std::vector<std::uint16_t> sector;
-  std::vector<std::uint8_t> alive;
-  std::vector<std::uint8_t> level;       // ConvergenceLevel
-  std::vector<double> technology;        // log technology a (evolves), log points
-  std::vector<float> productivity;       // log firm-specific efficiency theta (fixed), log points
-  std::vector<double> capital;           // K, 1e8 KRW
-  std::vector<double> employment;        // L, persons
-  std::vector<double> output;            // Y in the last step, real (base prices, quality-adjusted units), 1e8 KRW/year
-  std::vector<std::int32_t> age;         // steps since entry
+  SlotColumn<std::uint32_t> uid;        // entry number, increasing with the slot
+  SlotColumn<std::uint16_t> sector;
+  SlotColumn<std::uint8_t> alive;
+  SlotColumn<std::uint8_t> level;       // ConvergenceLevel
+  SlotColumn<double> technology;        // log technology a (evolves), log points
+  SlotColumn<float> productivity;       // log firm-specific efficiency theta (fixed), log points
+  SlotColumn<double> capital;           // K, 1e8 KRW
+  SlotColumn<double> employment;        // L, persons
+  SlotColumn<double> output;            // Y in the last step, real (base prices, quality-adjusted units), 1e8 KRW/year
+  SlotColumn<std::int32_t> age;         // steps since entry
 
   std::uint64_t created = 0;             // firms ever created: the next firm's uid
 
@@ -44,6 +51,9 @@ struct FirmState {
   void reserve(std::size_t n);
   // Appends n default slots (dead, zero) with the next n uids and returns the first new slot.
   FirmId append(std::size_t n);
+  // Sizes the columns to n slots, the first of an economy, leaving every entry unwritten: the
+  // caller writes every column of every slot (uid i included) and sets `created` to n.
+  void resize_unwritten(std::size_t n);
   // Bytes held by the columns.
   std::size_t memory_bytes() const;
 };
@@ -65,6 +75,8 @@ struct SectorSampler {
   bool empty() const { return columns.empty(); }
   // Builds the table for these firms and (positive) weights.
   void build(const std::vector<FirmId>& members, const std::vector<double>& weights);
+  // The same for the firms already in columns[k].firm (one per weight), overwriting `weights`.
+  void build_in_place(std::vector<double>& weights);
   // A draw located in the table: its column (prefetched) and where u fell within it. Reading the
   // firm is a second step, so that several draws can have their column reads in flight at once
   // (at 10^6 firms each is a cache miss).
@@ -98,8 +110,8 @@ struct MarketState {
 // The whole mutable state of one run.
 struct Economy {
   FirmState firms;
-  std::vector<VisibleFirm> visible;       // state t, read by neighbours
-  std::vector<VisibleFirm> visible_next;  // state t+1, written by each firm for itself
+  SlotColumn<VisibleFirm> visible;       // state t, read by neighbours
+  SlotColumn<VisibleFirm> visible_next;  // state t+1, written by each firm for itself
   FirmNetwork network;
   std::vector<SectorSampler> samplers;    // [S]
   std::vector<std::vector<double>> supplier_sectors;  // [customer S][supplier S] cumulative intensity
@@ -113,11 +125,14 @@ struct Economy {
   std::vector<double> sector_price;            // [S] P_s in the last step, consumer price index = 1
   std::vector<double> expected_price;          // [S] the price firms plan with (adaptive expectations), 1
   // Per-firm scratch of one step (not state): ln(A K^alpha) and the labour-demand coefficient
-  // (beta A K^alpha)^(1/(1-beta)), written by the first firm pass and read by the next ones.
-  std::vector<double> log_capital_term;
-  std::vector<double> demand_coefficient;
-  std::vector<double> exit_draw;  // slot 3 of the firm's step block (drawn once, used in the last pass)
-  std::vector<double> employment_start;  // employment before this step's hiring, person
+  // (beta A K^alpha)^(1/(1-beta)), written by the first firm pass and read by the second; the
+  // second then overwrites the coefficient, which no later pass reads, with the firm's employment
+  // before this step's hiring, read by the third (one column for two, 8 bytes a slot less).
+  SlotColumn<double> log_capital_term;
+  SlotColumn<double> demand_coefficient;  // then employment at the step's start, person
+  // Slot 3 of the firm's step block as its 32 raw bits (drawn once, used in the last pass; the
+  // uniform is (bits + 0.5) 2^-32 exactly, so 4 bytes hold what the double held).
+  SlotColumn<std::uint32_t> exit_draw;
   int step = 0;                            // steps done (burn-in included)
   bool compact_slots = true;               // remove exited firms at sampler refreshes (tests turn it off)
 };
