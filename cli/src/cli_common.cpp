@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +13,8 @@
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
+
+#include "convsim/analysis/compare.hpp"
 
 namespace convsim::cli {
 
@@ -32,17 +35,26 @@ std::string rate_and_eta(std::size_t worked, std::size_t remaining, double elaps
   if (worked == 0 || !(elapsed > 0)) return "";
   const double rate = static_cast<double>(worked) / elapsed;
   const double eta = static_cast<double>(remaining) / rate;
+  // Three significant digits below 1,000 ("21.7"); above, whole units with thousands separators as
+  // the summary prints them ("1,150"), never "1.15e+03".
+  std::string rate_text;
+  if (rate < 1000) {
+    char digits[32];
+    std::snprintf(digits, sizeof digits, "%.3g", rate);
+    rate_text = digits;
+  } else {
+    rate_text = analysis::format_number(std::round(rate));
+  }
   char buffer[96];
   if (eta < 60) {
-    std::snprintf(buffer, sizeof buffer, ", %.3g %s/s, ETA %.0f s", rate, unit, eta);
+    std::snprintf(buffer, sizeof buffer, "ETA %.0f s", eta);
   } else if (eta < 3600) {
-    std::snprintf(buffer, sizeof buffer, ", %.3g %s/s, ETA %d min %02d s", rate, unit, static_cast<int>(eta / 60),
-                  static_cast<int>(eta) % 60);
+    std::snprintf(buffer, sizeof buffer, "ETA %d min %02d s", static_cast<int>(eta / 60), static_cast<int>(eta) % 60);
   } else {
-    std::snprintf(buffer, sizeof buffer, ", %.3g %s/s, ETA %d h %02d min", rate, unit, static_cast<int>(eta / 3600),
+    std::snprintf(buffer, sizeof buffer, "ETA %d h %02d min", static_cast<int>(eta / 3600),
                   static_cast<int>(eta / 60) % 60);
   }
-  return buffer;
+  return ", " + rate_text + " " + unit + "/s, " + buffer;
 }
 
 void Progress::update(int done, int total) {

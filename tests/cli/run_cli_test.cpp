@@ -90,6 +90,9 @@ TEST(RunCli, RateAndTimeLeftReadAsAPersonWouldSayThem) {
   EXPECT_EQ(cli::rate_and_eta(10, 20, 5.0, "runs"), ", 2 runs/s, ETA 10 s");
   EXPECT_EQ(cli::rate_and_eta(3, 300, 2.0, "runs"), ", 1.5 runs/s, ETA 3 min 20 s");
   EXPECT_EQ(cli::rate_and_eta(1, 9000, 1.0, "steps"), ", 1 steps/s, ETA 2 h 30 min");
+  // A fast run's rate is grouped as the summary's numbers are, never in exponent notation.
+  EXPECT_EQ(cli::rate_and_eta(1150, 0, 1.0, "steps"), ", 1,150 steps/s, ETA 0 s");
+  EXPECT_EQ(cli::rate_and_eta(2'500'000, 2'500'000, 0.5, "firm-steps"), ", 5,000,000 firm-steps/s, ETA 0 s");
 }
 
 TEST(RunCli, BitIdenticalOnOneTwoAndEightThreadsAndAcrossProcesses) {
