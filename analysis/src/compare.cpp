@@ -631,9 +631,9 @@ double sample_sd(const std::vector<double>& values) {
 
 namespace {
 
-std::string replicate_reason(std::size_t n) {
-  return n == 0 ? "no interval (no replicates)" : "no interval (1 replicate)";
-}
+constexpr const char* kOneReplicate = "no interval (1 replicate)";
+
+std::string replicate_reason(std::size_t n) { return n == 0 ? "no interval (no replicates)" : kOneReplicate; }
 
 }  // namespace
 
@@ -1306,23 +1306,20 @@ std::string format_level(double level) {
   return buffer;
 }
 
-// "+15,433 ± 533 (+1.25%)" or "+15,433 (+1.25%), no interval (1 replicate)".
+// Why an interval is missing, as a table cell says it: the single-replicate reason shortened to
+// "no interval" (the note under the table says it once), any other reason in full.
+std::string cell_reason(const Interval& interval) {
+  return interval.reason == kOneReplicate ? std::string("no interval") : interval.reason;
+}
+
+// An effect in a table cell: "+15,433 ± 533 (+1.25%)" or "+15,433 (+1.25%), no interval".
 std::string effect_text(const Effect& effect, bool with_percent) {
   if (effect.pairs == 0) return "not paired (no common seed)";
   std::string text = signed_number(effect.paired_mean);
   if (effect.paired.available) text += " ± " + format_number(effect.paired.half_width());
   if (with_percent && std::isfinite(effect.percent)) text += " (" + format_percent(effect.percent) + ")";
-  if (!effect.paired.available) text += ", " + effect.paired.reason;
+  if (!effect.paired.available) text += ", " + cell_reason(effect.paired);
   return text;
-}
-
-// The effect in a table cell: as effect_text, but without the reason when the only reason is a
-// single replicate (the note under the table says it once, instead of in every cell).
-std::string table_effect_text(const Effect& effect, bool with_percent) {
-  if (effect.pairs != 1 || effect.paired.available) return effect_text(effect, with_percent);
-  std::string text = signed_number(effect.paired_mean);
-  if (with_percent && std::isfinite(effect.percent)) text += " (" + format_percent(effect.percent) + ")";
-  return text + ", no interval";
 }
 
 // The two intervals of an effect for the table: "seed noise -1 to +3; total -4 to +6 (parameters: 60 % of the width)".
@@ -1517,12 +1514,11 @@ void write_comparison_table(const Comparison& comparison, std::ostream& out) {
                     "[" + variable.cumulative_units + "]", ""});
     for (std::size_t k = 0; k < variable.scenarios.size(); ++k) {
       const ScenarioVariable& row = variable.scenarios[k];
-      Row cells{row.scenario, std::to_string(row.replicates), format_number(row.horizon_mean), "(baseline)", "", "", "",
-                ""};
-      cells.cumulative = format_number(row.cumulative_mean);
+      Row cells{row.scenario, std::to_string(row.replicates), format_number(row.horizon_mean), "(baseline)", "",
+                format_number(row.cumulative_mean), "", ""};
       if (k > 0) {
         const Effect& effect = row.horizon_effect;
-        cells.effect = table_effect_text(effect, true);
+        cells.effect = effect_text(effect, true);
         if (effect.unpaired.available) {
           cells.unpaired = "± " + format_number(effect.unpaired.half_width());
           const double paired_half = effect.paired.half_width();
@@ -1532,9 +1528,9 @@ void write_comparison_table(const Comparison& comparison, std::ostream& out) {
             cells.unpaired += ratio;
           }
         } else {
-          cells.unpaired = effect.pairs == 0 ? effect.unpaired.reason : "no interval";
+          cells.unpaired = cell_reason(effect.unpaired);
         }
-        cells.cumulative_effect = table_effect_text(row.cumulative_effect, false);
+        cells.cumulative_effect = effect_text(row.cumulative_effect, false);
         if (drawn && effect.pairs > 0) cells.uncertainty = uncertainty_text(effect);
       }
       rows.push_back(std::move(cells));

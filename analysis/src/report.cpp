@@ -185,8 +185,6 @@ void write_calibration(const Comparison& comparison, std::ostream& out) {
   }
 }
 
-// The two intervals of an effect for the horizon table: seed noise, and total with the share of
-// its width the parameters cause (or why there is no total).
 // Notes under a table: a long explanation shared by many cells is given once, the cells carry its
 // number (a note inside a cell that does not wrap made the table several screens wide).
 struct TableNotes {
@@ -207,6 +205,8 @@ struct TableNotes {
   }
 };
 
+// The two intervals of an effect for the horizon table: seed noise, and total with the share of
+// its width the parameters cause (or, as a note, why there is no total).
 std::string uncertainty_cells(const Effect& e, TableNotes& notes) {
   const UncertaintySplit& u = e.uncertainty;
   std::string cells = "<td class=\"num\">" + html_escape(interval_text(u.noise)) + "</td><td class=\"num\">";
