@@ -253,6 +253,7 @@ void save_checkpoint(const Checkpoint& checkpoint, const std::filesystem::path& 
   put(c, "firms/level", plain(f.level), "convergence level: 0 none, 1 package, 2 hybrid, 3 fusion");
   put(c, "firms/technology", plain(f.technology), "log technology a, log points");
   put(c, "firms/productivity", plain(f.productivity), "log firm-specific efficiency, log points");
+  put(c, "firms/wage_premium", plain(f.wage_premium), "log wage premium (the firm pays w exp(premium)), log points");
   put(c, "firms/capital", plain(f.capital), "capital stock, 1e8 KRW");
   put(c, "firms/employment", plain(f.employment), "employment, person");
   put(c, "firms/output", plain(f.output), "output in the last step, 1e8 KRW/year");
@@ -357,6 +358,7 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
   f.level = column(reader.take<std::uint8_t>("firms/level", n));
   f.technology = column(reader.take<double>("firms/technology", n));
   f.productivity = column(reader.take<float>("firms/productivity", n));
+  f.wage_premium = column(reader.take<float>("firms/wage_premium", n));
   f.capital = column(reader.take<double>("firms/capital", n));
   f.employment = column(reader.take<double>("firms/employment", n));
   f.output = column(reader.take<double>("firms/output", n));

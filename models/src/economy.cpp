@@ -20,6 +20,7 @@ void FirmState::reserve(std::size_t n) {
   level.reserve(n);
   technology.reserve(n);
   productivity.reserve(n);
+  wage_premium.reserve(n);
   capital.reserve(n);
   employment.reserve(n);
   output.reserve(n);
@@ -39,6 +40,7 @@ FirmId FirmState::append(std::size_t n) {
   level.resize(total, 0);
   technology.resize(total, 0.0);
   productivity.resize(total, 0.0f);
+  wage_premium.resize(total, 0.0f);
   capital.resize(total, 0.0);
   employment.resize(total, 0.0);
   output.resize(total, 0.0);
@@ -53,6 +55,7 @@ void FirmState::resize_unwritten(std::size_t n) {
   level.resize(n);
   technology.resize(n);
   productivity.resize(n);
+  wage_premium.resize(n);
   capital.resize(n);
   employment.resize(n);
   output.resize(n);
@@ -61,7 +64,7 @@ void FirmState::resize_unwritten(std::size_t n) {
 
 std::size_t FirmState::memory_bytes() const {
   return uid.capacity() * 4 + sector.capacity() * 2 + alive.capacity() + level.capacity() + technology.capacity() * 8 +
-         productivity.capacity() * 4 + capital.capacity() * 8 + employment.capacity() * 8 +
+         productivity.capacity() * 4 + wage_premium.capacity() * 4 + capital.capacity() * 8 + employment.capacity() * 8 +
          output.capacity() * 8 + age.capacity() * 4;
 }
 
@@ -222,6 +225,7 @@ bool compact_firms(Economy& economy) {
   compact_column(f.level, old_slot);
   compact_column(f.technology, old_slot);
   compact_column(f.productivity, old_slot);
+  compact_column(f.wage_premium, old_slot);
   compact_column(f.capital, old_slot);
   compact_column(f.employment, old_slot);
   compact_column(f.output, old_slot);

@@ -126,6 +126,7 @@ FirmSnapshot take_snapshot(const Economy& economy, double year) {
   column("level", "1", "convergence level: 0 none, 1 package, 2 hybrid, 3 fusion", [&](std::size_t i) { return double(f.level[i]); });
   column("technology", "log point", "log technology a", [&](std::size_t i) { return f.technology[i]; });
   column("productivity", "log point", "log firm-specific efficiency (evolves with the firm's own shocks)", [&](std::size_t i) { return double(f.productivity[i]); });
+  column("wage_premium", "log point", "log wage premium: the firm pays, and hires at, the wage w exp(wage_premium)", [&](std::size_t i) { return double(f.wage_premium[i]); });
   column("capital", kMoney, "capital stock", [&](std::size_t i) { return f.capital[i]; });
   column("employment", kPersons, "employment", [&](std::size_t i) { return f.employment[i]; });
   column("output", kMoneyRate, "output (annual rate)", [&](std::size_t i) { return f.output[i]; });

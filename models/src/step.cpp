@@ -190,6 +190,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   const double hiring = hazard_probability(prod.hiring_speed * (1.0 + sc.labour.smart_work_matching * levers.smart_work), dt);
   const double firm_scale = sc.shocks.firm_scale * std::sqrt(dt);
   const double size_elasticity = sc.shocks.firm_size_elasticity;
+  const double size_floor = sc.shocks.firm_size_floor;
 
   //---- pass 1: technology, productivity, adoption and upgrade; each firm's labour demand ----
   for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
@@ -233,7 +234,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       if (firm_scale > 0) {
         // The firm's own productivity innovation: Laplace, its scale falling with size.
         const RandomBlock own_draw = productivity_draws[lane];
-        const double scale = firm_scale * std::exp(size_elasticity * std::log(std::max(labour, 1.0)));
+        const double scale = firm_scale * std::exp(size_elasticity * std::log(std::max(labour, size_floor)));
         f.productivity[i] = static_cast<float>(f.productivity[i] + own_draw.laplace(0, scale));
       }
       std::uint8_t level = f.level[i];
@@ -260,10 +261,13 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       if (level > 0) partial[kConvTechnologyFlow * S + s] += last_output * (innovation + imitation) / dt;
 
       // Cobb-Douglas price taker: labour demand at its sector's expected price P^e
-      // L*(w) = c w^(-1/(1-beta)), c = (beta P^e A K^alpha)^(1/(1-beta)).
+      // L*(w) = c w^(-1/(1-beta)), c = (beta P^e A K^alpha e^-omega)^(1/(1-beta)),
+      // omega the firm's log wage premium (it pays w e^omega).
       const double log_capital_term = log_efficiency(f.productivity[i], f.technology[i], factors.log_factor(s, level)) +
                                       alpha * std::log(f.capital[i]);
-      const double coefficient = std::exp((log_beta + log_expected_price[s] + log_capital_term) * inverse_one_minus_beta);
+      // The firm's wage premium omega: it pays, and hires at, w e^omega.
+      const double coefficient =
+          std::exp((log_beta + log_expected_price[s] + log_capital_term - f.wage_premium[i]) * inverse_one_minus_beta);
       log_capital_terms[i] = log_capital_term;
       coefficients[i] = coefficient;
       coefficient_sum += coefficient;
@@ -356,6 +360,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
 
   //---- pass 3: revenue at the clearing prices, profit, exit or investment ----
   const double age_scale = 1.0 / (sc.dynamics.exit_young_years * sc.time.steps_per_year);
+  const bool premia = sc.production.wage_premium_sd > 0;
   const DynamicsSettings& dyn = sc.dynamics;
   // The young-firm factor by age in steps; past the table (e^-45 of its excess) it is 1 to the last bit.
   std::vector<double> young_factor(static_cast<std::size_t>(std::ceil(45.0 / age_scale)) + 1);
@@ -378,7 +383,9 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       const double labour_next = f.employment[i];
       const double capital = f.capital[i];
       const double revenue = prices[s] * f.output[i];
-      const double wages = wage * labour_next;
+      // The firm pays its own wage w e^omega (its wage premium: Abowd, Kramarz & Margolis 1999);
+      // without premia every omega is 0 and the exp is skipped.
+      const double wages = (premia ? wage * std::exp(static_cast<double>(f.wage_premium[i])) : wage) * labour_next;
       const double surplus = revenue - wages;
       const double profit = surplus - prod.user_cost * capital;
       const double created = std::max(0.0, labour_next - labour);

@@ -29,6 +29,7 @@ enum class Purpose : std::uint32_t {
   entrant,
   shock,               // aggregate and sector productivity shocks: entity = sector, or kAggregateEntity
   firm_productivity,   // a firm's own productivity innovation
+  wage_premium,        // a firm's wage premium (drawn once, at its creation)
   user = 1000,  // first purpose free for tests and extensions
 };
 

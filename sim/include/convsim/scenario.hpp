@@ -87,6 +87,7 @@ struct ShockSettings {
   double sector_sd = 0.0;          // s.d. of the annual sector innovation, log points
   double firm_scale = 0.0;         // Laplace scale of a one-person firm's annual productivity innovation, log points
   double firm_size_elasticity = -0.15;  // elasticity of that scale to firm employment, 1
+  double firm_size_floor = 1.0;         // employment below which that scale stops rising, person
 };
 
 struct NetworkSettings {
@@ -135,6 +136,7 @@ struct ProductionSettings {
   double user_cost = 0.04;           // opportunity cost of capital in profit, 1/year
   double hiring_speed = 0.6;         // share of the gap to desired employment closed per year, 1/year
   double smart_work_hours = 0.05;    // effective-hours gain per unit smart work, 1
+  double wage_premium_sd = 0.0;      // s.d. of the firms' log wage premia (firm wage effects), log points
 };
 
 // The largest exit hazard a firm can have, 1/year: ln 2, so that no firm's exit probability
@@ -150,6 +152,7 @@ struct DynamicsSettings {
   double initial_mean_age = 12;       // mean age of the initial firms (exponential), year
   double entrant_productivity_gap = 0.1;  // entrants' log productivity below the incumbent they copy, log points
   double entrant_productivity_sd = 0.1;   // s.d. of the entrant's own log productivity draw, log points
+  double entrant_size_share = 0.0;        // entrant's employment as a share of its optimal size (0: drawn from the size law), 1
   double entry_rate = 0.015;          // entrants per alive firm-year, 1/year
   double entry_convergence = 0.1;     // extra entry per unit growth rate of converged output, 1
 };

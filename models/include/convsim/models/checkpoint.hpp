@@ -25,7 +25,7 @@ namespace convsim::models {
 // The revision of the engine's state layout and rules that a checkpoint belongs to, written into
 // every checkpoint and required equal when one is continued. Bump it whenever Economy gains,
 // loses or reinterprets a field, or a step's rules change what a state leads to.
-inline constexpr std::int64_t kModelRevision = 1;
+inline constexpr std::int64_t kModelRevision = 2;  // 2: firms/wage_premium
 
 // A run stopped at the start of reported step `steps_done`.
 struct Checkpoint {

@@ -38,7 +38,8 @@ struct FirmState {
   SlotColumn<std::uint8_t> alive;
   SlotColumn<std::uint8_t> level;       // ConvergenceLevel
   SlotColumn<double> technology;        // log technology a (evolves), log points
-  SlotColumn<float> productivity;       // log firm-specific efficiency theta (fixed), log points
+  SlotColumn<float> productivity;       // log firm-specific efficiency theta (evolves), log points
+  SlotColumn<float> wage_premium;       // log wage premium omega: the firm pays w e^omega (fixed for its life), log points
   SlotColumn<double> capital;           // K, 1e8 KRW
   SlotColumn<double> employment;        // L, persons
   SlotColumn<double> output;            // Y in the last step, real (base prices, quality-adjusted units), 1e8 KRW/year
