@@ -90,37 +90,36 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
       // incumbents gives the productivity that makes the entrant's size optimal at the wage and price.
       const SectorSampler& incumbents = economy.samplers[s];
       const RandomBlock own(sc.seed, uid, Purpose::entrant, step, 1);
-      // Its wage premium is its own draw, fixed for its life (docs/model.md 7.8).
-      const float wedge = static_cast<float>(sc.production.wage_premium_sd *
-                                             RandomBlock(sc.seed, uid, Purpose::wage_premium, 0).normal(0));
-      f.wage_premium[id] = wedge;
+      // Its wage premium is its own draw, fixed for its life (docs/model.md 7.5).
+      const float premium = draw_wage_premium(sc.seed, uid, sc.production.wage_premium_sd);
+      f.wage_premium[id] = premium;
+      const double log_sector_factor = factors.log_factor(static_cast<int>(s), level) + std::log(economy.sector_price[s]);
       if (!incumbents.empty()) {
         const std::size_t pick = std::min(incumbents.size() - 1, static_cast<std::size_t>(own.uniform(0) * incumbents.size()));
         const FirmId model = incumbents.columns[pick].firm;
-        f.productivity[id] = static_cast<float>(f.productivity[model] - sc.dynamics.entrant_productivity_gap +
-                                                sc.dynamics.entrant_productivity_sd * own.normal(1));
         // What it copies is the incumbent's productivity net of the incumbent's wage premium, the
         // part that sets the size; its own premium comes on top.
-        f.productivity[id] = static_cast<float>(f.productivity[id] + wedge - f.wage_premium[model]);
+        f.productivity[id] = static_cast<float>(f.productivity[model] - f.wage_premium[model] + premium -
+                                                sc.dynamics.entrant_productivity_gap +
+                                                sc.dynamics.entrant_productivity_sd * own.normal(1));
         if (sc.dynamics.entrant_size_share > 0) {
           // Start at a share of the size that is optimal at this productivity when capital
           // keeps the sector's capital per worker: with K = kL the first-order condition gives
           // ln L* = (ln A - omega - ln A_1) / (1 - alpha - beta), A_1 the productivity at which
           // one worker is optimal (entrants start small and grow: Dunne, Roberts & Samuelson 1988).
-          const double one_worker = productivity_for_optimal_size(
-              1.0, sc.sectors[s].capital_per_worker, economy.market.wage, technology,
-              factors.log_factor(static_cast<int>(s), level) + std::log(economy.sector_price[s]), sc.production);
+          const double one_worker = productivity_for_optimal_size(1.0, sc.sectors[s].capital_per_worker, economy.market.wage,
+                                                                  technology, log_sector_factor, sc.production);
           const double returns_gap = 1.0 - sc.production.capital_elasticity - sc.production.labour_elasticity;
-          const double log_optimal = (f.productivity[id] - wedge - one_worker) / returns_gap;
+          const double log_optimal = (f.productivity[id] - premium - one_worker) / returns_gap;
           const double sized = std::clamp(sc.dynamics.entrant_size_share * std::exp(std::min(log_optimal, 700.0)),
                                           sc.economy.min_firm_size, sc.economy.max_firm_size);
           f.employment[id] = sized;
           f.capital[id] = sc.sectors[s].capital_per_worker * sized;
         }
       } else {
-        f.productivity[id] = static_cast<float>(productivity_for_optimal_size(
-            labour, capital, economy.market.wage, technology,
-            factors.log_factor(static_cast<int>(s), level) + std::log(economy.sector_price[s]), sc.production) + wedge);
+        f.productivity[id] = static_cast<float>(
+            productivity_for_optimal_size(labour, capital, economy.market.wage, technology, log_sector_factor, sc.production) +
+            premium);
       }
       const VisibleFirm visible{static_cast<float>(technology), level, 1, static_cast<std::uint16_t>(s)};
       economy.visible[id] = visible;

@@ -98,10 +98,10 @@ Economy build_economy(const Scenario& scenario) {
       // The wage premium omega: the firm pays, and hires at, w e^omega. Productivity makes the
       // drawn size optimal at that wage, so that at a given size the firms paying more are the
       // more productive ones (high-wage firms are high-productivity firms: Card et al. 2018).
-      const float wedge = static_cast<float>(production.wage_premium_sd * RandomBlock(seed, i, Purpose::wage_premium, 0).normal(0));
-      f.wage_premium[i] = wedge;
+      const float premium = draw_wage_premium(seed, i, production.wage_premium_sd);
+      f.wage_premium[i] = premium;
       f.productivity[i] = static_cast<float>(
-          productivity_for_optimal_size(labour, capital, economy.market.wage, technology, log_factor, production) + wedge);
+          productivity_for_optimal_size(labour, capital, economy.market.wage, technology, log_factor, production) + premium);
       const double log_a = log_efficiency(f.productivity[i], technology, log_factor);
       f.output[i] = cobb_douglas_output(log_a, std::log(capital), labour, production);
     }
@@ -176,7 +176,7 @@ Economy build_economy(const Scenario& scenario) {
   std::vector<double> sector_output(scenario.sectors.size(), 0.0), sector_profit(scenario.sectors.size(), 0.0);
   for (std::size_t i = 0; i < n; ++i) {
     sector_output[f.sector[i]] += f.output[i];
-    sector_profit[f.sector[i]] += f.output[i] - economy.market.wage * std::exp(static_cast<double>(f.wage_premium[i])) * f.employment[i] - production.user_cost * f.capital[i];
+    sector_profit[f.sector[i]] += f.output[i] - firm_wage(economy.market.wage, f.wage_premium[i]) * f.employment[i] - production.user_cost * f.capital[i];
   }
   economy.sector_margin.assign(scenario.sectors.size(), 0.0);
   for (std::size_t s = 0; s < scenario.sectors.size(); ++s) {

@@ -265,7 +265,6 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       // omega the firm's log wage premium (it pays w e^omega).
       const double log_capital_term = log_efficiency(f.productivity[i], f.technology[i], factors.log_factor(s, level)) +
                                       alpha * std::log(f.capital[i]);
-      // The firm's wage premium omega: it pays, and hires at, w e^omega.
       const double coefficient =
           std::exp((log_beta + log_expected_price[s] + log_capital_term - f.wage_premium[i]) * inverse_one_minus_beta);
       log_capital_terms[i] = log_capital_term;
@@ -385,7 +384,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       const double revenue = prices[s] * f.output[i];
       // The firm pays its own wage w e^omega (its wage premium: Abowd, Kramarz & Margolis 1999);
       // without premia every omega is 0 and the exp is skipped.
-      const double wages = (premia ? wage * std::exp(static_cast<double>(f.wage_premium[i])) : wage) * labour_next;
+      const double wages = (premia ? firm_wage(wage, f.wage_premium[i]) : wage) * labour_next;
       const double surplus = revenue - wages;
       const double profit = surplus - prod.user_cost * capital;
       const double created = std::max(0.0, labour_next - labour);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "convsim/rng.hpp"
 #include "convsim/scenario.hpp"
 
 namespace convsim::models {
@@ -34,5 +35,14 @@ inline double productivity_for_optimal_size(double labour, double capital, doubl
                        std::log(p.labour_elasticity) - p.capital_elasticity * std::log(capital);
   return log_a - technology - log_sector_factor;
 }
+
+// A firm's log wage premium omega ~ N(0, sd^2), drawn once, at its creation, from its own Philox
+// block: initial firms and entrants draw it alike (docs/model.md 7.5).
+inline float draw_wage_premium(std::uint64_t seed, std::uint64_t uid, double sd) {
+  return static_cast<float>(sd * RandomBlock(seed, uid, Purpose::wage_premium, 0).normal(0));
+}
+
+// The wage a firm pays, and hires at: w e^omega.
+inline double firm_wage(double wage, float premium) { return wage * std::exp(static_cast<double>(premium)); }
 
 }  // namespace convsim::models
