@@ -1291,6 +1291,16 @@ std::string signed_number(double value) {
   return (value > 0 && std::isfinite(value)) ? "+" + text : text;
 }
 
+std::string unpaired_ratio_text(const Effect& effect, double scale) {
+  if (!effect.paired.available || !effect.unpaired.available) return "";
+  const double paired_half = effect.paired.half_width();
+  if (!(paired_half > 0)) return "";
+  if (paired_half <= 1e-12 * scale) return "rounding only";
+  char ratio[32];
+  std::snprintf(ratio, sizeof ratio, "%.1f", effect.unpaired.half_width() / paired_half);
+  return ratio;
+}
+
 namespace {
 
 std::string format_percent(double value) {
@@ -1521,11 +1531,12 @@ void write_comparison_table(const Comparison& comparison, std::ostream& out) {
         cells.effect = effect_text(effect, true);
         if (effect.unpaired.available) {
           cells.unpaired = "± " + format_number(effect.unpaired.half_width());
-          const double paired_half = effect.paired.half_width();
-          if (effect.paired.available && paired_half > 0) {
-            char ratio[32];
-            std::snprintf(ratio, sizeof ratio, " (%.1fx)", effect.unpaired.half_width() / paired_half);
-            cells.unpaired += ratio;
+          const std::string ratio = unpaired_ratio_text(
+              effect, std::max(std::fabs(variable.scenarios.front().horizon_mean), std::fabs(row.horizon_mean)));
+          if (ratio == "rounding only") {
+            cells.unpaired += " (paired: rounding only)";
+          } else if (!ratio.empty()) {
+            cells.unpaired += " (" + ratio + "x)";
           }
         } else {
           cells.unpaired = cell_reason(effect.unpaired);

@@ -299,9 +299,11 @@ void write_horizon_table(const Comparison& comparison, std::ostream& out) {
         out << "<td class=\"num\"><b>" << signed_number(e.paired_mean) << "</b><br>" << percent_text(e.percent)
             << "</td><td class=\"num\">" << html_escape(interval_text(e.paired)) << "</td><td class=\"num\">"
             << html_escape(interval_text(e.unpaired));
-        if (e.paired.available && e.unpaired.available && e.paired.half_width() > 0) {
-          char ratio[32];
-          std::snprintf(ratio, sizeof ratio, "%.1f", e.unpaired.half_width() / e.paired.half_width());
+        const std::string ratio = unpaired_ratio_text(
+            e, std::max(std::fabs(variable.scenarios.front().horizon_mean), std::fabs(row.horizon_mean)));
+        if (ratio == "rounding only") {
+          out << "<br><span class=\"meta\">paired: rounding only</span>";
+        } else if (!ratio.empty()) {
           out << "<br><span class=\"meta\">" << ratio << "&times; wider</span>";
         }
         out << "</td>" << uncertainty_cells(e, notes);

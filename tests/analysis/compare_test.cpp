@@ -453,6 +453,45 @@ TEST(Compare, OneReplicateHasNoInterval) {
   EXPECT_THAT(json.str(), HasSubstr("\"reason\": \"no interval (1 replicate)\""));
 }
 
+TEST(Compare, NoRatioAgainstAPairedIntervalOfRoundingOnly) {
+  // The same effect in every pair: the paired differences are equal up to the rounding of the
+  // sums, so the paired half-width is about 1e-14 of the values, and the table says so instead of
+  // printing a ratio of 10^14 or more.
+  Synthetic base;
+  base.own_sd = 0;
+  Synthetic policy = base;
+  policy.name = "policy";
+  policy.effect = 0.1;
+  const Comparison comparison =
+      compare(group_runs({argument_of("b", replicates(base, 5)), argument_of("p", replicates(policy, 5))}), CompareOptions{});
+  const Effect& effect = comparison.variables[0].scenarios[1].horizon_effect;
+  ASSERT_TRUE(effect.paired.available);
+  ASSERT_TRUE(effect.unpaired.available);
+  EXPECT_NEAR(effect.paired_mean, 0.1, 1e-9);
+  EXPECT_LE(effect.paired.half_width(), 1e-12 * comparison.variables[0].scenarios[0].horizon_mean);
+  std::ostringstream table;
+  write_comparison_table(comparison, table);
+  EXPECT_THAT(table.str(), HasSubstr("(paired: rounding only)")) << table.str();
+  EXPECT_THAT(table.str(), ::testing::Not(::testing::ContainsRegex("[0-9]{7,}\\.[0-9]x\\)"))) << table.str();
+  std::ostringstream html;
+  write_report_html(comparison, {}, html);
+  EXPECT_THAT(html.str(), HasSubstr("paired: rounding only"));
+  EXPECT_THAT(html.str(), ::testing::Not(HasSubstr("&times; wider")));
+  // Real seed noise in the pairs keeps the ratio.
+  Synthetic noisy = base;
+  noisy.own_sd = 1.0;
+  Synthetic noisy_policy = noisy;
+  noisy_policy.name = "policy";
+  noisy_policy.effect = 0.1;
+  noisy_policy.own_stream = 1;
+  const Comparison with_noise = compare(
+      group_runs({argument_of("b", replicates(noisy, 5)), argument_of("p", replicates(noisy_policy, 5))}), CompareOptions{});
+  std::ostringstream noisy_table;
+  write_comparison_table(with_noise, noisy_table);
+  EXPECT_THAT(noisy_table.str(), ::testing::Not(HasSubstr("rounding only"))) << noisy_table.str();
+  EXPECT_THAT(noisy_table.str(), HasSubstr("x)")) << noisy_table.str();
+}
+
 // Characters (not bytes: "±" is two) in the first `bytes` bytes of a line.
 std::size_t characters(const std::string& line, std::size_t bytes) {
   std::size_t n = 0;

@@ -307,6 +307,13 @@ std::string format_number(double value);
 // The same with a leading "+" for positive values (effects and differences).
 std::string signed_number(double value);
 
+// How many times wider the unpaired interval is than the paired one, as the table and the report
+// print it: "(12.3x)" / "12.3". Empty when either interval is missing or the paired one has zero
+// width. "rounding only" when the paired half-width is within 1e-12 of the larger of the two
+// scenarios' values (`scale`): differences equal in every pair (a deterministic effect) leave only
+// the rounding of the sums, and a ratio against it would be meaningless (10^15x).
+std::string unpaired_ratio_text(const Effect& effect, double scale);
+
 // The seeds of a scenario in few words: "seed 7", "seeds 1-20" (contiguous), "seeds 3, 8", or the count
 // and the first run's seed, "20 seeds, the first 397362560193815".
 std::string seed_summary(const std::vector<std::uint64_t>& seeds);
