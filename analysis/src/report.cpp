@@ -109,7 +109,7 @@ void write_findings(const Comparison& comparison, std::ostream& out) {
 }
 
 void write_scenarios(const Comparison& comparison, std::ostream& out) {
-  out << "<h2>Scenarios</h2>\n<table>\n<tr><th>scenario</th><th>role</th><th>description</th><th>replicates</th>"
+  out << "<h2>Scenarios</h2>\n<div class=\"wide\"><table>\n<tr><th>scenario</th><th>role</th><th>description</th><th>replicates</th>"
          "<th>source</th></tr>\n";
   for (std::size_t k = 0; k < comparison.scenarios.size(); ++k) {
     const ScenarioInfo& info = comparison.scenarios[k];
@@ -122,7 +122,7 @@ void write_scenarios(const Comparison& comparison, std::ostream& out) {
         << "</span></td><td>" << html_escape(info.argument) << "<br><span class=\"meta\">" << info.files.size()
         << " file" << (info.files.size() == 1 ? "" : "s") << "</span></td></tr>\n";
   }
-  out << "</table>\n";
+  out << "</table></div>\n";
 }
 
 void write_calibration(const Comparison& comparison, std::ostream& out) {
@@ -228,7 +228,7 @@ void write_levers(const Comparison& comparison, const std::vector<ReportPlot>& p
   bool any_event = false;
   for (const auto& info : comparison.scenarios) any_event = any_event || !info.events.empty();
   if (any_event) {
-    out << "<p>Timed events of each scenario (from its stored scenario):</p>\n<table>\n<tr><th>scenario</th><th>event</th>"
+    out << "<p>Timed events of each scenario (from its stored scenario):</p>\n<div class=\"wide\"><table>\n<tr><th>scenario</th><th>event</th>"
            "<th>lever</th><th>sectors</th><th>mode</th><th>from</th><th>until</th><th>ramp (years)</th><th>value</th></tr>\n";
     for (const auto& info : comparison.scenarios) {
       for (const auto& event : info.events) {
@@ -240,12 +240,12 @@ void write_levers(const Comparison& comparison, const std::vector<ReportPlot>& p
             << format_number(event.value) << "</td></tr>\n";
       }
     }
-    out << "</table>\n";
+    out << "</table></div>\n";
   } else {
     out << "<p>No scenario has timed policy events.</p>\n";
   }
   if (!comparison.levers.empty()) {
-    out << "<p>Levers in force over time that move, or differ between scenarios:</p>\n<table>\n<tr><th>lever</th>";
+    out << "<p>Levers in force over time that move, or differ between scenarios:</p>\n<div class=\"wide\"><table>\n<tr><th>lever</th>";
     for (const auto& info : comparison.scenarios) {
       out << "<th>" << html_escape(info.label) << ": " << year_text(std::floor(comparison.time.front())) << " &rarr; "
           << year_text(comparison.horizon_year) << "</th>";
@@ -260,7 +260,7 @@ void write_levers(const Comparison& comparison, const std::vector<ReportPlot>& p
       }
       out << "</tr>\n";
     }
-    out << "</table>\n";
+    out << "</table></div>\n";
   }
   for (std::size_t i = 0; i < plots.size(); ++i) {
     if (plots[i].kind == "levers") write_figure(plots[i], images[i], out);
