@@ -1291,13 +1291,17 @@ std::string signed_number(double value) {
   return (value > 0 && std::isfinite(value)) ? "+" + text : text;
 }
 
-std::string unpaired_ratio_text(const Effect& effect, double scale) {
-  if (!effect.paired.available || !effect.unpaired.available) return "";
+UnpairedRatio unpaired_ratio(const Effect& effect, double baseline_mean, double scenario_mean) {
+  UnpairedRatio ratio;
+  if (!effect.paired.available || !effect.unpaired.available) return ratio;
   const double paired_half = effect.paired.half_width();
-  if (!(paired_half > 0)) return "";
-  if (paired_half <= 1e-12 * scale) return "rounding only";
-  char ratio[32];
-  std::snprintf(ratio, sizeof ratio, "%.1f", effect.unpaired.half_width() / paired_half);
+  if (!(paired_half > 0)) return ratio;
+  if (paired_half <= 1e-12 * std::max(std::fabs(baseline_mean), std::fabs(scenario_mean))) {
+    ratio.kind = UnpairedRatio::Kind::rounding_only;
+  } else {
+    ratio.kind = UnpairedRatio::Kind::ratio;
+    ratio.value = effect.unpaired.half_width() / paired_half;
+  }
   return ratio;
 }
 
@@ -1531,12 +1535,13 @@ void write_comparison_table(const Comparison& comparison, std::ostream& out) {
         cells.effect = effect_text(effect, true);
         if (effect.unpaired.available) {
           cells.unpaired = "± " + format_number(effect.unpaired.half_width());
-          const std::string ratio = unpaired_ratio_text(
-              effect, std::max(std::fabs(variable.scenarios.front().horizon_mean), std::fabs(row.horizon_mean)));
-          if (ratio == "rounding only") {
+          const UnpairedRatio ratio = unpaired_ratio(effect, variable.scenarios.front().horizon_mean, row.horizon_mean);
+          if (ratio.kind == UnpairedRatio::Kind::rounding_only) {
             cells.unpaired += " (paired: rounding only)";
-          } else if (!ratio.empty()) {
-            cells.unpaired += " (" + ratio + "x)";
+          } else if (ratio.kind == UnpairedRatio::Kind::ratio) {
+            char text[32];
+            std::snprintf(text, sizeof text, " (%.1fx)", ratio.value);
+            cells.unpaired += text;
           }
         } else {
           cells.unpaired = cell_reason(effect.unpaired);

@@ -299,12 +299,13 @@ void write_horizon_table(const Comparison& comparison, std::ostream& out) {
         out << "<td class=\"num\"><b>" << signed_number(e.paired_mean) << "</b><br>" << percent_text(e.percent)
             << "</td><td class=\"num\">" << html_escape(interval_text(e.paired)) << "</td><td class=\"num\">"
             << html_escape(interval_text(e.unpaired));
-        const std::string ratio = unpaired_ratio_text(
-            e, std::max(std::fabs(variable.scenarios.front().horizon_mean), std::fabs(row.horizon_mean)));
-        if (ratio == "rounding only") {
+        const UnpairedRatio ratio = unpaired_ratio(e, variable.scenarios.front().horizon_mean, row.horizon_mean);
+        if (ratio.kind == UnpairedRatio::Kind::rounding_only) {
           out << "<br><span class=\"meta\">paired: rounding only</span>";
-        } else if (!ratio.empty()) {
-          out << "<br><span class=\"meta\">" << ratio << "&times; wider</span>";
+        } else if (ratio.kind == UnpairedRatio::Kind::ratio) {
+          char text[32];
+          std::snprintf(text, sizeof text, "%.1f", ratio.value);
+          out << "<br><span class=\"meta\">" << text << "&times; wider</span>";
         }
         out << "</td>" << uncertainty_cells(e, notes);
       }

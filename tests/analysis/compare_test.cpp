@@ -453,17 +453,24 @@ TEST(Compare, OneReplicateHasNoInterval) {
   EXPECT_THAT(json.str(), HasSubstr("\"reason\": \"no interval (1 replicate)\""));
 }
 
+// `base` against a policy "policy" that adds `effect` after the first step (own noise from its own
+// stream), `n` replicates each, paired by seed.
+Comparison compare_with_policy(const Synthetic& base, double effect, std::uint64_t own_stream, std::size_t n) {
+  Synthetic policy = base;
+  policy.name = "policy";
+  policy.effect = effect;
+  policy.own_stream = own_stream;
+  return compare(group_runs({argument_of("b", replicates(base, n)), argument_of("p", replicates(policy, n))}),
+                 CompareOptions{});
+}
+
 TEST(Compare, NoRatioAgainstAPairedIntervalOfRoundingOnly) {
   // The same effect in every pair: the paired differences are equal up to the rounding of the
   // sums, so the paired half-width is about 1e-14 of the values, and the table says so instead of
   // printing a ratio of 10^14 or more.
   Synthetic base;
   base.own_sd = 0;
-  Synthetic policy = base;
-  policy.name = "policy";
-  policy.effect = 0.1;
-  const Comparison comparison =
-      compare(group_runs({argument_of("b", replicates(base, 5)), argument_of("p", replicates(policy, 5))}), CompareOptions{});
+  const Comparison comparison = compare_with_policy(base, 0.1, 0, 5);
   const Effect& effect = comparison.variables[0].scenarios[1].horizon_effect;
   ASSERT_TRUE(effect.paired.available);
   ASSERT_TRUE(effect.unpaired.available);
@@ -480,12 +487,7 @@ TEST(Compare, NoRatioAgainstAPairedIntervalOfRoundingOnly) {
   // Real seed noise in the pairs keeps the ratio.
   Synthetic noisy = base;
   noisy.own_sd = 1.0;
-  Synthetic noisy_policy = noisy;
-  noisy_policy.name = "policy";
-  noisy_policy.effect = 0.1;
-  noisy_policy.own_stream = 1;
-  const Comparison with_noise = compare(
-      group_runs({argument_of("b", replicates(noisy, 5)), argument_of("p", replicates(noisy_policy, 5))}), CompareOptions{});
+  const Comparison with_noise = compare_with_policy(noisy, 0.1, 1, 5);
   std::ostringstream noisy_table;
   write_comparison_table(with_noise, noisy_table);
   EXPECT_THAT(noisy_table.str(), ::testing::Not(HasSubstr("rounding only"))) << noisy_table.str();
@@ -716,12 +718,7 @@ TEST(CompareInputs, DirectoriesAndGlobsExpandInOrder) {
 
 TEST(CompareOutput, TableCsvAndJsonCarryTheNumbers) {
   Synthetic base;
-  Synthetic policy = base;
-  policy.name = "policy";
-  policy.effect = 30;
-  policy.own_stream = 3;
-  const Comparison comparison = compare(
-      group_runs({argument_of("b", replicates(base, 5)), argument_of("p", replicates(policy, 5))}), CompareOptions{});
+  const Comparison comparison = compare_with_policy(base, 30, 3, 5);
   std::ostringstream table;
   write_comparison_table(comparison, table);
   EXPECT_THAT(table.str(), HasSubstr("Baseline: base (5 replicates, seeds 1-5)"));

@@ -308,11 +308,16 @@ std::string format_number(double value);
 std::string signed_number(double value);
 
 // How many times wider the unpaired interval is than the paired one, as the table and the report
-// print it: "(12.3x)" / "12.3". Empty when either interval is missing or the paired one has zero
-// width. "rounding only" when the paired half-width is within 1e-12 of the larger of the two
-// scenarios' values (`scale`): differences equal in every pair (a deterministic effect) leave only
-// the rounding of the sums, and a ratio against it would be meaningless (10^15x).
-std::string unpaired_ratio_text(const Effect& effect, double scale);
+// print it. `none` when either interval is missing or the paired one has zero width;
+// `rounding_only` when the paired half-width is within 1e-12 of the larger of the two scenarios'
+// horizon means: differences equal in every pair (a deterministic effect) leave only the rounding
+// of the sums, and a ratio against it would be meaningless (10^15x).
+struct UnpairedRatio {
+  enum class Kind { none, rounding_only, ratio };
+  Kind kind = Kind::none;
+  double value = 0;  // unpaired / paired half-width, when kind == ratio
+};
+UnpairedRatio unpaired_ratio(const Effect& effect, double baseline_mean, double scenario_mean);
 
 // The seeds of a scenario in few words: "seed 7", "seeds 1-20" (contiguous), "seeds 3, 8", or the count
 // and the first run's seed, "20 seeds, the first 397362560193815".
