@@ -22,6 +22,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "convsim/analysis/json_writer.hpp"
+#include "convsim/models/firm_kernels.hpp"
 #include "convsim/cli/cli_common.hpp"
 #include "convsim/cli/commands.hpp"
 #include "convsim/errors.hpp"
@@ -267,6 +268,7 @@ void write_json(const BenchArgs& args, const std::vector<Cell>& cells) {
   json.key("scenario").value(args.scenario.empty() ? "built-in defaults" : args.scenario);
   json.key("steps").value(args.steps);
   json.key("mean_degree").value(args.mean_degree);
+  json.key("firm_kernels").value(models::firm_kernel_isa());
   json.key("measurements").begin_array();
   for (const Cell& cell : cells) {
     json.begin_object();
@@ -323,8 +325,8 @@ int run_bench(const BenchArgs& args) {
   for (long long n : args.firms) check_memory(bench_scenario(args, n));
   std::printf("convsim bench: full model step, mean degree %.0f, %d steps per measurement, %d repeat(s) interleaved;\n"
               "firm-steps count the firms alive at the start of each step; each measurement in its own process\n"
-              "(peak = its getrusage ru_maxrss); ranges are min-max over the repeats\n",
-              args.mean_degree, args.steps, args.repeat);
+              "(peak = its getrusage ru_maxrss); ranges are min-max over the repeats; firm kernels: %s\n",
+              args.mean_degree, args.steps, args.repeat, models::firm_kernel_isa());
   std::vector<Cell> cells;
   for (long long n : args.firms) {
     for (int threads : args.threads) cells.push_back({n, threads, {}});

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "convsim/models/firm_kernels.hpp"
 #include "convsim/models/firm_rules.hpp"
 #include "convsim/models/random_batch.hpp"
 #include "convsim/models/sector_factors.hpp"
@@ -193,84 +194,85 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   const double size_floor = sc.shocks.firm_size_floor;
 
   //---- pass 1: technology, productivity, adoption and upgrade; each firm's labour demand ----
+  // Per batch of RandomBatch::kLanes firms: the Philox blocks (vectorised), then each firm's
+  // suppliers, innovation, imitation and convergence one at a time, then the exp and log of its
+  // productivity innovation and labour demand eight firms at a time (labour_demand_batch).
+  const DemandConstants demand{firm_scale, size_elasticity, size_floor, alpha, log_beta, inverse_one_minus_beta};
   for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
     ChunkScratch& local = scratch[c];
     double* partial = local.partial.data();
     double coefficient_sum = 0, employment_sum = 0;
     RandomBatch step_draws, productivity_draws;
-    for (std::size_t i = begin; i < end; ++i) {
-      // Every kLanes firms, the next batch's Philox blocks (vectorised); each firm takes its lane.
-      const std::size_t lane = (i - begin) % RandomBatch::kLanes;
-      if (lane == 0) {
-        const std::size_t lanes = std::min(RandomBatch::kLanes, end - i);
-        step_draws.generate(seed, &f.uid[i], lanes, Purpose::innovation, step);
-        if (firm_scale > 0) productivity_draws.generate(seed, &f.uid[i], lanes, Purpose::firm_productivity, step);
-      }
-      // The suppliers' visible state is scattered over memory: request that of a firm a few
-      // places ahead while this one is updated.
-      if (i + kPrefetchAhead < end) economy.network.prefetch_suppliers(static_cast<FirmId>(i + kPrefetchAhead), visible.data());
-      next[i] = visible[i];
-      if (!f.alive[i]) continue;
-      const int s = f.sector[i];
-      const float own = visible[i].technology;
-      double weight = 0, gap = 0, converged = 0, advanced = 0;
-      economy.network.for_each_supplier(static_cast<FirmId>(i), [&](FirmId j, float w) {
-        const VisibleFirm& v = visible[j];
-        if (!v.alive) return;
-        weight += w;
-        gap += w * std::max(0.0f, v.technology - own);
-        converged += v.level > 0 ? w : 0.0f;
-        advanced += v.level > 1 ? w : 0.0f;
-      });
-      // One Philox block per firm-step, fixed slots: 0 innovation?, 1 its size, 2 adoption or
-      // upgrade, 3 exit. Fixed slots keep draws common across scenarios.
-      const std::uint64_t uid = f.uid[i];
-      const RandomBlock draw = step_draws[lane];
-      const double innovation = draw.uniform(0) < rates.innovation[s] ? draw.exponential(1, sc.technology.innovation_step) : 0.0;
-      const double imitation = weight > 0 ? rates.imitation[s] * gap / weight : 0.0;
-      f.technology[i] += innovation + imitation;
-      exit_draws[i] = draw.bits(3);
-      const double labour = f.employment[i];
-      if (firm_scale > 0) {
-        // The firm's own productivity innovation: Laplace, its scale falling with size.
-        const RandomBlock own_draw = productivity_draws[lane];
-        const double scale = firm_scale * std::exp(size_elasticity * std::log(std::max(labour, size_floor)));
-        f.productivity[i] = static_cast<float>(f.productivity[i] + own_draw.laplace(0, scale));
-      }
-      std::uint8_t level = f.level[i];
-      if (level == 0) {
-        // The hazard needs an expm1 only when the draw could fall below its largest possible value.
-        if (rates.converging[s] && draw.uniform(2) < rates.adoption_max[s]) {
-          const double peer_share = weight > 0 ? converged / weight : 0.0;
-          const double hazard = (sc.adoption.base_hazard + sc.adoption.peer_effect * peer_share) * rates.adoption_base[s];
-          if (draw.uniform(2) < hazard_probability(hazard, dt)) {
-            const RandomBlock partner_draw(seed, uid, Purpose::partner_choice, step);
-            local.proposals.push_back({choose_partner(sc, economy, s, partner_draw), static_cast<FirmId>(i)});
+    alignas(64) double log_factor_of[RandomBatch::kLanes];
+    alignas(64) double log_price_of[RandomBatch::kLanes];
+    for (std::size_t b = begin; b < end; b += RandomBatch::kLanes) {
+      const std::size_t lanes = std::min(RandomBatch::kLanes, end - b);
+      step_draws.generate(seed, &f.uid[b], lanes, Purpose::innovation, step);
+      if (firm_scale > 0) productivity_draws.generate(seed, &f.uid[b], lanes, Purpose::firm_productivity, step);
+      for (std::size_t lane = 0; lane < lanes; ++lane) {
+        const std::size_t i = b + lane;
+        // The suppliers' visible state is scattered over memory: request that of a firm a few
+        // places ahead while this one is updated.
+        if (i + kPrefetchAhead < end) economy.network.prefetch_suppliers(static_cast<FirmId>(i + kPrefetchAhead), visible.data());
+        next[i] = visible[i];
+        log_factor_of[lane] = 0;
+        log_price_of[lane] = 0;
+        if (!f.alive[i]) continue;
+        const int s = f.sector[i];
+        const float own = visible[i].technology;
+        double weight = 0, gap = 0, converged = 0, advanced = 0;
+        economy.network.for_each_supplier(static_cast<FirmId>(i), [&](FirmId j, float w) {
+          const VisibleFirm& v = visible[j];
+          if (!v.alive) return;
+          weight += w;
+          gap += w * std::max(0.0f, v.technology - own);
+          converged += v.level > 0 ? w : 0.0f;
+          advanced += v.level > 1 ? w : 0.0f;
+        });
+        // One Philox block per firm-step, fixed slots: 0 innovation?, 1 its size, 2 adoption or
+        // upgrade, 3 exit. Fixed slots keep draws common across scenarios.
+        const std::uint64_t uid = f.uid[i];
+        const RandomBlock draw = step_draws[lane];
+        const double innovation = draw.uniform(0) < rates.innovation[s] ? draw.exponential(1, sc.technology.innovation_step) : 0.0;
+        const double imitation = weight > 0 ? rates.imitation[s] * gap / weight : 0.0;
+        f.technology[i] += innovation + imitation;
+        exit_draws[i] = draw.bits(3);
+        employment_sum += f.employment[i];
+        std::uint8_t level = f.level[i];
+        if (level == 0) {
+          // The hazard needs an expm1 only when the draw could fall below its largest possible value.
+          if (rates.converging[s] && draw.uniform(2) < rates.adoption_max[s]) {
+            const double peer_share = weight > 0 ? converged / weight : 0.0;
+            const double hazard = (sc.adoption.base_hazard + sc.adoption.peer_effect * peer_share) * rates.adoption_base[s];
+            if (draw.uniform(2) < hazard_probability(hazard, dt)) {
+              const RandomBlock partner_draw(seed, uid, Purpose::partner_choice, step);
+              local.proposals.push_back({choose_partner(sc, economy, s, partner_draw), static_cast<FirmId>(i)});
+            }
           }
+        } else if (level < 3 && draw.uniform(2) < rates.upgrade_max[s]) {
+          const double peer_share = weight > 0 ? advanced / weight : 0.0;
+          const double hazard = (sc.adoption.upgrade_hazard + sc.adoption.upgrade_peer_effect * peer_share) * rates.upgrade_base[s];
+          if (draw.uniform(2) < hazard_probability(hazard, dt)) ++level;
         }
-      } else if (level < 3 && draw.uniform(2) < rates.upgrade_max[s]) {
-        const double peer_share = weight > 0 ? advanced / weight : 0.0;
-        const double hazard = (sc.adoption.upgrade_hazard + sc.adoption.upgrade_peer_effect * peer_share) * rates.upgrade_base[s];
-        if (draw.uniform(2) < hazard_probability(hazard, dt)) ++level;
+        f.level[i] = level;
+        // Technology flows are valued at last step's output (the study's A: technology trade).
+        const double last_output = f.output[i];
+        partial[kInnovationFlow * S + s] += last_output * innovation / dt;
+        partial[kImitationFlow * S + s] += last_output * imitation / dt;
+        if (level > 0) partial[kConvTechnologyFlow * S + s] += last_output * (innovation + imitation) / dt;
+        log_factor_of[lane] = factors.log_factor(s, level);
+        log_price_of[lane] = log_expected_price[s];
       }
-      f.level[i] = level;
-      // Technology flows are valued at last step's output (the study's A: technology trade).
-      const double last_output = f.output[i];
-      partial[kInnovationFlow * S + s] += last_output * innovation / dt;
-      partial[kImitationFlow * S + s] += last_output * imitation / dt;
-      if (level > 0) partial[kConvTechnologyFlow * S + s] += last_output * (innovation + imitation) / dt;
-
-      // Cobb-Douglas price taker: labour demand at its sector's expected price P^e
+      // The firm's own productivity innovation (Laplace, its scale falling with size), then the
+      // Cobb-Douglas price taker's labour demand at its sector's expected price P^e:
       // L*(w) = c w^(-1/(1-beta)), c = (beta P^e A K^alpha e^-omega)^(1/(1-beta)),
       // omega the firm's log wage premium (it pays w e^omega).
-      const double log_capital_term = log_efficiency(f.productivity[i], f.technology[i], factors.log_factor(s, level)) +
-                                      alpha * std::log(f.capital[i]);
-      const double coefficient =
-          std::exp((log_beta + log_expected_price[s] + log_capital_term - f.wage_premium[i]) * inverse_one_minus_beta);
-      log_capital_terms[i] = log_capital_term;
-      coefficients[i] = coefficient;
-      coefficient_sum += coefficient;
-      employment_sum += labour;
+      labour_demand_batch(demand, lanes, &f.alive[b], &f.employment[b], &f.capital[b], &f.technology[b], &f.productivity[b],
+                          &f.wage_premium[b], firm_scale > 0 ? productivity_draws.bits0() : nullptr, log_factor_of,
+                          log_price_of, log_capital_terms + b, coefficients + b);
+      for (std::size_t i = b; i < b + lanes; ++i) {
+        if (f.alive[i]) coefficient_sum += coefficients[i];
+      }
     }
     local.demand_coefficient = coefficient_sum;
     local.employment = employment_sum;
@@ -333,20 +335,16 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
 
   //---- pass 2: hiring and production ----
   double* employment_start_of = coefficients;  // each firm's coefficient is read before it is overwritten
+  const ProductionConstants production{hiring, wage_power, hire_share, keep_share, beta};
   for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
     double* partial = scratch[c].partial.data();
+    production_run(production, end - begin, &f.alive[begin], coefficients + begin, log_capital_terms + begin,
+                   &f.employment[begin], &f.output[begin], employment_start_of + begin);
     for (std::size_t i = begin; i < end; ++i) {
       if (!f.alive[i]) continue;
       const int s = f.sector[i];
-      const double labour = f.employment[i];
-      const double plan = hiring * (coefficients[i] * wage_power - labour);
-      const double labour_next = (labour + (plan > 0 ? hire_share * plan : plan)) * keep_share;
-      const double output = labour_next > 0 ? std::exp(log_capital_terms[i] + beta * std::log(labour_next)) : 0.0;
-      employment_start_of[i] = labour;
-      f.employment[i] = labour_next;
-      f.output[i] = output;
-      partial[kOutput * S + s] += output;
-      if (f.level[i] > 0) partial[kConvOutput * S + s] += output;
+      partial[kOutput * S + s] += f.output[i];
+      if (f.level[i] > 0) partial[kConvOutput * S + s] += f.output[i];
     }
   });
 
@@ -371,8 +369,12 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   const double max_exit_probability = hazard_probability(kMaxExitHazard, dt);
   const double max_exit_probability_no_shortfall =
       hazard_probability(std::min(kMaxExitHazard, dyn.exit_hazard * (1.0 + dyn.exit_young_factor)), dt);
+  // Each firm's wage w e^omega, computed by firm_wages_run (eight at a time) into the step's
+  // log-capital-term scratch, which pass 2 has finished with.
+  double* wage_of = log_capital_terms;
   for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
     double* partial = scratch[c].partial.data();
+    if (premia) firm_wages_run(wage, end - begin, &f.wage_premium[begin], wage_of + begin);
     for (std::size_t i = begin; i < end; ++i) {
       if (!f.alive[i]) continue;
       const int s = f.sector[i];
@@ -384,7 +386,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       const double revenue = prices[s] * f.output[i];
       // The firm pays its own wage w e^omega (its wage premium: Abowd, Kramarz & Margolis 1999);
       // without premia every omega is 0 and the exp is skipped.
-      const double wages = (premia ? firm_wage(wage, f.wage_premium[i]) : wage) * labour_next;
+      const double wages = (premia ? wage_of[i] : wage) * labour_next;
       const double surplus = revenue - wages;
       const double profit = surplus - prod.user_cost * capital;
       const double created = std::max(0.0, labour_next - labour);

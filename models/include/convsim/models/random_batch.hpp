@@ -21,6 +21,8 @@ class RandomBatch {
                 std::uint32_t block = 0);
   // Lane l's block, equal to RandomBlock(seed, entity[l], purpose, step, block).
   RandomBlock operator[](std::size_t l) const { return RandomBlock::from_bits(x0_[l], x1_[l], x2_[l], x3_[l]); }
+  // Draw 0's raw bits of every lane (lane l's is (*this)[l].bits(0)), for kernels over the batch.
+  const std::uint32_t* bits0() const { return x0_; }
 
  private:
   alignas(64) std::uint32_t x0_[kLanes];
