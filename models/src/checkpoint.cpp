@@ -264,7 +264,9 @@ void save_checkpoint(const Checkpoint& checkpoint, const std::filesystem::path& 
   const CsrLinks& base = e.network.base();
   put(c, "network/offsets", plain(base.offsets), "row c's links are [offsets[c], offsets[c+1]) (base CSR by customer)");
   put(c, "network/suppliers", plain(base.suppliers), "supplier slot of each base link");
-  put(c, "network/weights", plain(base.weights), "trade intensity of each base link");
+  // Stored or implicit (the engine stores none: 1 a link, 0 a link to the firm itself), the file
+  // holds every link's weight, as it always has.
+  put(c, "network/weights", base.link_weights(), "trade intensity of each base link");
   {
     const auto& links = e.network.overlay_links();
     std::vector<FirmId> suppliers(links.size()), customers(links.size());
@@ -389,6 +391,7 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
     base.offsets.assign(offsets.begin(), offsets.end());
     base.suppliers.assign(suppliers.begin(), suppliers.end());
     base.weights.assign(weights.begin(), weights.end());
+    base.drop_implicit_weights();
     const auto overlay_suppliers = reader.take<std::uint32_t>("network/overlay_suppliers");
     const auto overlay_customers = reader.take<std::uint32_t>("network/overlay_customers", overlay_suppliers.size());
     const auto overlay_weights = reader.take<float>("network/overlay_weights", overlay_suppliers.size());

@@ -139,9 +139,7 @@ Economy build_economy(const Scenario& scenario) {
   const std::size_t link_room = csr.offsets[n] + csr.offsets[n] / 4 +
       (expected_slots - n) * (static_cast<std::size_t>(scenario.network.mean_degree) + 1);
   csr.suppliers.reserve(link_room);
-  csr.weights.reserve(link_room);
   csr.suppliers.resize(csr.offsets[n]);
-  csr.weights.resize(csr.offsets[n]);
   for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
     std::vector<SectorSampler::Located> located;
     for (std::size_t i = begin; i < end; ++i) {
@@ -149,11 +147,11 @@ Economy build_economy(const Scenario& scenario) {
       const std::uint64_t degree = csr.offsets[i + 1] - first;
       locate_suppliers(economy, f.sector[i], seed, static_cast<FirmId>(i), 0, degree, located);
       for (std::uint64_t k = 0; k < degree; ++k) {
-        // A self-link is kept with weight 0 (it never counts).
+        // A draw that found no other firm is kept as a link to the firm itself, whose implicit
+        // weight is 0 (it never counts); every other link weighs 1 (no weights are stored).
         const FirmId supplier = located[k].firm();
         const bool usable = supplier != UINT32_MAX && supplier != i;
         csr.suppliers[first + k] = usable ? supplier : static_cast<FirmId>(i);
-        csr.weights[first + k] = usable ? 1.0f : 0.0f;
       }
     }
   });

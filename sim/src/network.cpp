@@ -23,11 +23,45 @@ void CsrLinks::assign_links(std::size_t firms, const std::vector<Link>& links) {
   }
   for (std::size_t i = 1; i < firms; ++i) offsets[i + 1] += offsets[i];
   suppliers.resize(links.size());
-  weights.resize(links.size());
+  const bool implicit =
+      std::all_of(links.begin(), links.end(), [](const Link& l) { return l.weight == implicit_weight(l.supplier, l.customer); });
+  weights.resize(implicit ? 0 : links.size());
   for (const Link& l : links) {
     const std::uint64_t at = offsets[l.customer + 1]++;
     suppliers[at] = l.supplier;
-    weights[at] = l.weight;
+    if (!implicit) weights[at] = l.weight;
+  }
+}
+
+std::vector<float> CsrLinks::link_weights() const {
+  if (stores_weights()) return {weights.begin(), weights.end()};
+  std::vector<float> out(links());
+  for (std::size_t c = 0; c < firms(); ++c) {
+    for (std::uint64_t e = offsets[c]; e < offsets[c + 1]; ++e) out[e] = implicit_weight(suppliers[e], static_cast<FirmId>(c));
+  }
+  return out;
+}
+
+void CsrLinks::store_weights() {
+  if (stores_weights() || links() == 0) return;
+  const std::vector<float> all = link_weights();
+  weights.assign(all.begin(), all.end());
+}
+
+void CsrLinks::drop_implicit_weights() {
+  if (!stores_weights()) return;
+  for (std::size_t c = 0; c < firms(); ++c) {
+    for (std::uint64_t e = offsets[c]; e < offsets[c + 1]; ++e) {
+      if (weights[e] != implicit_weight(suppliers[e], static_cast<FirmId>(c))) return;
+    }
+  }
+  weights = NetworkColumn<float>();
+}
+
+void FirmNetwork::match_weights() {
+  if (base_.stores_weights() || overlay_.stores_weights()) {
+    base_.store_weights();
+    overlay_.store_weights();
   }
 }
 
@@ -55,7 +89,7 @@ void FirmNetwork::reserve(std::size_t firms, std::size_t links) {
   }
   overlay_.offsets.reserve(firms + 1);
   base_.suppliers.reserve(links);
-  base_.weights.reserve(links);
+  if (base_.stores_weights()) base_.weights.reserve(links);
 }
 
 void FirmNetwork::grow(std::size_t firms) {
@@ -75,6 +109,7 @@ void FirmNetwork::add_links(const std::vector<Link>& links) {
 
 void FirmNetwork::merge_overlay() {
   const std::size_t n = firms();
+  match_weights();
   if (overlay_.links() > 0) {
     // In place, from the last row to the first: row c moves up by the overlay links of the rows
     // before it (overlay_.offsets[c]) and takes its own overlay links at its end, base links then
@@ -83,13 +118,14 @@ void FirmNetwork::merge_overlay() {
     // held (at 10^7 firms that copy was the run's peak of memory); growing the arrays moves
     // nothing while their reserved capacity lasts (FirmNetwork::reserve).
     const std::uint64_t base_links = base_.links();
+    const bool weighted = base_.stores_weights() || overlay_.stores_weights();
     base_.suppliers.resize(base_links + overlay_.links());
-    base_.weights.resize(base_links + overlay_.links());
+    if (weighted) base_.weights.resize(base_links + overlay_.links());
     FirmId* suppliers = base_.suppliers.data();
     float* weights = base_.weights.data();
     auto move = [&](const FirmId* from_s, const float* from_w, std::uint64_t count, std::uint64_t to) {
       std::memmove(suppliers + to, from_s, count * sizeof(FirmId));
-      std::memmove(weights + to, from_w, count * sizeof(float));
+      if (weighted) std::memmove(weights + to, from_w, count * sizeof(float));
     };
     std::uint64_t unmoved_end = base_links;  // base links [.., unmoved_end) are still in place
     for (std::size_t c = n; c-- > 0;) {
@@ -122,6 +158,7 @@ void FirmNetwork::rebuild(std::size_t new_firms, CustomerMap&& customer_of, Supp
   merge_overlay();
   const std::size_t n = firms();
   const std::size_t chunks = chunk_count(n);
+  const bool weighted = base_.stores_weights();
   FirmId* suppliers = base_.suppliers.data();
   float* weights = base_.weights.data();
   std::uint64_t* offsets = base_.offsets.data();
@@ -140,7 +177,7 @@ void FirmNetwork::rebuild(std::size_t new_firms, CustomerMap&& customer_of, Supp
           const FirmId to = supplier_of(suppliers[e]);
           if (to == kNoFirm) continue;
           suppliers[at] = to;
-          weights[at] = weights[e];
+          if (weighted) weights[at] = weights[e];
           ++at;
         }
       }
@@ -156,7 +193,7 @@ void FirmNetwork::rebuild(std::size_t new_firms, CustomerMap&& customer_of, Supp
     final_start[k + 1] = final_start[k] + kept[k];
     if (final_start[k] != start[k]) {
       std::memmove(suppliers + final_start[k], suppliers + start[k], kept[k] * sizeof(FirmId));
-      std::memmove(weights + final_start[k], weights + start[k], kept[k] * sizeof(float));
+      if (weighted) std::memmove(weights + final_start[k], weights + start[k], kept[k] * sizeof(float));
     }
   }
   // Row offsets for the new ids (new row ids keep the old ones' order, so new id <= old row:
@@ -178,7 +215,7 @@ void FirmNetwork::rebuild(std::size_t new_firms, CustomerMap&& customer_of, Supp
   offsets[0] = 0;
   base_.offsets.resize(new_firms + 1);
   base_.suppliers.resize(written_end);
-  base_.weights.resize(written_end);
+  if (weighted) base_.weights.resize(written_end);
   // Keep the overlay's memory for the next steps' links.
   overlay_.offsets.assign(new_firms + 1, 0);
 }
@@ -189,6 +226,8 @@ void FirmNetwork::compact(const std::vector<std::uint8_t>& alive) {
 }
 
 void FirmNetwork::renumber(const std::vector<FirmId>& new_id, std::size_t firms) {
+  // Implicit weights are read off supplier == customer: fix them before suppliers are renamed.
+  match_weights();
   // Map every stored supplier once, in place (the old arrays are replaced below): the gather
   // from new_id is a random read per link, so the rebuild's two passes must not both pay it.
   for (CsrLinks* part : {&base_, &overlay_}) {

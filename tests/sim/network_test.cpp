@@ -23,6 +23,16 @@ std::vector<Link> random_links(std::size_t firms, std::size_t count, std::uint64
   return links;
 }
 
+// Links with the engine's weights: 1, and 0 for the links from a firm to itself (about 1 in 10).
+std::vector<Link> unit_links(std::size_t firms, std::size_t count, std::uint64_t seed) {
+  std::vector<Link> links = random_links(firms, count, seed);
+  for (Link& l : links) {
+    if (l.weight < 0.1f) l.supplier = l.customer;
+    l.weight = implicit_weight(l.supplier, l.customer);
+  }
+  return links;
+}
+
 // Multiset of (supplier, weight) per customer from our CSR.
 std::map<FirmId, std::vector<std::pair<FirmId, float>>> rows_of(const FirmNetwork& net) {
   std::map<FirmId, std::vector<std::pair<FirmId, float>>> rows;
@@ -195,6 +205,107 @@ TEST(FirmNetwork, ManyStepsOfChangeMatchAPlainListOfLinks) {
   const auto live = std::count_if(reference.begin(), reference.end(),
                                   [&](const Link& l) { return alive[l.supplier] && alive[l.customer]; });
   EXPECT_EQ(net.links(), static_cast<std::size_t>(live));
+}
+
+// The engine's networks store no weights (1 a link, 0 a self-link, implied): the rows must read
+// as those of a network that stores them, through merges, compactions and renumbering, also when
+// links of other weights join (the rows then store all weights).
+TEST(FirmNetwork, ImpliedWeightsReadLikeStoredOnesThroughEveryChange) {
+  constexpr std::size_t kFirms = 150;
+  const std::vector<Link> base = unit_links(kFirms, 900, 31);
+  ASSERT_TRUE(std::any_of(base.begin(), base.end(), [](const Link& l) { return l.weight == 0.0f; }));
+  FirmNetwork net(CsrLinks::from_links(kFirms, base));
+  EXPECT_FALSE(net.base().stores_weights());
+  CsrLinks stored = CsrLinks::from_links(kFirms, base);
+  stored.store_weights();
+  ASSERT_TRUE(stored.stores_weights());
+  const FirmNetwork explicit_net(std::move(stored));
+  EXPECT_EQ(rows_of(net), rows_of(explicit_net));
+  EXPECT_EQ(explicit_net.memory_bytes() - net.memory_bytes(), 900 * sizeof(float));
+  EXPECT_EQ(net.base().link_weights(), explicit_net.base().link_weights());
+
+  std::vector<Link> reference = base;
+  std::vector<std::uint8_t> alive(kFirms, 1);
+  for (int step = 0; step < 30; ++step) {
+    // Unit-weight batches, small (overlay) and large (merged); at step 20 one of other weights.
+    const std::size_t batch = step % 6 == 0 ? 150 : 8;
+    const auto links = step == 20 ? random_links(kFirms, batch, 500) : unit_links(kFirms, batch, 200 + static_cast<std::uint64_t>(step));
+    net.add_links(links);
+    reference.insert(reference.end(), links.begin(), links.end());
+    alive[static_cast<std::size_t>(step * 37) % kFirms] = 0;
+    if (step % 10 == 9) net.compact(alive);
+    if (step < 20) {
+      EXPECT_FALSE(net.base().stores_weights()) << "step " << step;
+    }
+    auto live_rows = [&](const std::map<FirmId, std::vector<std::pair<FirmId, float>>>& rows) {
+      std::map<FirmId, std::vector<std::pair<FirmId, float>>> out;
+      for (const auto& [customer, row] : rows) {
+        if (!alive[customer]) continue;
+        for (const auto& [supplier, weight] : row) {
+          if (alive[supplier]) out[customer].push_back({supplier, weight});
+        }
+      }
+      return out;
+    };
+    FirmNetwork expected(CsrLinks::from_links(kFirms, reference));
+    ASSERT_EQ(live_rows(rows_of(net)), live_rows(rows_of(expected))) << "step " << step;
+  }
+  // Renumbering with both kinds of rows: the weights follow their links under the new ids.
+  std::vector<FirmId> new_id(kFirms, kNoFirm);
+  FirmId next = 0;
+  for (std::size_t f = 0; f < kFirms; ++f) {
+    if (alive[f]) new_id[f] = next++;
+  }
+  // Unit-weight links beside stored ones, self-links among them, left in the overlay.
+  const auto late = unit_links(kFirms, 60, 900);
+  ASSERT_TRUE(std::any_of(late.begin(), late.end(), [&](const Link& l) { return l.weight == 0.0f && new_id[l.customer] != kNoFirm && new_id[l.customer] != l.customer; }));
+  net.add_links(late);
+  ASSERT_TRUE(net.base().stores_weights());
+  std::vector<std::vector<std::pair<FirmId, float>>> expected(next);
+  for (std::size_t c = 0; c < kFirms; ++c) {
+    if (new_id[c] == kNoFirm) continue;
+    net.for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float w) {
+      if (new_id[s] != kNoFirm) expected[new_id[c]].push_back({new_id[s], w});
+    });
+  }
+  net.renumber(new_id, next);
+  for (FirmId c = 0; c < next; ++c) {
+    std::vector<std::pair<FirmId, float>> got;
+    net.for_each_supplier(c, [&](FirmId s, float w) { got.push_back({s, w}); });
+    EXPECT_EQ(got, expected[c]) << "new row " << c;
+  }
+}
+
+// A renumbering of a network with implied weights: a self-link stays a self-link (weight 0)
+// under its new id, and no weights are stored afterwards.
+TEST(FirmNetwork, RenumberingKeepsImpliedWeights) {
+  constexpr std::size_t kFirms = 60;
+  FirmNetwork net(CsrLinks::from_links(kFirms, unit_links(kFirms, 400, 41)));
+  net.add_links(unit_links(kFirms, 20, 42));
+  std::vector<FirmId> new_id(kFirms, kNoFirm);
+  FirmId next = 0;
+  for (std::size_t f = 0; f < kFirms; ++f) {
+    if (f % 4 != 1) new_id[f] = next++;
+  }
+  std::vector<std::vector<std::pair<FirmId, float>>> expected(next);
+  for (std::size_t c = 0; c < kFirms; ++c) {
+    if (new_id[c] == kNoFirm) continue;
+    net.for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float w) {
+      if (new_id[s] != kNoFirm) expected[new_id[c]].push_back({new_id[s], w});
+    });
+  }
+  net.renumber(new_id, next);
+  EXPECT_FALSE(net.base().stores_weights());
+  std::size_t self_links = 0;
+  for (FirmId c = 0; c < next; ++c) {
+    std::vector<std::pair<FirmId, float>> got;
+    net.for_each_supplier(c, [&](FirmId s, float w) {
+      got.push_back({s, w});
+      self_links += s == c;
+    });
+    EXPECT_EQ(got, expected[c]) << "new row " << c;
+  }
+  EXPECT_GT(self_links, 0u);
 }
 
 }  // namespace
