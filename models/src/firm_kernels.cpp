@@ -115,6 +115,7 @@ CONVSIM_KERNEL_SET(avx512, __attribute__((target("avx512f,avx512dq,avx512vl,avx5
 
 Kernels choose_kernels() {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  __builtin_cpu_init();  // called from a static initialiser: GCC asks for this before __builtin_cpu_supports there
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
       __builtin_cpu_supports("avx512bw")) {
     return {avx512_labour_demand, avx512_production, avx512_firm_wages, "avx512"};

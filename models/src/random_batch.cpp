@@ -70,7 +70,11 @@ __attribute__((target("avx2"))) void philox_rounds_avx2(Lanes& x0, Lanes& x1, La
   }
 }
 
-const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
+// Called from a static initialiser: GCC asks for __builtin_cpu_init before __builtin_cpu_supports there.
+const bool kHaveAvx2 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") != 0;
+}();
 #endif
 
 void philox_rounds(Lanes& x0, Lanes& x1, Lanes& x2, Lanes& x3, std::uint32_t k0, std::uint32_t k1) {

@@ -196,7 +196,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   //---- pass 1: technology, productivity, adoption and upgrade; each firm's labour demand ----
   // Per batch of RandomBatch::kLanes firms: the Philox blocks (vectorised), then each firm's
   // suppliers, innovation, imitation and convergence one at a time, then the exp and log of its
-  // productivity innovation and labour demand eight firms at a time (labour_demand_batch).
+  // productivity innovation and labour demand several firms at a time (labour_demand_batch).
   const DemandConstants demand{firm_scale, size_elasticity, size_floor, alpha, log_beta, inverse_one_minus_beta};
   for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
     ChunkScratch& local = scratch[c];
@@ -369,7 +369,7 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   const double max_exit_probability = hazard_probability(kMaxExitHazard, dt);
   const double max_exit_probability_no_shortfall =
       hazard_probability(std::min(kMaxExitHazard, dyn.exit_hazard * (1.0 + dyn.exit_young_factor)), dt);
-  // Each firm's wage w e^omega, computed by firm_wages_run (eight at a time) into the step's
+  // Each firm's wage w e^omega, computed by firm_wages_run (several at a time) into the step's
   // log-capital-term scratch, which pass 2 has finished with.
   double* wage_of = log_capital_terms;
   for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {

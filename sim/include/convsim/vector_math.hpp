@@ -1,4 +1,4 @@
-// exp and log on eight doubles at once, for the firm passes.
+// exp and log on N doubles at once (8 with AVX-512, 4 with AVX2, 2 with SSE2), for the firm passes.
 //
 // The algorithms are fdlibm's (Sun Microsystems, 1993; as in FreeBSD's and musl's libm): exp by
 // Cody-Waite reduction x = k ln2 + r and a rational approximation of e^r, log by x = 2^k m with m
@@ -10,16 +10,15 @@
 // on its lane, or on the other lanes: the same run gives the same bits on every x86-64 machine and
 // with any chunking of the firms.
 //
-// Values are GCC vector extensions of 64 bytes; a translation unit compiled for AVX-512 keeps one
-// in a register, one for SSE2 splits it into four. Every function here is always inlined, so no
-// vector crosses a call boundary (whose ABI would depend on the instruction set).
+// Values are GCC vector extensions of N lanes (Lanes<N>), N chosen by the caller for the
+// instruction set it is compiled for. Every function here is always inlined, so no vector crosses
+// a call boundary (whose ABI would depend on the instruction set).
 #pragma once
 
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 
 // The vectors never cross a call (every function is inlined), so the ABI notes do not apply.
 #pragma GCC diagnostic push
@@ -32,7 +31,6 @@ namespace convsim::simd {
 // native instruction (wider generic vectors make GCC fall back to scalar code for those).
 template <int N>
 struct Lanes {
-  static constexpr std::size_t width = N;
   typedef double Doubles __attribute__((vector_size(8 * N)));
   typedef std::int64_t Int64s __attribute__((vector_size(8 * N)));
   // Bits are shifted as unsigned: AVX2 has no arithmetic shift of 64-bit lanes (AVX-512 has).

@@ -1,5 +1,5 @@
-// The firm passes' arithmetic over runs of consecutive firms, eight at a time (convsim::simd's exp
-// and log). Each kernel is compiled for AVX-512, AVX2 and baseline x86-64 and picked at run time;
+// The firm passes' arithmetic over runs of consecutive firms, 8, 4 or 2 at a time (convsim::simd's
+// exp and log). Each kernel is compiled for AVX-512, AVX2 and baseline x86-64 and picked at run time;
 // every version gives the same bits (see vector_math.hpp). A firm's results depend on its own
 // columns only, never on where a run starts or on its neighbours.
 //
