@@ -33,9 +33,11 @@ std::vector<Link> unit_links(std::size_t firms, std::size_t count, std::uint64_t
   return links;
 }
 
+using Rows = std::map<FirmId, std::vector<std::pair<FirmId, float>>>;
+
 // Multiset of (supplier, weight) per customer from our CSR.
-std::map<FirmId, std::vector<std::pair<FirmId, float>>> rows_of(const FirmNetwork& net) {
-  std::map<FirmId, std::vector<std::pair<FirmId, float>>> rows;
+Rows rows_of(const FirmNetwork& net) {
+  Rows rows;
   for (std::size_t c = 0; c < net.firms(); ++c) {
     net.for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float w) { rows[static_cast<FirmId>(c)].push_back({s, w}); });
     std::sort(rows[static_cast<FirmId>(c)].begin(), rows[static_cast<FirmId>(c)].end());
@@ -74,6 +76,39 @@ TEST(CsrLinks, MatchesBoostCompressedSparseRowGraph) {
     EXPECT_EQ(ours.in_degree(static_cast<FirmId>(c)), boost::out_degree(c, boost_graph));
   }
   EXPECT_EQ(ours.links(), boost::num_edges(boost_graph));
+}
+
+using OrderedRows = std::vector<std::vector<std::pair<FirmId, float>>>;
+
+// The rows among alive firms only: links of exited firms disappear at a compaction, not before.
+Rows live_rows(const Rows& rows, const std::vector<std::uint8_t>& alive) {
+  Rows out;
+  for (const auto& [customer, row] : rows) {
+    if (!alive[customer]) continue;
+    for (const auto& [supplier, weight] : row) {
+      if (alive[supplier]) out[customer].push_back({supplier, weight});
+    }
+  }
+  for (auto& [customer, row] : out) std::sort(row.begin(), row.end());
+  return out;
+}
+
+// Each new row's (supplier, weight) in for_each_supplier's order: of the network as it is, mapped
+// by hand through new_id (what renumber must give), or of the network as it is now.
+OrderedRows renumbered_by_hand(const FirmNetwork& net, const std::vector<FirmId>& new_id, FirmId rows) {
+  OrderedRows expected(rows);
+  for (std::size_t c = 0; c < new_id.size(); ++c) {
+    if (new_id[c] == kNoFirm) continue;
+    net.for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float w) {
+      if (new_id[s] != kNoFirm) expected[new_id[c]].push_back({new_id[s], w});
+    });
+  }
+  return expected;
+}
+OrderedRows ordered_rows(const FirmNetwork& net) {
+  OrderedRows rows(net.firms());
+  for (FirmId c = 0; c < net.firms(); ++c) net.for_each_supplier(c, [&](FirmId s, float w) { rows[c].push_back({s, w}); });
+  return rows;
 }
 
 TEST(FirmNetwork, OverlayAddsLinksAndCompactionDropsExitedFirms) {
@@ -120,21 +155,14 @@ TEST(FirmNetwork, RenumberingKeepsLiveLinksInOrderUnderTheirNewIds) {
     const RandomBlock r(5, f, Purpose::user, 0);
     if (r.uniform(0) >= 0.3) new_id[f] = next++;  // about 30 % removed
   }
-  std::vector<std::vector<std::pair<FirmId, float>>> expected(next);
-  for (std::size_t c = 0; c < kFirms; ++c) {
-    if (new_id[c] == kNoFirm) continue;
-    net.for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float w) {
-      if (new_id[s] != kNoFirm) expected[new_id[c]].push_back({new_id[s], w});
-    });
-  }
+  const OrderedRows expected = renumbered_by_hand(net, new_id, next);
   net.renumber(new_id, next);
   ASSERT_EQ(net.firms(), next);
+  const OrderedRows got = ordered_rows(net);
   std::size_t links = 0;
   for (FirmId c = 0; c < next; ++c) {
-    std::vector<std::pair<FirmId, float>> got;
-    net.for_each_supplier(c, [&](FirmId s, float w) { got.push_back({s, w}); });
-    EXPECT_EQ(got, expected[c]) << "new row " << c;
-    links += got.size();
+    EXPECT_EQ(got[c], expected[c]) << "new row " << c;
+    links += got[c].size();
   }
   EXPECT_EQ(net.links(), links);
   // The renumbered network keeps growing and taking links like any other.
@@ -181,21 +209,9 @@ TEST(FirmNetwork, ManyStepsOfChangeMatchAPlainListOfLinks) {
     net.add_links(links);
     reference.insert(reference.end(), links.begin(), links.end());
     if (step % 10 == 9) net.compact(alive);
-    // Compare live rows only: links of exited firms disappear at a compaction, not before.
-    auto live_rows = [&](const std::map<FirmId, std::vector<std::pair<FirmId, float>>>& rows) {
-      std::map<FirmId, std::vector<std::pair<FirmId, float>>> out;
-      for (const auto& [customer, row] : rows) {
-        if (!alive[customer]) continue;
-        for (const auto& [supplier, weight] : row) {
-          if (alive[supplier]) out[customer].push_back({supplier, weight});
-        }
-      }
-      for (auto& [customer, row] : out) std::sort(row.begin(), row.end());
-      return out;
-    };
     ASSERT_EQ(net.firms(), firms);
     FirmNetwork expected(CsrLinks::from_links(firms, reference));
-    ASSERT_EQ(live_rows(rows_of(net)), live_rows(rows_of(expected))) << "step " << step;
+    ASSERT_EQ(live_rows(rows_of(net), alive), live_rows(rows_of(expected), alive)) << "step " << step;
   }
   // After a final compaction nothing of an exited firm is stored.
   net.compact(alive);
@@ -237,18 +253,8 @@ TEST(FirmNetwork, ImpliedWeightsReadLikeStoredOnesThroughEveryChange) {
     if (step < 20) {
       EXPECT_FALSE(net.base().stores_weights()) << "step " << step;
     }
-    auto live_rows = [&](const std::map<FirmId, std::vector<std::pair<FirmId, float>>>& rows) {
-      std::map<FirmId, std::vector<std::pair<FirmId, float>>> out;
-      for (const auto& [customer, row] : rows) {
-        if (!alive[customer]) continue;
-        for (const auto& [supplier, weight] : row) {
-          if (alive[supplier]) out[customer].push_back({supplier, weight});
-        }
-      }
-      return out;
-    };
     FirmNetwork expected(CsrLinks::from_links(kFirms, reference));
-    ASSERT_EQ(live_rows(rows_of(net)), live_rows(rows_of(expected))) << "step " << step;
+    ASSERT_EQ(live_rows(rows_of(net), alive), live_rows(rows_of(expected), alive)) << "step " << step;
   }
   // Renumbering with both kinds of rows: the weights follow their links under the new ids.
   std::vector<FirmId> new_id(kFirms, kNoFirm);
@@ -261,19 +267,10 @@ TEST(FirmNetwork, ImpliedWeightsReadLikeStoredOnesThroughEveryChange) {
   ASSERT_TRUE(std::any_of(late.begin(), late.end(), [&](const Link& l) { return l.weight == 0.0f && new_id[l.customer] != kNoFirm && new_id[l.customer] != l.customer; }));
   net.add_links(late);
   ASSERT_TRUE(net.base().stores_weights());
-  std::vector<std::vector<std::pair<FirmId, float>>> expected(next);
-  for (std::size_t c = 0; c < kFirms; ++c) {
-    if (new_id[c] == kNoFirm) continue;
-    net.for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float w) {
-      if (new_id[s] != kNoFirm) expected[new_id[c]].push_back({new_id[s], w});
-    });
-  }
+  const OrderedRows expected = renumbered_by_hand(net, new_id, next);
   net.renumber(new_id, next);
-  for (FirmId c = 0; c < next; ++c) {
-    std::vector<std::pair<FirmId, float>> got;
-    net.for_each_supplier(c, [&](FirmId s, float w) { got.push_back({s, w}); });
-    EXPECT_EQ(got, expected[c]) << "new row " << c;
-  }
+  const OrderedRows got = ordered_rows(net);
+  for (FirmId c = 0; c < next; ++c) EXPECT_EQ(got[c], expected[c]) << "new row " << c;
 }
 
 // A renumbering of a network with implied weights: a self-link stays a self-link (weight 0)
@@ -287,23 +284,14 @@ TEST(FirmNetwork, RenumberingKeepsImpliedWeights) {
   for (std::size_t f = 0; f < kFirms; ++f) {
     if (f % 4 != 1) new_id[f] = next++;
   }
-  std::vector<std::vector<std::pair<FirmId, float>>> expected(next);
-  for (std::size_t c = 0; c < kFirms; ++c) {
-    if (new_id[c] == kNoFirm) continue;
-    net.for_each_supplier(static_cast<FirmId>(c), [&](FirmId s, float w) {
-      if (new_id[s] != kNoFirm) expected[new_id[c]].push_back({new_id[s], w});
-    });
-  }
+  const OrderedRows expected = renumbered_by_hand(net, new_id, next);
   net.renumber(new_id, next);
   EXPECT_FALSE(net.base().stores_weights());
+  const OrderedRows got = ordered_rows(net);
   std::size_t self_links = 0;
   for (FirmId c = 0; c < next; ++c) {
-    std::vector<std::pair<FirmId, float>> got;
-    net.for_each_supplier(c, [&](FirmId s, float w) {
-      got.push_back({s, w});
-      self_links += s == c;
-    });
-    EXPECT_EQ(got, expected[c]) << "new row " << c;
+    EXPECT_EQ(got[c], expected[c]) << "new row " << c;
+    for (const auto& [s, w] : got[c]) self_links += s == c;
   }
   EXPECT_GT(self_links, 0u);
 }
