@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -59,7 +60,7 @@ std::string read_input_file(const std::filesystem::path& path, const std::string
   return text;
 }
 
-void check_utf8(const std::string& text, const std::string& file) {
+void check_yaml_text(const std::string& text, const std::string& file) {
   int line = 1;
   const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t size = text.size();
@@ -67,6 +68,16 @@ void check_utf8(const std::string& text, const std::string& file) {
     const unsigned char c = bytes[i];
     if (c < 0x80) {
       if (c == '\n') ++line;
+      // YAML's printable set (YAML 1.2, production [1]) admits tab, LF and CR of the C0 controls,
+      // and not DEL. Anything else would be accepted by the parser here and then written into the
+      // resolved scenario, which no YAML reader (convsim's included) loads back.
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
+        char code[8];
+        std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(c));
+        throw InputError(file, line, "",
+                         std::string("control character ") + code + " (byte " + std::to_string(i) +
+                             ") is not allowed in YAML; remove it");
+      }
       ++i;
       continue;
     }

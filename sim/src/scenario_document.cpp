@@ -27,7 +27,7 @@ bool is_valid_key_segment(const std::string& segment) {
 }
 
 YAML::Node parse_yaml_text(const std::string& text, const std::string& file) {
-  check_utf8(text, file);
+  check_yaml_text(text, file);
   try {
     return detail::parsed_yaml(text);
   } catch (const YAML::Exception& e) {
@@ -189,7 +189,7 @@ void ScenarioDocument::apply_override(const std::string& assignment) {
   }
   const std::string key = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
-  check_utf8(assignment, kCommandLine);
+  check_yaml_text(assignment, kCommandLine);
   if (key.size() > kMaxKeyLength) throw InputError(kCommandLine, 0, key.substr(0, 80) + "...", "key path too long");
   std::stringstream segments(key);
   std::string segment;

@@ -1043,7 +1043,7 @@ SweepPlan load_sweep(const fs::path& sweep_file, RunIdentities identities, Param
   plan.parameter_uncertainty = uncertainty == ParameterUncertainty::on;
   const SweepReader reader(plan.file);
   const std::string text = read_input_file(sweep_file, "sweep file");
-  check_utf8(text, plan.file);
+  check_yaml_text(text, plan.file);
   YAML::Node root;
   try {
     root = YAML::Load(text);

@@ -27,8 +27,9 @@ struct InputFileContext {
 std::string read_input_file(const std::filesystem::path& path, const std::string& what,
                             const InputFileContext& context = {}, std::uintmax_t max_bytes = kMaxInputFileBytes);
 
-// Throws InputError (file, line of the first bad byte) unless `text` is valid UTF-8.
-void check_utf8(const std::string& text, const std::string& file);
+// Throws InputError (file, line of the first bad byte) unless `text` is valid UTF-8 without
+// control characters other than tab, LF and CR (the only ones YAML admits).
+void check_yaml_text(const std::string& text, const std::string& file);
 
 // The InputError for a YAML syntax error the parser noticed on 0-based line `mark_line` (-1:
 // unknown) with `message`. When a flow map or list ('{' or '[') opened earlier is still open there,
