@@ -1,6 +1,7 @@
 #include "convsim/models/step.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "convsim/models/firm_kernels.hpp"
@@ -18,6 +19,25 @@ namespace {
 constexpr int kSamplerRefreshSteps = 4;
 // Firms ahead of the one being updated whose suppliers' state the first pass prefetches.
 constexpr std::size_t kPrefetchAhead = 4;
+
+// Suppliers' state read ahead of summing it (pass 1).
+struct SupplierBuffer {
+  static constexpr int kSize = 16;
+  VisibleFirm firm[kSize];
+  float weight[kSize];
+  int count = 0;
+};
+
+// x when `keep`, else +0, without a branch.
+inline float masked(float x, bool keep) {
+  return std::bit_cast<float>(std::bit_cast<std::uint32_t>(x) & (0u - static_cast<std::uint32_t>(keep)));
+}
+
+// max(0, x) for a number x (not NaN), without a branch: -0 and negatives give +0.
+inline float non_negative(float x) {
+  const std::uint32_t bits = std::bit_cast<std::uint32_t>(x);
+  return std::bit_cast<float>(bits & ~static_cast<std::uint32_t>(std::bit_cast<std::int32_t>(bits) >> 31));
+}
 
 // A converging firm's wish to partner with an ICT firm (resolved in structural change).
 struct PartnerProposal {
@@ -221,14 +241,29 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
         const int s = f.sector[i];
         const float own = visible[i].technology;
         double weight = 0, gap = 0, converged = 0, advanced = 0;
+        // The suppliers' state is read into a small buffer first and summed from there: the
+        // loads, each a likely cache miss, are then all in flight at once instead of waiting
+        // behind the branches of the sums. The sums are branch-free too (masks, not tests): an
+        // exited supplier adds +0 (x + 0 is x, and every sum starts at +0), so they equal those of
+        // skipping it, in the same order.
+        SupplierBuffer seen;
+        auto sum_seen = [&] {
+          for (int k = 0; k < seen.count; ++k) {
+            const VisibleFirm v = seen.firm[k];
+            const float counted = masked(seen.weight[k], v.alive != 0);
+            weight += counted;
+            gap += counted * non_negative(v.technology - own);
+            converged += masked(counted, v.level > 0);
+            advanced += masked(counted, v.level > 1);
+          }
+          seen.count = 0;
+        };
         economy.network.for_each_supplier(static_cast<FirmId>(i), [&](FirmId j, float w) {
-          const VisibleFirm& v = visible[j];
-          if (!v.alive) return;
-          weight += w;
-          gap += w * std::max(0.0f, v.technology - own);
-          converged += v.level > 0 ? w : 0.0f;
-          advanced += v.level > 1 ? w : 0.0f;
+          seen.firm[seen.count] = visible[j];
+          seen.weight[seen.count] = w;
+          if (++seen.count == SupplierBuffer::kSize) sum_seen();
         });
+        sum_seen();
         // One Philox block per firm-step, fixed slots: 0 innovation?, 1 its size, 2 adoption or
         // upgrade, 3 exit. Fixed slots keep draws common across scenarios.
         const std::uint64_t uid = f.uid[i];
