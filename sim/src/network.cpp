@@ -1,11 +1,45 @@
 #include "convsim/network.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstring>
 
 #include "convsim/parallel.hpp"
 
 namespace convsim {
+
+namespace detail {
+namespace {
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+std::size_t mapped_bytes(std::size_t bytes) { return (bytes + kHugePage - 1) / kHugePage * kHugePage; }
+}  // namespace
+
+void* allocate_array(std::size_t bytes) {
+  if (bytes < kLargeArrayBytes) return ::operator new(bytes);
+  // Map one huge page more than needed and unmap the ends, so that the block starts on a 2 MiB
+  // boundary (a huge page can only back an aligned 2 MiB range).
+  const std::size_t size = mapped_bytes(bytes);
+  void* mapped = mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED) throw std::bad_alloc();
+  auto* start = static_cast<char*>(mapped);
+  auto* aligned = reinterpret_cast<char*>((reinterpret_cast<std::uintptr_t>(start) + kHugePage - 1) / kHugePage * kHugePage);
+  if (aligned > start) munmap(start, static_cast<std::size_t>(aligned - start));
+  char* end = aligned + size;
+  if (end < start + size + kHugePage) munmap(end, static_cast<std::size_t>(start + size + kHugePage - end));
+  madvise(aligned, size, MADV_HUGEPAGE);  // advice only: without it the block works on small pages
+  return aligned;
+}
+
+void deallocate_array(void* p, std::size_t bytes) noexcept {
+  if (p == nullptr) return;
+  if (bytes < kLargeArrayBytes) {
+    ::operator delete(p);
+    return;
+  }
+  munmap(p, mapped_bytes(bytes));
+}
+}  // namespace detail
 
 CsrLinks CsrLinks::from_links(std::size_t firms, const std::vector<Link>& links) {
   CsrLinks csr;

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <map>
 
 #include <boost/graph/compressed_sparse_row_graph.hpp>
@@ -294,6 +298,49 @@ TEST(FirmNetwork, RenumberingKeepsImpliedWeights) {
     for (const auto& [s, w] : got[c]) self_links += s == c;
   }
   EXPECT_GT(self_links, 0u);
+}
+
+
+// The VmFlags of the mapping that holds `address` (/proc/self/smaps), "" when none is found.
+std::string vm_flags_of(const void* address) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto at = reinterpret_cast<std::uintptr_t>(address);
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    std::uintptr_t low = 0, high = 0;
+    char dash = 0;
+    std::istringstream range(line);
+    if (range >> std::hex >> low >> dash >> high && dash == '-') {
+      inside = at >= low && at < high;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+
+TEST(HugePageAllocator, LargeArraysAreAlignedAdvisedAndKeepTheirContentsAsTheyGrow) {
+  // Below the threshold: an ordinary allocation. At and above it: a mapping of its own on a
+  // 2 MiB boundary, advised for huge pages ("hg" in its VmFlags), contents kept through growth.
+  NetworkColumn<std::uint32_t> column;
+  column.resize(1000);
+  for (std::uint32_t i = 0; i < column.size(); ++i) column[i] = i * 7u;
+  EXPECT_EQ(vm_flags_of(column.data()).find(" hg"), std::string::npos) << vm_flags_of(column.data());
+  const std::size_t large = detail::kLargeArrayBytes / sizeof(std::uint32_t) + 12345;
+  column.resize(large);  // the new elements are not written (UninitialisedAllocator)
+  for (std::size_t i = 1000; i < large; ++i) column[i] = static_cast<std::uint32_t>(i * 7u);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(column.data()) % (std::size_t{2} << 20), 0u);
+  const std::string flags = vm_flags_of(column.data());
+  ASSERT_FALSE(flags.empty());
+  EXPECT_NE(flags.find(" hg"), std::string::npos) << flags;
+  column.reserve(3 * large);  // moves to a larger mapping
+  for (std::size_t i = 0; i < large; ++i) ASSERT_EQ(column[i], static_cast<std::uint32_t>(i * 7u)) << i;
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(column.data()) % (std::size_t{2} << 20), 0u);
+  // The last byte of the last page is usable (the mapping covers the whole rounded size).
+  std::vector<char, HugePageAllocator<char>> bytes(detail::kLargeArrayBytes + 1, 'x');
+  bytes.back() = 'y';
+  EXPECT_EQ(bytes.front(), 'x');
+  EXPECT_EQ(bytes.back(), 'y');
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 // in place; until then readers skip them.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <new>
@@ -30,12 +31,46 @@ struct Link {
   float weight;
 };
 
-// An allocator whose resize() leaves new elements default-initialised (for numbers: not written)
-// instead of zero-filling them. The network's arrays are tens to hundreds of MB and are written
-// in full by parallel loops right after they are sized: zero-filling them first would be a
-// serial pass over all of that memory (and its page faults) on one thread.
+namespace detail {
+// Blocks of at least kLargeArrayBytes are mapped on their own, 2 MiB aligned, and offered to the
+// kernel for transparent huge pages (madvise; a kernel that does not offer them gives 4 KiB pages
+// and nothing else changes). Smaller ones come from operator new.
+inline constexpr std::size_t kLargeArrayBytes = std::size_t{4} << 20;
+void* allocate_array(std::size_t bytes);
+void deallocate_array(void* p, std::size_t bytes) noexcept;
+}  // namespace detail
+
+// An allocator that puts large arrays on huge pages. The firm pass reads its suppliers' state,
+// the samplers' tables and the network rows at random over hundreds of MB: on 4 KiB pages nearly
+// every such read also misses the TLB and walks the page tables, on 2 MiB pages almost none does
+// (and building 10^7 firms takes 512 times fewer page faults). Where an element lives does not
+// change any result.
 template <typename T>
-struct UninitialisedAllocator : std::allocator<T> {
+struct HugePageAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = HugePageAllocator<U>;
+  };
+  HugePageAllocator() = default;
+  template <typename U>
+  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) {
+    static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+    if (n > std::size_t(-1) / sizeof(T)) throw std::bad_array_new_length();
+    return static_cast<T*>(detail::allocate_array(n * sizeof(T)));
+  }
+  void deallocate(T* p, std::size_t n) noexcept { detail::deallocate_array(p, n * sizeof(T)); }
+};
+template <typename T, typename U>
+bool operator==(const HugePageAllocator<T>&, const HugePageAllocator<U>&) noexcept { return true; }
+
+// An allocator whose resize() leaves new elements default-initialised (for numbers: not written)
+// instead of zero-filling them, large arrays on huge pages. The network's arrays are tens to
+// hundreds of MB and are written in full by parallel loops right after they are sized:
+// zero-filling them first would be a serial pass over all of that memory (and its page faults)
+// on one thread.
+template <typename T>
+struct UninitialisedAllocator : HugePageAllocator<T> {
   template <typename U>
   struct rebind {
     using other = UninitialisedAllocator<U>;

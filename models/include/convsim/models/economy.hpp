@@ -69,7 +69,7 @@ struct SectorSampler {
     FirmId firm;   // the column's firm
     FirmId alias;  // the firm of the column's alias
   };
-  std::vector<Column> columns;  // one per alive firm of the sector, by id
+  std::vector<Column, HugePageAllocator<Column>> columns;  // one per alive firm of the sector, by id
 
   // Number of firms the sampler draws from.
   std::size_t size() const { return columns.size(); }
