@@ -248,8 +248,12 @@ SectorSampler::Located locate_supplier(const Economy& economy, int customer_sect
   const std::vector<double>& cumulative = economy.supplier_sectors[customer_sector];
   if (cumulative.empty() || cumulative.back() <= 0) return {};
   const double target = u_sector * cumulative.back();
-  const auto it = std::upper_bound(cumulative.begin(), cumulative.end(), target);
-  const std::size_t s = std::min<std::size_t>(it - cumulative.begin(), cumulative.size() - 1);
+  // The first sector whose cumulative weight exceeds the target (upper_bound), counted without
+  // branches: the list is sorted, so that index is the number of entries at or below the target.
+  // A handful of sectors: a binary search's branches would be mispredicted half the time.
+  std::size_t at_or_below = 0;
+  for (const double c : cumulative) at_or_below += c <= target;
+  const std::size_t s = std::min<std::size_t>(at_or_below, cumulative.size() - 1);
   return economy.samplers[s].locate(u_firm);
 }
 
