@@ -120,11 +120,14 @@ SectorSampler::Located SectorSampler::locate(double u) const {
   return {column, x - static_cast<double>(k)};
 }
 
-double draw_firm_size(const EconomySettings& e, double u) {
-  // Inverse CDF of a Pareto law with tail exponent zeta truncated to [min, max].
+FirmSizeLaw::FirmSizeLaw(const EconomySettings& e) {
+  // Inverse CDF of a Pareto law with tail exponent zeta truncated to [min, max]:
+  // min (1 - u (1 - (min/max)^zeta))^(-1/zeta).
   const double zeta = e.size_exponent;
   const double ratio = std::pow(e.min_firm_size / e.max_firm_size, zeta);
-  return e.min_firm_size * std::pow(1.0 - u * (1.0 - ratio), -1.0 / zeta);
+  min_size_ = e.min_firm_size;
+  one_minus_ratio_ = 1.0 - ratio;
+  exponent_ = -1.0 / zeta;
 }
 
 double level_multiplier(const AdoptionSettings& a, std::uint8_t level) {

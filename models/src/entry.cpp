@@ -65,6 +65,7 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
   const std::size_t max_degree = static_cast<std::size_t>(std::floor(mean_degree)) + 1;
   std::vector<FirmId> suppliers(entrants * max_degree);
   std::vector<std::uint32_t> supplier_count(entrants, 0);
+  const FirmSizeLaw entrant_size_law(entrant_sizes);
   for_each_chunk(entrants, [&](std::size_t, std::size_t begin, std::size_t end) {
     std::vector<SectorSampler::Located> located;
     for (std::size_t k = begin; k < end; ++k) {
@@ -74,7 +75,7 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
       const double target = draw.uniform(0) * running;
       const std::size_t s = std::min<std::size_t>(
           std::upper_bound(attraction.begin(), attraction.end(), target) - attraction.begin(), S - 1);
-      const double labour = draw_firm_size(entrant_sizes, draw.uniform(1));
+      const double labour = entrant_size_law.draw(draw.uniform(1));
       const double capital = sc.sectors[s].capital_per_worker * labour;
       const std::uint8_t level =
           (sc.sectors[s].role == SectorRole::converging && draw.uniform(2) < converged_share[s]) ? 1 : 0;

@@ -75,12 +75,13 @@ Economy build_economy(const Scenario& scenario) {
 
   // Sizes, capital, technology and convergence: each firm from its own counter-based draws, and
   // productivity chosen so that the initial size is the optimal one at the initial wage.
+  const FirmSizeLaw size_law(scenario.economy);
   for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       const int s = f.sector[i];
       const Sector& sector = scenario.sectors[s];
       const RandomBlock draw(seed, i, Purpose::firm_size, 0);
-      const double labour = draw_firm_size(scenario.economy, draw.uniform(0));
+      const double labour = size_law.draw(draw.uniform(0));
       const double capital = sector.capital_per_worker * labour * (0.75 + 0.5 * draw.uniform(1));
       const double technology = kInitialTechnologySpread * draw.normal(2);
       const RandomBlock convergence_draw(seed, i, Purpose::firm_convergence, 0);
@@ -141,17 +142,27 @@ Economy build_economy(const Scenario& scenario) {
   csr.suppliers.reserve(link_room);
   csr.suppliers.resize(csr.offsets[n]);
   for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
-    std::vector<SectorSampler::Located> located;
-    for (std::size_t i = begin; i < end; ++i) {
-      const std::uint64_t first = csr.offsets[i];
-      const std::uint64_t degree = csr.offsets[i + 1] - first;
-      locate_suppliers(economy, f.sector[i], seed, static_cast<FirmId>(i), 0, degree, located);
-      for (std::uint64_t k = 0; k < degree; ++k) {
-        // A draw that found no other firm is kept as a link to the firm itself, whose implicit
-        // weight is 0 (it never counts); every other link weighs 1 (no weights are stored).
-        const FirmId supplier = located[k].firm();
-        const bool usable = supplier != UINT32_MAX && supplier != i;
-        csr.suppliers[first + k] = usable ? supplier : static_cast<FirmId>(i);
+    // The draws of several firms are located (their table columns requested from memory) before
+    // any is read, so that about kLocatedAhead cache misses are in flight at once rather than one
+    // firm's few.
+    constexpr std::size_t kLocatedAhead = 64;
+    std::vector<SectorSampler::Located> located, ahead;
+    for (std::size_t i = begin; i < end;) {
+      const std::size_t block_begin = i;
+      ahead.clear();
+      for (; i < end && ahead.size() < kLocatedAhead; ++i) {
+        locate_suppliers(economy, f.sector[i], seed, static_cast<FirmId>(i), 0, csr.offsets[i + 1] - csr.offsets[i], located);
+        ahead.insert(ahead.end(), located.begin(), located.end());
+      }
+      const std::uint64_t first = csr.offsets[block_begin];
+      for (std::size_t c = block_begin; c < i; ++c) {
+        for (std::uint64_t e = csr.offsets[c]; e < csr.offsets[c + 1]; ++e) {
+          // A draw that found no other firm is kept as a link to the firm itself, whose implicit
+          // weight is 0 (it never counts); every other link weighs 1 (no weights are stored).
+          const FirmId supplier = ahead[e - first].firm();
+          const bool usable = supplier != UINT32_MAX && supplier != c;
+          csr.suppliers[e] = usable ? supplier : static_cast<FirmId>(c);
+        }
       }
     }
   });
