@@ -134,7 +134,7 @@ Economy build_economy(const Scenario& scenario) {
       csr.offsets[i + 1] = static_cast<std::uint64_t>(std::floor(expected + draw.uniform(0)));
     }
   });
-  for (std::size_t i = 0; i < n; ++i) csr.offsets[i + 1] += csr.offsets[i];
+  inclusive_scan_in_place(csr.offsets.data(), n + 1);
   // Links of the entrants expected over the run, and of the partnerships, join the base at merges
   // (in place): reserved too, so that no merge has to move the base to a larger allocation.
   const std::size_t link_room = csr.offsets[n] + csr.offsets[n] / 4 +

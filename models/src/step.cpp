@@ -4,6 +4,8 @@
 #include <bit>
 #include <cmath>
 
+#include <tbb/parallel_sort.h>
+
 #include "convsim/models/firm_kernels.hpp"
 #include "convsim/models/firm_rules.hpp"
 #include "convsim/models/random_batch.hpp"
@@ -512,7 +514,8 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   //---- structural change (sequential, deterministic) ----
   std::vector<PartnerProposal> proposals;
   for (ChunkScratch& local : scratch) proposals.insert(proposals.end(), local.proposals.begin(), local.proposals.end());
-  std::sort(proposals.begin(), proposals.end(), [](const PartnerProposal& a, const PartnerProposal& b) {
+  // A total order (a firm proposes at most once a step), so the parallel sort gives the one order.
+  tbb::parallel_sort(proposals.begin(), proposals.end(), [](const PartnerProposal& a, const PartnerProposal& b) {
     return a.partner != b.partner ? a.partner < b.partner : a.firm < b.firm;
   });
   std::vector<Link> new_links;

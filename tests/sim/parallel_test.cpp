@@ -53,5 +53,24 @@ TEST(ForEachChunk, VisitsEveryItemExactlyOnce) {
   for (int v : visits) ASSERT_EQ(v, 1);
 }
 
+TEST(InclusiveScan, EqualsTheSerialPrefixSumOnAnyThreadCount) {
+  // Sizes around the chunk boundaries (0, 1, one chunk, one more, several and a remainder).
+  for (const std::size_t n : {std::size_t{0}, std::size_t{1}, kChunkSize - 1, kChunkSize, kChunkSize + 1, 5 * kChunkSize + 123}) {
+    std::vector<std::uint64_t> values(n);
+    for (std::size_t i = 0; i < n; ++i) values[i] = RandomBlock(7, i, Purpose::user, 0).bits(0) % 1000;
+    std::vector<std::uint64_t> serial = values;
+    for (std::size_t i = 1; i < n; ++i) serial[i] += serial[i - 1];
+    for (int threads : {1, 2, 4}) {
+      tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+      std::vector<std::uint64_t> scanned = values;
+      inclusive_scan_in_place(scanned.data(), n);
+      EXPECT_EQ(scanned, serial) << n << " items, " << threads << " threads";
+    }
+  }
+  std::vector<int> filled(2 * kChunkSize + 5, 3);
+  parallel_fill(filled.data(), filled.size(), -1);
+  for (int v : filled) ASSERT_EQ(v, -1);
+}
+
 }  // namespace
 }  // namespace convsim

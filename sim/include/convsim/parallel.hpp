@@ -45,4 +45,34 @@ double deterministic_sum(std::size_t n, Value&& value) {
   return total;
 }
 
+// Inclusive prefix sum of data[0, n) in place, for integers (exact, so any order gives the same
+// result): each chunk's total, a serial scan over the chunks, then each chunk adds its offset.
+template <typename Integer>
+void inclusive_scan_in_place(Integer* data, std::size_t n) {
+  std::vector<Integer> offset(chunk_count(n), 0);
+  for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
+    Integer running = 0;
+    for (std::size_t i = begin; i < end; ++i) running += data[i];
+    offset[c] = running;
+  });
+  Integer before = 0;
+  for (Integer& o : offset) {
+    const Integer total = o;
+    o = before;
+    before += total;
+  }
+  for_each_chunk(n, [&](std::size_t c, std::size_t begin, std::size_t end) {
+    Integer running = offset[c];
+    for (std::size_t i = begin; i < end; ++i) data[i] = running += data[i];
+  });
+}
+
+// Sets data[0, n) to value, in parallel (first touch of fresh memory on the threads that use it).
+template <typename T>
+void parallel_fill(T* data, std::size_t n, const T& value) {
+  for_each_chunk(n, [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) data[i] = value;
+  });
+}
+
 }  // namespace convsim
