@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libboost-graph-dev libboost-math-dev libtbb-dev libeigen3-dev
-  libhdf5-dev hdf5-tools zlib1g-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libhdf5-dev hdf5-tools zlib1g-dev libdeflate-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev librandom123-dev libnlopt-cxx-dev
   libopenmpi-dev openmpi-bin
   clang libclang-rt-14-dev

@@ -25,6 +25,10 @@
 #include <stdexcept>
 #include <string_view>
 
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include "convsim/detail/chunk_filters.hpp"
 #include "convsim/detail/hdf5_handle.hpp"
 #include "convsim/detail/hdf5_read.hpp"
 #include "convsim/errors.hpp"
@@ -314,6 +318,43 @@ void write_events(hid_t policy, const std::vector<PolicyEventRecord>& events) {
   event_scale.finish();
 }
 
+// Row `row` of a firm column [snapshots, firms] chunked {1, chunk} with the filters shuffle,
+// deflate and Fletcher-32: the chunks that hold its values are filtered here (detail::filter_chunk),
+// a batch at a time on TBB's threads, and stored with H5Dwrite_chunk in chunk order, the order
+// H5Dwrite stores them in. A chunk's slots past the row's values hold the fill value, as HDF5
+// fills them; chunks past them stay unallocated (read as the fill value). The bytes depend only
+// on the values, so the file is the same on any number of threads.
+void write_deflated_row(hid_t dataset, hsize_t row, const std::vector<double>& values, hsize_t chunk, int level,
+                        double fill, const std::string& name) {
+  const std::size_t chunks = (values.size() + chunk - 1) / chunk;
+  constexpr std::size_t kBatch = 32;  // 16 MiB of doubles filtered before they are written
+  std::vector<std::vector<std::uint8_t>> stored(std::min(chunks, kBatch));
+  for (std::size_t first = 0; first < chunks; first += kBatch) {
+    const std::size_t last = std::min(chunks, first + kBatch);
+    // Isolated: a thread waiting here runs only these chunks, never another task of the caller's
+    // (which might write HDF5 itself).
+    tbb::this_task_arena::isolate([&] {
+      tbb::parallel_for(first, last, [&](std::size_t k) {
+        std::vector<double> padded;
+        std::vector<std::uint8_t> scratch;
+        const std::size_t begin = k * chunk;
+        const double* data = values.data() + begin;
+        if (begin + chunk > values.size()) {
+          padded.assign(chunk, fill);
+          std::copy(values.begin() + static_cast<std::ptrdiff_t>(begin), values.end(), padded.begin());
+          data = padded.data();
+        }
+        stored[k - first] = detail::filter_chunk(data, chunk, sizeof(double), level, scratch);
+      });
+    });
+    for (std::size_t k = first; k < last; ++k) {
+      const hsize_t offset[2] = {row, static_cast<hsize_t>(k) * chunk};
+      const std::vector<std::uint8_t>& bytes = stored[k - first];
+      h5_check(H5Dwrite_chunk(dataset, H5P_DEFAULT, 0, offset, bytes.size(), bytes.data()), "H5Dwrite_chunk", name);
+    }
+  }
+}
+
 void write_firms(hid_t root, const std::vector<FirmSnapshot>& snapshots, int deflate_level) {
   if (snapshots.empty()) return;
   const auto& first = snapshots.front().columns;
@@ -409,6 +450,10 @@ void write_firms(hid_t root, const std::vector<FirmSnapshot>& snapshots, int def
     for (std::size_t i = 0; i < snapshots.size(); ++i) {
       const auto& values = snapshots[i].columns[c].values;
       if (values.empty()) continue;
+      if (deflate_level > 0) {
+        write_deflated_row(dataset.get(), i, values, chunk_slots, deflate_level, nan, name);
+        continue;
+      }
       const hsize_t start[2] = {i, 0};
       const hsize_t count[2] = {1, values.size()};
       auto file_space = DataspaceHandle::checked(H5Dget_space(dataset.get()), "H5Dget_space");

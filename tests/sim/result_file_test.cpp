@@ -13,6 +13,8 @@
 #include <map>
 #include <stdexcept>
 
+#include <tbb/task_arena.h>
+
 #include "convsim/detail/hdf5_handle.hpp"
 #include "convsim/errors.hpp"
 #include "test_support.hpp"
@@ -291,6 +293,66 @@ TEST(ResultFile, RoundTripWithoutCompressionOrSnapshotsOrRoles) {
   written.events.clear();
   write_result(written, dir / "no_firms.h5");
   expect_same_result(written, read_result(dir / "no_firms.h5"));
+}
+
+// Snapshots of several chunks (2^16 slots each), a row ending inside a chunk and one ending
+// chunks before the widest: the chunks are compressed on TBB's threads and stored directly
+// (sim/src/chunk_filters.cpp). They read back exactly, and the file is the same bytes whether
+// one thread or two compressed them.
+TEST(ResultFile, LargeSnapshotsRoundTripAndAreTheSameOnAnyThreadCount) {
+  TempDir dir;
+  RunResult written = synthetic_result();
+  auto snapshot = [](double time, std::size_t slots) {
+    FirmSnapshot s;
+    s.time = time;
+    FirmColumn capital{"capital", "1e8 KRW", "capital stock", std::vector<double>(slots)};
+    FirmColumn alive{"alive", "1", "alive", std::vector<double>(slots)};
+    for (std::size_t i = 0; i < slots; ++i) {
+      capital.values[i] = i % 5 == 0 ? kNaN : std::exp(std::sin(static_cast<double>(i)) * 3.0 + time * 1e-3);
+      alive.values[i] = i % 5 == 0 ? 0.0 : 1.0;
+    }
+    s.columns = {capital, alive};
+    return s;
+  };
+  written.snapshots = {snapshot(2019.0, 200'001), snapshot(2020.0, 70'000), snapshot(2021.0, 262'144)};
+  ResultWriteOptions options;
+  options.created = "2026-12-04T00:00:00Z";
+  options.sync = false;
+  // Every stored chunk of a firm column: its offset, filter mask and bytes, in HDF5's index order.
+  auto stored_chunks = [](const fs::path& path, const char* column) {
+    std::vector<std::string> chunks;
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    const hid_t dataset = H5Dopen2(file, (std::string("/firms/") + column).c_str(), H5P_DEFAULT);
+    const hid_t space = H5Dget_space(dataset);  // HDF5 1.10 does not take H5S_ALL here
+    hsize_t count = 0;
+    EXPECT_GE(H5Dget_num_chunks(dataset, space, &count), 0);
+    for (hsize_t k = 0; k < count; ++k) {
+      hsize_t offset[2];
+      unsigned mask = 0;
+      haddr_t address;
+      hsize_t size = 0;
+      EXPECT_GE(H5Dget_chunk_info(dataset, space, k, offset, &mask, &address, &size), 0);
+      std::string bytes(size, '\0');
+      std::uint32_t read_mask = 0;
+      EXPECT_GE(H5Dread_chunk(dataset, H5P_DEFAULT, offset, &read_mask, bytes.data()), 0);
+      chunks.push_back(std::to_string(offset[0]) + "," + std::to_string(offset[1]) + "," + std::to_string(mask) + ":" + bytes);
+    }
+    H5Sclose(space);
+    H5Dclose(dataset);
+    H5Fclose(file);
+    return chunks;
+  };
+  std::vector<std::vector<std::string>> chunks;
+  for (const int threads : {1, 2}) {
+    const fs::path path = dir / ("threads" + std::to_string(threads) + ".h5");
+    tbb::task_arena(threads).execute([&] { write_result(written, path, options); });
+    expect_same_result(written, read_result(path));
+    chunks.push_back(stored_chunks(path, "capital"));
+    for (const auto& chunk : stored_chunks(path, "alive")) chunks.back().push_back(chunk);
+  }
+  // Rows of 200,001, 70,000 and 262,144 slots: 4 + 2 + 4 chunks in each of the two columns.
+  EXPECT_EQ(chunks[0].size(), 20u);
+  EXPECT_TRUE(chunks[0] == chunks[1]) << "the stored chunks depend on the number of threads";
 }
 
 TEST(ResultFile, EmptyRunRoundTrips) {
