@@ -1,5 +1,6 @@
 // Entry: new firms appear where converged markets grow (new platform and application classes).
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "convsim/models/firm_rules.hpp"
@@ -66,75 +67,122 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
   std::vector<FirmId> suppliers(entrants * max_degree);
   std::vector<std::uint32_t> supplier_count(entrants, 0);
   const FirmSizeLaw entrant_size_law(entrant_sizes);
+  // Each entrant reads three things scattered over memory: the sampler column of the incumbent
+  // it copies, that incumbent's productivity and premium, and the sampler columns of its
+  // suppliers. Entrants are taken a block at a time, in three rounds — draw and locate (which
+  // prefetches the columns), read the incumbents (prefetching their state), then the rest — so
+  // that a block's cache misses are in flight together instead of one after the other. Each
+  // entrant's arithmetic is the same, in the same order, as when they were taken one by one.
+  struct Pending {
+    std::size_t sector;
+    double labour, capital, technology, log_sector_factor;
+    std::uint8_t level;
+    float premium;
+    double productivity_noise;
+    const SectorSampler::Column* copied = nullptr;  // the incumbent's column, or none
+    FirmId model = 0;
+    std::size_t degree = 0;
+  };
+  constexpr std::size_t kBlock = 16;
   for_each_chunk(entrants, [&](std::size_t, std::size_t begin, std::size_t end) {
-    std::vector<SectorSampler::Located> located;
-    for (std::size_t k = begin; k < end; ++k) {
-      const FirmId id = first + static_cast<FirmId>(k);
-      const std::uint64_t uid = f.uid[id];
-      const RandomBlock draw(sc.seed, uid, Purpose::entrant, step);
-      const double target = draw.uniform(0) * running;
-      const std::size_t s = std::min<std::size_t>(
-          std::upper_bound(attraction.begin(), attraction.end(), target) - attraction.begin(), S - 1);
-      const double labour = entrant_size_law.draw(draw.uniform(1));
-      const double capital = sc.sectors[s].capital_per_worker * labour;
-      const std::uint8_t level =
-          (sc.sectors[s].role == SectorRole::converging && draw.uniform(2) < converged_share[s]) ? 1 : 0;
-      const double technology = economy.sector_mean_technology[s] - kEntrantTechnologyGap;
-      f.sector[id] = static_cast<std::uint16_t>(s);
-      f.alive[id] = 1;
-      f.level[id] = level;
-      f.employment[id] = labour;
-      f.capital[id] = capital;
-      f.technology[id] = technology;
-      // Productivity: a copy of a random incumbent of the sector, shifted down, with noise
-      // (entrants learn from incumbents but start behind; docs/model.md 7.8). A sector without
-      // incumbents gives the productivity that makes the entrant's size optimal at the wage and price.
-      const SectorSampler& incumbents = economy.samplers[s];
-      const RandomBlock own(sc.seed, uid, Purpose::entrant, step, 1);
-      // Its wage premium is its own draw, fixed for its life (docs/model.md 7.5).
-      const float premium = draw_wage_premium(sc.seed, uid, sc.production.wage_premium_sd);
-      f.wage_premium[id] = premium;
-      const double log_sector_factor = factors.log_factor(static_cast<int>(s), level) + std::log(economy.sector_price[s]);
-      if (!incumbents.empty()) {
-        const std::size_t pick = std::min(incumbents.size() - 1, static_cast<std::size_t>(own.uniform(0) * incumbents.size()));
-        const FirmId model = incumbents.columns[pick].firm;
-        // What it copies is the incumbent's productivity net of the incumbent's wage premium, the
-        // part that sets the size; its own premium comes on top.
-        f.productivity[id] = static_cast<float>(f.productivity[model] - f.wage_premium[model] + premium -
-                                                sc.dynamics.entrant_productivity_gap +
-                                                sc.dynamics.entrant_productivity_sd * own.normal(1));
-        if (sc.dynamics.entrant_size_share > 0) {
-          // Start at a share of the size that is optimal at this productivity when capital
-          // keeps the sector's capital per worker: with K = kL the first-order condition gives
-          // ln L* = (ln A - omega - ln A_1) / (1 - alpha - beta), A_1 the productivity at which
-          // one worker is optimal (entrants start small and grow: Dunne, Roberts & Samuelson 1988).
-          const double one_worker = productivity_for_optimal_size(1.0, sc.sectors[s].capital_per_worker, economy.market.wage,
-                                                                  technology, log_sector_factor, sc.production);
-          const double returns_gap = 1.0 - sc.production.capital_elasticity - sc.production.labour_elasticity;
-          const double log_optimal = (f.productivity[id] - premium - one_worker) / returns_gap;
-          const double sized = std::clamp(sc.dynamics.entrant_size_share * std::exp(std::min(log_optimal, 700.0)),
-                                          sc.economy.min_firm_size, sc.economy.max_firm_size);
-          f.employment[id] = sized;
-          f.capital[id] = sc.sectors[s].capital_per_worker * sized;
+    std::array<Pending, kBlock> pending;
+    std::array<std::vector<SectorSampler::Located>, kBlock> located;
+    for (std::size_t block = begin; block < end; block += kBlock) {
+      const std::size_t size = std::min(kBlock, end - block);
+      // Round 1: the entrant's own draws, its sector and size, the incumbent it copies and its
+      // suppliers located.
+      for (std::size_t b = 0; b < size; ++b) {
+        const std::size_t k = block + b;
+        Pending& e = pending[b];
+        const FirmId id = first + static_cast<FirmId>(k);
+        const std::uint64_t uid = f.uid[id];
+        const RandomBlock draw(sc.seed, uid, Purpose::entrant, step);
+        const double target = draw.uniform(0) * running;
+        const std::size_t s = std::min<std::size_t>(
+            std::upper_bound(attraction.begin(), attraction.end(), target) - attraction.begin(), S - 1);
+        e.sector = s;
+        e.labour = entrant_size_law.draw(draw.uniform(1));
+        e.capital = sc.sectors[s].capital_per_worker * e.labour;
+        e.level = (sc.sectors[s].role == SectorRole::converging && draw.uniform(2) < converged_share[s]) ? 1 : 0;
+        e.technology = economy.sector_mean_technology[s] - kEntrantTechnologyGap;
+        // Productivity: a copy of a random incumbent of the sector, shifted down, with noise
+        // (entrants learn from incumbents but start behind; docs/model.md 7.8). A sector without
+        // incumbents gives the productivity that makes the entrant's size optimal at the wage and price.
+        const SectorSampler& incumbents = economy.samplers[s];
+        const RandomBlock own(sc.seed, uid, Purpose::entrant, step, 1);
+        // Its wage premium is its own draw, fixed for its life (docs/model.md 7.5).
+        e.premium = draw_wage_premium(sc.seed, uid, sc.production.wage_premium_sd);
+        e.log_sector_factor = factors.log_factor(static_cast<int>(s), e.level) + std::log(economy.sector_price[s]);
+        e.copied = nullptr;
+        if (!incumbents.empty()) {
+          const std::size_t pick = std::min(incumbents.size() - 1, static_cast<std::size_t>(own.uniform(0) * incumbents.size()));
+          e.copied = &incumbents.columns[pick];
+          __builtin_prefetch(e.copied);
+          e.productivity_noise = own.normal(1);
         }
-      } else {
-        f.productivity[id] = static_cast<float>(
-            productivity_for_optimal_size(labour, capital, economy.market.wage, technology, log_sector_factor, sc.production) +
-            premium);
+        // Suppliers drawn like those of initial firms: sector by intensity, firm by size.
+        e.degree = std::min(max_degree, static_cast<std::size_t>(std::floor(mean_degree + draw.uniform(3))));
+        locate_suppliers(economy, static_cast<int>(s), sc.seed, static_cast<FirmId>(uid), step, e.degree, located[b]);
       }
-      const VisibleFirm visible{static_cast<float>(technology), level, 1, static_cast<std::uint16_t>(s)};
-      economy.visible[id] = visible;
-      economy.visible_next[id] = visible;
-
-      // Suppliers drawn like those of initial firms: sector by intensity, firm by size.
-      const std::size_t degree = std::min(max_degree, static_cast<std::size_t>(std::floor(mean_degree + draw.uniform(3))));
-      locate_suppliers(economy, static_cast<int>(s), sc.seed, static_cast<FirmId>(uid), step, degree, located);
-      std::uint32_t count = 0;
-      for (std::size_t d = 0; d < degree; ++d) {
-        const FirmId supplier = located[d].firm();
-        if (supplier != UINT32_MAX && supplier != id) suppliers[k * max_degree + count++] = supplier;
+      // Round 2: the incumbents copied (their state prefetched for round 3).
+      for (std::size_t b = 0; b < size; ++b) {
+        Pending& e = pending[b];
+        if (e.copied == nullptr) continue;
+        e.model = e.copied->firm;
+        __builtin_prefetch(&f.productivity[e.model]);
+        __builtin_prefetch(&f.wage_premium[e.model]);
       }
-      supplier_count[k] = count;
+      // Round 3: productivity, size, visible state and suppliers.
+      for (std::size_t b = 0; b < size; ++b) {
+        const std::size_t k = block + b;
+        const Pending& e = pending[b];
+        const FirmId id = first + static_cast<FirmId>(k);
+        const std::size_t s = e.sector;
+        const float premium = e.premium;
+        f.sector[id] = static_cast<std::uint16_t>(s);
+        f.alive[id] = 1;
+        f.level[id] = e.level;
+        f.employment[id] = e.labour;
+        f.capital[id] = e.capital;
+        f.technology[id] = e.technology;
+        f.wage_premium[id] = premium;
+        if (e.copied != nullptr) {
+          const FirmId model = e.model;
+          // What it copies is the incumbent's productivity net of the incumbent's wage premium, the
+          // part that sets the size; its own premium comes on top.
+          f.productivity[id] = static_cast<float>(f.productivity[model] - f.wage_premium[model] + premium -
+                                                  sc.dynamics.entrant_productivity_gap +
+                                                  sc.dynamics.entrant_productivity_sd * e.productivity_noise);
+          if (sc.dynamics.entrant_size_share > 0) {
+            // Start at a share of the size that is optimal at this productivity when capital
+            // keeps the sector's capital per worker: with K = kL the first-order condition gives
+            // ln L* = (ln A - omega - ln A_1) / (1 - alpha - beta), A_1 the productivity at which
+            // one worker is optimal (entrants start small and grow: Dunne, Roberts & Samuelson 1988).
+            const double one_worker = productivity_for_optimal_size(1.0, sc.sectors[s].capital_per_worker, economy.market.wage,
+                                                                    e.technology, e.log_sector_factor, sc.production);
+            const double returns_gap = 1.0 - sc.production.capital_elasticity - sc.production.labour_elasticity;
+            const double log_optimal = (f.productivity[id] - premium - one_worker) / returns_gap;
+            const double sized = std::clamp(sc.dynamics.entrant_size_share * std::exp(std::min(log_optimal, 700.0)),
+                                            sc.economy.min_firm_size, sc.economy.max_firm_size);
+            f.employment[id] = sized;
+            f.capital[id] = sc.sectors[s].capital_per_worker * sized;
+          }
+        } else {
+          f.productivity[id] = static_cast<float>(
+              productivity_for_optimal_size(e.labour, e.capital, economy.market.wage, e.technology, e.log_sector_factor,
+                                            sc.production) +
+              premium);
+        }
+        const VisibleFirm visible{static_cast<float>(e.technology), e.level, 1, static_cast<std::uint16_t>(s)};
+        economy.visible[id] = visible;
+        economy.visible_next[id] = visible;
+        std::uint32_t count = 0;
+        for (std::size_t d = 0; d < e.degree; ++d) {
+          const FirmId supplier = located[b][d].firm();
+          if (supplier != UINT32_MAX && supplier != id) suppliers[k * max_degree + count++] = supplier;
+        }
+        supplier_count[k] = count;
+      }
     }
   });
 
