@@ -64,8 +64,11 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
   // thread would (bit-identical on any thread count).
   const double mean_degree = sc.network.mean_degree;
   const std::size_t max_degree = static_cast<std::size_t>(std::floor(mean_degree)) + 1;
-  std::vector<FirmId> suppliers(entrants * max_degree);
-  std::vector<std::uint32_t> supplier_count(entrants, 0);
+  // Every slot of both is written below before it is read.
+  std::vector<FirmId>& suppliers = economy.entrant_suppliers;
+  std::vector<std::uint32_t>& supplier_count = economy.entrant_supplier_count;
+  if (suppliers.size() < entrants * max_degree) suppliers.resize(entrants * max_degree);
+  if (supplier_count.size() < entrants) supplier_count.resize(entrants);
   const FirmSizeLaw entrant_size_law(entrant_sizes);
   // Each entrant reads three things scattered over memory: the sampler column of the incumbent
   // it copies, that incumbent's productivity and premium, and the sampler columns of its
@@ -195,6 +198,11 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
   const double hire_share = entrant_jobs > 0 ? std::max(0.0, filled / entrant_jobs) : 1.0;
   out.vacancies += entrant_jobs;
   out.matches += hire_share * entrant_jobs;
+  std::size_t entrant_links = 0;
+  for (std::size_t k = 0; k < entrants; ++k) entrant_links += supplier_count[k];
+  if (new_links.size() + entrant_links > new_links.capacity()) {
+    new_links.reserve(std::max(new_links.size() + entrant_links, 2 * new_links.capacity()));
+  }
   for (std::size_t k = 0; k < entrants; ++k) {
     const FirmId id = first + static_cast<FirmId>(k);
     if (hire_share < 1.0) {

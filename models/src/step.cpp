@@ -518,7 +518,8 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   tbb::parallel_sort(proposals.begin(), proposals.end(), [](const PartnerProposal& a, const PartnerProposal& b) {
     return a.partner != b.partner ? a.partner < b.partner : a.firm < b.firm;
   });
-  std::vector<Link> new_links;
+  std::vector<Link>& new_links = economy.new_links;
+  new_links.clear();
   // A firm converging (or an ICT partner drawn into convergence) joins the end-of-step stocks.
   auto count_new_convergence = [&](FirmId firm) {
     const int s = f.sector[firm];

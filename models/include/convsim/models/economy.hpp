@@ -135,6 +135,12 @@ struct Economy {
   // Slot 3 of the firm's step block as its 32 raw bits (drawn once, used in the last pass; the
   // uniform is (bits + 0.5) 2^-32 exactly, so 4 bytes hold what the double held).
   SlotColumn<std::uint32_t> exit_draw;
+  // The links a step adds (partnerships, then entrants' suppliers), and the entrants' supplier
+  // draws: scratch cleared at each step, kept so that their room is allocated (and its pages
+  // faulted in) once per run rather than regrown from nothing at every step.
+  std::vector<Link> new_links;
+  std::vector<FirmId> entrant_suppliers;
+  std::vector<std::uint32_t> entrant_supplier_count;
   int step = 0;                            // steps done (burn-in included)
   bool compact_slots = true;               // remove exited firms at sampler refreshes (tests turn it off)
 };
