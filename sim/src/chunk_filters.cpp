@@ -5,7 +5,6 @@
 
 #include <bit>
 #include <cstring>
-#include <memory>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -55,24 +54,26 @@ void shuffle_bytes(const std::uint8_t* in, std::size_t elements, std::size_t ele
   }
 }
 
-std::vector<std::uint8_t> filter_chunk(const void* data, std::size_t elements, std::size_t element_size, int level,
-                                       std::vector<std::uint8_t>& scratch) {
-  static_assert(std::endian::native == std::endian::little, "the checksum is appended in the machine's byte order");
+ChunkFilter::ChunkFilter(int level) {
   if (level < 1 || level > 9) throw std::invalid_argument("deflate level must be 1..9, got " + std::to_string(level));
+  compressor_ = libdeflate_alloc_compressor(level);
+  if (compressor_ == nullptr) throw std::bad_alloc();
+}
+
+ChunkFilter::~ChunkFilter() { libdeflate_free_compressor(compressor_); }
+
+void ChunkFilter::apply(const void* data, std::size_t elements, std::size_t element_size, std::vector<std::uint8_t>& out) {
+  static_assert(std::endian::native == std::endian::little, "the checksum is appended in the machine's byte order");
   const std::size_t bytes = elements * element_size;
-  scratch.resize(bytes);
-  shuffle_bytes(static_cast<const std::uint8_t*>(data), elements, element_size, scratch.data());
-  const std::unique_ptr<libdeflate_compressor, decltype(&libdeflate_free_compressor)> compressor(
-      libdeflate_alloc_compressor(level), &libdeflate_free_compressor);
-  if (!compressor) throw std::bad_alloc();
-  std::vector<std::uint8_t> out(libdeflate_zlib_compress_bound(compressor.get(), bytes) + 4);
-  const std::size_t packed = libdeflate_zlib_compress(compressor.get(), scratch.data(), bytes, out.data(), out.size() - 4);
+  shuffled_.resize(bytes);
+  shuffle_bytes(static_cast<const std::uint8_t*>(data), elements, element_size, shuffled_.data());
+  out.resize(libdeflate_zlib_compress_bound(compressor_, bytes) + 4);
+  const std::size_t packed = libdeflate_zlib_compress(compressor_, shuffled_.data(), bytes, out.data(), out.size() - 4);
   // The bound is an upper bound on the output of any input: 0 (did not fit) cannot happen.
   if (packed == 0) throw std::logic_error("libdeflate_zlib_compress: output exceeded its bound");
   const std::uint32_t checksum = fletcher32(out.data(), packed);
   std::memcpy(out.data() + packed, &checksum, 4);
   out.resize(packed + 4);
-  return out;
 }
 
 }  // namespace convsim::detail

@@ -21,10 +21,12 @@
 #include <ctime>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string_view>
 
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
@@ -318,38 +320,47 @@ void write_events(hid_t policy, const std::vector<PolicyEventRecord>& events) {
   event_scale.finish();
 }
 
+// The buffers of write_deflated_row, kept across the rows and columns of a snapshot group: one
+// filter (compressor and shuffle buffer) and one padding buffer per thread, and the stored bytes
+// of a batch of chunks, so that nothing is allocated, and no page faulted in, chunk after chunk.
+struct DeflatedRowBuffers {
+  explicit DeflatedRowBuffers(int level) : filters(level) {}
+  tbb::enumerable_thread_specific<detail::ChunkFilter> filters;
+  tbb::enumerable_thread_specific<std::vector<double>> padded;
+  std::vector<std::vector<std::uint8_t>> stored;
+};
+
 // Row `row` of a firm column [snapshots, firms] chunked {1, chunk} with the filters shuffle,
-// deflate and Fletcher-32: the chunks that hold its values are filtered here (detail::filter_chunk),
+// deflate and Fletcher-32: the chunks that hold its values are filtered here (detail::ChunkFilter),
 // a batch at a time on TBB's threads, and stored with H5Dwrite_chunk in chunk order, the order
 // H5Dwrite stores them in. A chunk's slots past the row's values hold the fill value, as HDF5
 // fills them; chunks past them stay unallocated (read as the fill value). The bytes depend only
 // on the values, so the file is the same on any number of threads.
-void write_deflated_row(hid_t dataset, hsize_t row, const std::vector<double>& values, hsize_t chunk, int level,
-                        double fill, const std::string& name) {
+void write_deflated_row(hid_t dataset, hsize_t row, const std::vector<double>& values, hsize_t chunk, double fill,
+                        DeflatedRowBuffers& buffers, const std::string& name) {
   const std::size_t chunks = (values.size() + chunk - 1) / chunk;
   constexpr std::size_t kBatch = 32;  // 16 MiB of doubles filtered before they are written
-  std::vector<std::vector<std::uint8_t>> stored(std::min(chunks, kBatch));
+  if (buffers.stored.size() < std::min(chunks, kBatch)) buffers.stored.resize(std::min(chunks, kBatch));
   for (std::size_t first = 0; first < chunks; first += kBatch) {
     const std::size_t last = std::min(chunks, first + kBatch);
     // Isolated: a thread waiting here runs only these chunks, never another task of the caller's
     // (which might write HDF5 itself).
     tbb::this_task_arena::isolate([&] {
       tbb::parallel_for(first, last, [&](std::size_t k) {
-        std::vector<double> padded;
-        std::vector<std::uint8_t> scratch;
         const std::size_t begin = k * chunk;
         const double* data = values.data() + begin;
         if (begin + chunk > values.size()) {
+          std::vector<double>& padded = buffers.padded.local();
           padded.assign(chunk, fill);
           std::copy(values.begin() + static_cast<std::ptrdiff_t>(begin), values.end(), padded.begin());
           data = padded.data();
         }
-        stored[k - first] = detail::filter_chunk(data, chunk, sizeof(double), level, scratch);
+        buffers.filters.local().apply(data, chunk, sizeof(double), buffers.stored[k - first]);
       });
     });
     for (std::size_t k = first; k < last; ++k) {
       const hsize_t offset[2] = {row, static_cast<hsize_t>(k) * chunk};
-      const std::vector<std::uint8_t>& bytes = stored[k - first];
+      const std::vector<std::uint8_t>& bytes = buffers.stored[k - first];
       h5_check(H5Dwrite_chunk(dataset, H5P_DEFAULT, 0, offset, bytes.size(), bytes.data()), "H5Dwrite_chunk", name);
     }
   }
@@ -441,6 +452,8 @@ void write_firms(hid_t root, const std::vector<FirmSnapshot>& snapshots, int def
   attach(counts.get(), {&time_scale}, kSlotCount);
 
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::optional<DeflatedRowBuffers> deflated;
+  if (deflate_level > 0) deflated.emplace(deflate_level);
   for (std::size_t c = 0; c < first.size(); ++c) {
     const std::string& name = first[c].name;
     auto plist = firm_plist({1, chunk_slots});
@@ -451,7 +464,7 @@ void write_firms(hid_t root, const std::vector<FirmSnapshot>& snapshots, int def
       const auto& values = snapshots[i].columns[c].values;
       if (values.empty()) continue;
       if (deflate_level > 0) {
-        write_deflated_row(dataset.get(), i, values, chunk_slots, deflate_level, nan, name);
+        write_deflated_row(dataset.get(), i, values, chunk_slots, nan, *deflated, name);
         continue;
       }
       const hsize_t start[2] = {i, 0};

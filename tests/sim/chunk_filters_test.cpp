@@ -121,9 +121,10 @@ TEST(ChunkFilters, DirectlyWrittenChunksReadBackAndAreChecked) {
   for (const bool damage : {false, true}) {
     Hdf5Chunked h;
     make_dataset(h, (dir / "direct.h5").string(), H5T_IEEE_F64LE, n, chunk);
-    std::vector<std::uint8_t> scratch;
+    detail::ChunkFilter filter(1);
+    std::vector<std::uint8_t> bytes;
     for (std::size_t k = 0; k < n / chunk; ++k) {
-      std::vector<std::uint8_t> bytes = detail::filter_chunk(values.data() + k * chunk, chunk, sizeof(double), 1, scratch);
+      filter.apply(values.data() + k * chunk, chunk, sizeof(double), bytes);
       if (damage && k == 4) bytes[bytes.size() / 2] ^= 0x10;
       const hsize_t offset = k * chunk;
       h5_check(H5Dwrite_chunk(h.dataset, H5P_DEFAULT, 0, &offset, bytes.size(), bytes.data()), "H5Dwrite_chunk");
@@ -142,11 +143,9 @@ TEST(ChunkFilters, DirectlyWrittenChunksReadBackAndAreChecked) {
 }
 
 TEST(ChunkFilters, RejectsLevelsOutsideDeflates) {
-  std::vector<std::uint8_t> scratch;
-  const double x = 1.0;
-  EXPECT_THROW(detail::filter_chunk(&x, 1, sizeof x, 0, scratch), std::invalid_argument);
-  EXPECT_THROW(detail::filter_chunk(&x, 1, sizeof x, 10, scratch), std::invalid_argument);
-  EXPECT_NO_THROW(detail::filter_chunk(&x, 1, sizeof x, 9, scratch));
+  EXPECT_THROW(detail::ChunkFilter(0), std::invalid_argument);
+  EXPECT_THROW(detail::ChunkFilter(10), std::invalid_argument);
+  EXPECT_NO_THROW(detail::ChunkFilter(9));
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+struct libdeflate_compressor;
+
 namespace convsim::detail {
 
 // HDF5's Fletcher-32 (H5_checksum_fletcher32, H5checksum.c): the bytes as 16-bit big-endian
@@ -20,10 +22,26 @@ std::uint32_t fletcher32(const std::uint8_t* data, std::size_t size);
 // HDF5's shuffle filter (H5Zshuffle.c): byte b of element e goes to position b * elements + e.
 void shuffle_bytes(const std::uint8_t* in, std::size_t elements, std::size_t element_size, std::uint8_t* out);
 
-// One chunk as HDF5 stores it with the filters shuffle, deflate at `level` (1..9, zlib format:
-// RFC 1950 header and Adler-32) and Fletcher-32 (the checksum appended in little-endian order,
-// as HDF5 appends it on a little-endian machine). `scratch` holds the shuffled bytes between calls.
-std::vector<std::uint8_t> filter_chunk(const void* data, std::size_t elements, std::size_t element_size, int level,
-                                       std::vector<std::uint8_t>& scratch);
+// Filters chunks as HDF5 stores them with the filters shuffle, deflate at `level` (1..9, zlib
+// format: RFC 1950 header and Adler-32) and Fletcher-32 (the checksum appended in little-endian
+// order, as HDF5 appends it on a little-endian machine). One per thread: it keeps its compressor
+// and its shuffle buffer from one chunk to the next, so that a run of chunks allocates (and
+// faults in) nothing after the first.
+class ChunkFilter {
+ public:
+  // Throws std::invalid_argument for a level outside 1..9.
+  explicit ChunkFilter(int level);
+  ~ChunkFilter();
+  ChunkFilter(const ChunkFilter&) = delete;
+  ChunkFilter& operator=(const ChunkFilter&) = delete;
+
+  // The stored bytes of one chunk of `elements` values of `element_size` bytes, written over
+  // `out` (whose room is kept for the next chunk).
+  void apply(const void* data, std::size_t elements, std::size_t element_size, std::vector<std::uint8_t>& out);
+
+ private:
+  libdeflate_compressor* compressor_ = nullptr;
+  std::vector<std::uint8_t> shuffled_;
+};
 
 }  // namespace convsim::detail
