@@ -401,6 +401,8 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   for (std::size_t a = 0; a < young_factor.size(); ++a) {
     young_factor[a] = 1.0 + dyn.exit_young_factor * std::exp(-static_cast<double>(a) * age_scale);
   }
+  // The largest young factor (that of age 0): the factors fall with age.
+  const double young_max = young_factor.empty() ? 1.0 : *std::max_element(young_factor.begin(), young_factor.end());
   // A draw at or above the largest exit probability cannot exit: the hazard need not be computed.
   // For a firm whose margin is at or above its sector's, the hazard is at most h_x (1 + y_x).
   const double max_exit_probability = hazard_probability(kMaxExitHazard, dt);
@@ -443,14 +445,12 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
       const double exit_draw = RandomBlock::uniform_from_bits(exit_draws[i]);
       const double margin = revenue > 0 ? profit / revenue : -1.0;
       const double shortfall = std::max(0.0, economy.sector_margin[s] - margin);
-      if (exit_draw < (shortfall > 0 ? max_exit_probability : max_exit_probability_no_shortfall)) {
+      // The exact probability (a log, an exp and an expm1) only for a draw below both bounds.
+      if (exit_draw < (shortfall > 0 ? max_exit_probability : max_exit_probability_no_shortfall) &&
+          exit_draw < exit_probability_bound(dyn, young_max, shortfall, dt)) {
         const std::size_t age = static_cast<std::size_t>(std::max(0, f.age[i]));
         const double young = age < young_factor.size() ? young_factor[age] : 1.0;
-        const double log_labour = labour_next > 0 ? std::log(labour_next) : 0.0;
-        const double exit_hazard = std::min(
-            kMaxExitHazard, dyn.exit_hazard * young *
-                                std::exp(dyn.exit_profit_sensitivity * shortfall + dyn.exit_size_elasticity * std::max(0.0, log_labour)));
-        exits = exit_draw < hazard_probability(exit_hazard, dt);
+        exits = exit_draw < hazard_probability(exit_hazard(dyn, young, shortfall, labour_next), dt);
       }
       if (exits) {
         // Its jobs end with it: those it shed in the step and those it still had.

@@ -3,6 +3,7 @@
 // agrees on the same Cobb-Douglas economics.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -44,5 +45,26 @@ inline float draw_wage_premium(std::uint64_t seed, std::uint64_t uid, double sd)
 
 // The wage a firm pays, and hires at: w e^omega.
 inline double firm_wage(double wage, float premium) { return wage * std::exp(static_cast<double>(premium)); }
+
+// The exit hazard per year of a firm whose margin falls `shortfall` (>= 0) below its sector's,
+// with young-firm factor `young` and employment `labour` (docs/model.md 7.8):
+// min(h_max, h young e^(a shortfall + b max(0, ln L))).
+inline double exit_hazard(const DynamicsSettings& d, double young, double shortfall, double labour) {
+  const double log_labour = labour > 0 ? std::log(labour) : 0.0;
+  return std::min(kMaxExitHazard, d.exit_hazard * young *
+                                      std::exp(d.exit_profit_sensitivity * shortfall + d.exit_size_elasticity * std::max(0.0, log_labour)));
+}
+
+// An upper bound on hazard_probability(exit_hazard(d, young, shortfall, L), dt) for every young
+// <= young_max and every L, without a libm call, so that a draw at or above it is known not to
+// exit before the exact probability is computed. With the size elasticity b <= 0 and the profit
+// sensitivity a >= 0 (the scenario's ranges), the size term is at most 1; e^x <= 1 / (1 - x) for
+// 0 <= x < 1; and 1 - e^(-z dt) <= z dt. The factor 1 + 1e-9 covers the rounding of both sides
+// (a few ulps). 1 (no bound) where a shortfall puts x at 1 or above.
+inline double exit_probability_bound(const DynamicsSettings& d, double young_max, double shortfall, double dt) {
+  const double x = d.exit_profit_sensitivity * shortfall;
+  if (!(x < 1.0)) return 1.0;
+  return std::min(kMaxExitHazard, d.exit_hazard * young_max / (1.0 - x)) * dt * (1.0 + 1e-9);
+}
 
 }  // namespace convsim::models
