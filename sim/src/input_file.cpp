@@ -78,6 +78,15 @@ void check_yaml_text(const std::string& text, const std::string& file) {
                          std::string("control character ") + code + " (byte " + std::to_string(i) +
                              ") is not allowed in YAML; remove it");
       }
+      // A carriage return must end a line with the line feed after it (CRLF). YAML reads a lone
+      // one as a line break too, but convsim counts lines by line feeds, and the parser gives
+      // such a file back with its line structure changed (fuzz.scenario: `name: p\r\r \n`
+      // resolved to a scenario that loads differently).
+      if (c == '\r' && (i + 1 >= size || bytes[i + 1] != '\n')) {
+        throw InputError(file, line, "",
+                         "carriage return (byte " + std::to_string(i) +
+                             ") without a line feed after it; save the file with LF or CRLF line endings");
+      }
       ++i;
       continue;
     }

@@ -110,6 +110,26 @@ TEST(ScenarioInput, ControlCharactersAreRefusedAtTheirLine) {
   EXPECT_EQ(again.resolved_yaml, fine.resolved_yaml);
 }
 
+TEST(ScenarioInput, ALoneCarriageReturnIsRefusedAtItsLine) {
+  // Found by fuzz.scenario: `name: p\r\r\r \n` was accepted, and the resolved scenario it gave
+  // loaded differently. A CR must end a line with its LF (CRLF files load as LF files do).
+  TempDir dir;
+  for (const std::string bad : {"description: a\rb\n", "description: a\r\r\n", "description: a\r"}) {
+    write_text(dir / "bad.yaml", std::string(kTiny) + bad);
+    const InputError e = input_error_of([&] { load_file(dir / "bad.yaml"); });
+    EXPECT_EQ(e.line(), 7) << e.what();
+    EXPECT_TRUE(contains(e.detail(), "carriage return")) << e.what();
+    EXPECT_TRUE(contains(e.detail(), "CRLF")) << e.what();
+  }
+  write_text(dir / "tiny.yaml", kTiny);
+  EXPECT_TRUE(contains(input_error_of([&] { load_file(dir / "tiny.yaml", {std::string("name=a\rb")}); }).detail(),
+                       "carriage return"));
+  std::string crlf;
+  for (const char c : std::string(kTiny)) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  write_text(dir / "crlf.yaml", crlf);
+  EXPECT_EQ(load_file(dir / "crlf.yaml").resolved_yaml, load_file(dir / "tiny.yaml").resolved_yaml);
+}
+
 TEST(ScenarioInput, AKeyWrittenTwiceInOneMapIsRefused) {
   TempDir dir;
   write_text(dir / "twice.yaml", "name: twice\neconomy:\n  firms: 100\n  firms: 200\n");
