@@ -8,7 +8,7 @@ packages=(
   libboost-graph-dev libboost-math-dev libtbb-dev libeigen3-dev
   libhdf5-dev hdf5-tools zlib1g-dev libdeflate-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev librandom123-dev libnlopt-cxx-dev
-  libopenmpi-dev openmpi-bin
+  libopenmpi-dev openmpi-bin valgrind
   clang libclang-rt-14-dev
   python3 python3-h5py python3-netcdf4 python3-xarray python3-numpy python3-matplotlib
   # The Python package (python/, docs/python.md), its tests and the example notebook.

@@ -17,6 +17,9 @@
 #include <string>
 #include <filesystem>
 #include <sys/resource.h>
+#include <fcntl.h>
+#include <cstdlib>
+#include <iterator>
 #include <unistd.h>
 
 #include <yaml-cpp/yaml.h>
@@ -52,6 +55,7 @@ struct BenchArgs {
   std::string json;      // write the measurements here
   std::string baseline;  // a previous build's --json file to compare with
   bool one = false;      // internal: measure one (firms, threads) in this process, print one line
+  long long callgrind_firms = 0;  // > 0: also count instructions per firm-step under callgrind at this size
 };
 
 // Resident memory now, bytes (from /proc/self/statm).
@@ -182,16 +186,17 @@ int run_one(const BenchArgs& args) {
   return kExitOk;
 }
 
-// Runs one measurement in a fresh process (this executable with --one), so that its peak memory
-// is its own and no measurement inherits another's heap or cache state.
-Measure measure_in_child(const BenchArgs& args, long long n, int threads) {
-  std::vector<std::string> argv = {"convsim", "bench", "--one", "--firms", std::to_string(n), "--threads",
-                                   std::to_string(threads), "--steps", std::to_string(args.steps), "--mean-degree",
-                                   std::to_string(args.mean_degree)};
-  if (!args.scenario.empty()) {
-    argv.push_back("--scenario");
-    argv.push_back(args.scenario);
-  }
+// What a child process printed and how it ended.
+struct ChildOutput {
+  std::string out;
+  int status = 0;
+  struct rusage usage {};
+  bool ok() const { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+};
+
+// Runs `program` with `argv` (argv[0] included), its stdout read back and its stderr sent to
+// `error_file` (empty: inherited).
+ChildOutput run_child(const std::string& program, std::vector<std::string> argv, const std::string& error_file = "") {
   std::vector<char*> raw;
   for (auto& a : argv) raw.push_back(a.data());
   raw.push_back(nullptr);
@@ -201,30 +206,112 @@ Measure measure_in_child(const BenchArgs& args, long long n, int threads) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+  if (!error_file.empty()) {
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, error_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  }
   pid_t pid = 0;
-  const int spawned = ::posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, raw.data(), environ);
+  const int spawned = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, raw.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(pipe_fds[1]);
   if (spawned != 0) {
     ::close(pipe_fds[0]);
-    throw std::runtime_error("bench: cannot start a measuring process: " + std::string(std::strerror(spawned)));
+    throw std::runtime_error("bench: cannot start " + program + ": " + std::string(std::strerror(spawned)));
   }
-  std::string line;
+  ChildOutput child;
   char buffer[512];
-  for (ssize_t got; (got = ::read(pipe_fds[0], buffer, sizeof(buffer))) > 0;) line.append(buffer, static_cast<std::size_t>(got));
+  for (ssize_t got; (got = ::read(pipe_fds[0], buffer, sizeof(buffer))) > 0;) child.out.append(buffer, static_cast<std::size_t>(got));
   ::close(pipe_fds[0]);
-  int status = 0;
-  struct rusage usage {};
-  ::wait4(pid, &status, 0, &usage);
-  Measure m;
-  std::istringstream in(line);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-      !(in >> m.build_seconds >> m.step_seconds >> m.firms_per_step >> m.state_bytes >> m.instructions)) {
-    throw std::runtime_error("bench: the measurement of " + std::to_string(n) + " firms on " + std::to_string(threads) +
-                             " threads failed (exit status " + std::to_string(status) + ")");
+  ::wait4(pid, &child.status, 0, &child.usage);
+  return child;
+}
+
+// The arguments of a --one measurement.
+std::vector<std::string> one_arguments(const BenchArgs& args, long long n, int threads, int steps) {
+  std::vector<std::string> argv = {"bench", "--one", "--firms", std::to_string(n), "--threads",
+                                   std::to_string(threads), "--steps", std::to_string(steps), "--mean-degree",
+                                   std::to_string(args.mean_degree)};
+  if (!args.scenario.empty()) {
+    argv.push_back("--scenario");
+    argv.push_back(args.scenario);
   }
-  m.peak_bytes = static_cast<double>(usage.ru_maxrss) * 1024.0;
+  return argv;
+}
+
+// Runs one measurement in a fresh process (this executable with --one), so that its peak memory
+// is its own and no measurement inherits another's heap or cache state.
+Measure measure_in_child(const BenchArgs& args, long long n, int threads) {
+  std::vector<std::string> argv = one_arguments(args, n, threads, args.steps);
+  argv.insert(argv.begin(), "convsim");
+  const ChildOutput child = run_child("/proc/self/exe", argv);
+  Measure m;
+  std::istringstream in(child.out);
+  if (!child.ok() || !(in >> m.build_seconds >> m.step_seconds >> m.firms_per_step >> m.state_bytes >> m.instructions)) {
+    throw std::runtime_error("bench: the measurement of " + std::to_string(n) + " firms on " + std::to_string(threads) +
+                             " threads failed (exit status " + std::to_string(child.status) + ")");
+  }
+  m.peak_bytes = static_cast<double>(child.usage.ru_maxrss) * 1024.0;
   return m;
+}
+
+// The step under callgrind: instructions per firm-step of models::advance and all it calls, on
+// one thread, counted by valgrind (deterministic, so builds compare exactly on a noisy host; for
+// hosts without hardware counters). scripts/instructions-per-firm-step.sh counts the same way.
+struct CallgrindCount {
+  long long firms = 0;
+  int steps = 0;
+  double instructions_per_firm_step = -1;
+};
+
+CallgrindCount count_under_callgrind(const BenchArgs& args) {
+  std::string valgrind;
+  if (const char* path = std::getenv("PATH")) {
+    std::istringstream dirs(path);
+    for (std::string dir; std::getline(dirs, dir, ':');) {
+      const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/valgrind";
+      if (::access(candidate.c_str(), X_OK) == 0) {
+        valgrind = candidate;
+        break;
+      }
+    }
+  }
+  if (valgrind.empty()) {
+    throw InputError("<command line>", 0, "--callgrind", "valgrind is not installed (apt-get install valgrind)");
+  }
+  CallgrindCount count;
+  count.firms = args.callgrind_firms;
+  count.steps = std::min(args.steps, 8);
+  const std::string stem = (std::filesystem::temp_directory_path() / ("convsim-callgrind-" + std::to_string(::getpid()))).string();
+  const std::string out_file = stem + ".out", log_file = stem + ".log";
+  std::vector<std::string> argv = {"valgrind", "--tool=callgrind", "--callgrind-out-file=" + out_file,
+                                   "--toggle-collect=convsim::models::advance(convsim::Scenario const&, convsim::models::Economy&, "
+                                   "convsim::PolicyState const&, convsim::models::StepAggregates&)",
+                                   std::filesystem::read_symlink("/proc/self/exe").string()};
+  for (const std::string& a : one_arguments(args, count.firms, 1, count.steps)) argv.push_back(a);
+  const ChildOutput child = run_child(valgrind, argv, log_file);
+  double build = 0, step = 0, firms_per_step = 0;
+  std::istringstream line(child.out);
+  const bool measured = child.ok() && static_cast<bool>(line >> build >> step >> firms_per_step);
+  // callgrind's totals line: "summary: N" (or "totals: N" in older files), the collected events.
+  double total = -1;
+  std::ifstream in(out_file);
+  for (std::string text; std::getline(in, text);) {
+    if (text.rfind("summary:", 0) == 0 || (total < 0 && text.rfind("totals:", 0) == 0)) {
+      total = std::strtod(text.c_str() + text.find(':') + 1, nullptr);
+    }
+  }
+  std::string log;
+  if (!measured || total < 0) {
+    std::ifstream err(log_file);
+    log.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
+  }
+  std::filesystem::remove(out_file);
+  std::filesystem::remove(log_file);
+  if (!measured || total < 0 || firms_per_step <= 0) {
+    throw std::runtime_error("bench --callgrind: the run under valgrind failed (exit status " +
+                             std::to_string(child.status) + ")" + (log.empty() ? "" : ":\n" + log));
+  }
+  count.instructions_per_firm_step = total / (firms_per_step * count.steps);
+  return count;
 }
 
 // All repeats of one (firms, threads) cell.
@@ -259,7 +346,7 @@ std::string range_text(const std::vector<double>& v, const char* format) {
   return v.size() == 1 || std::string(low) == high ? std::string(low) : std::string(low) + "-" + high;
 }
 
-void write_json(const BenchArgs& args, const std::vector<Cell>& cells) {
+void write_json(const BenchArgs& args, const std::vector<Cell>& cells, const CallgrindCount& callgrind) {
   std::ostringstream text;
   analysis::JsonWriter json(text);
   json.begin_object();
@@ -286,14 +373,30 @@ void write_json(const BenchArgs& args, const std::vector<Cell>& cells) {
     json.end_object();
   }
   json.end_array();
+  if (callgrind.firms > 0) {
+    json.key("callgrind").begin_object();
+    json.key("firms").value(callgrind.firms);
+    json.key("steps").value(callgrind.steps);
+    json.key("threads").value(1);
+    json.key("instructions_per_firm_step").value(callgrind.instructions_per_firm_step);
+    json.end_object();
+  }
   json.end_object();
   text << "\n";
   write_file_atomically(args.json, text.str());
 }
 
-// The previous build's medians by (firms, threads), from its --json file.
-std::map<std::pair<long long, int>, std::pair<double, double>> read_baseline(const std::string& path) {
-  std::map<std::pair<long long, int>, std::pair<double, double>> out;
+// The previous build's medians by (firms, threads), from its --json file, and its callgrind count
+// (firms 0 when it has none).
+struct Baseline {
+  std::map<std::pair<long long, int>, std::pair<double, double>> medians;
+  CallgrindCount callgrind;
+  bool empty() const { return medians.empty(); }
+};
+
+Baseline read_baseline(const std::string& path) {
+  Baseline baseline;
+  auto& out = baseline.medians;
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -314,13 +417,20 @@ std::map<std::pair<long long, int>, std::pair<double, double>> read_baseline(con
       throw InputError(path, e.mark.line + 1, "measurements", "a measurement lacks firms, threads or figures: " + e.msg);
     }
   }
-  return out;
+  if (const YAML::Node c = root["callgrind"]) {
+    try {
+      baseline.callgrind = {c["firms"].as<long long>(), c["steps"].as<int>(), c["instructions_per_firm_step"].as<double>()};
+    } catch (const YAML::Exception& e) {
+      throw InputError(path, e.mark.line + 1, "callgrind", "needs firms, steps and instructions_per_firm_step: " + e.msg);
+    }
+  }
+  return baseline;
 }
 
 int run_bench(const BenchArgs& args) {
   if (args.output_cost) return run_output_cost(args);
   if (args.one) return run_one(args);
-  const auto baseline = args.baseline.empty() ? decltype(read_baseline("")){} : read_baseline(args.baseline);
+  const Baseline baseline = args.baseline.empty() ? Baseline{} : read_baseline(args.baseline);
   if (!args.json.empty()) check_output_path(args.json, "the measurements", "--json");
   for (long long n : args.firms) check_memory(bench_scenario(args, n));
   std::printf("convsim bench: full model step, mean degree %.0f, %d steps per measurement, %d repeat(s) interleaved;\n"
@@ -352,8 +462,8 @@ int run_bench(const BenchArgs& args) {
     if (instructions >= 0) std::snprintf(instruction_text, sizeof(instruction_text), "%.0f", instructions);
     else std::snprintf(instruction_text, sizeof(instruction_text), "n/a");
     std::string versus;
-    const auto old = baseline.find({cell.firms, cell.threads});
-    if (old != baseline.end()) {
+    const auto old = baseline.medians.find({cell.firms, cell.threads});
+    if (old != baseline.medians.end()) {
       char text[64];
       std::snprintf(text, sizeof(text), "  %.2fx, %.2fx", median(rates) / old->second.first,
                     median(collect(cell, [](const Measure& m) { return m.peak_bytes; })) / old->second.second);
@@ -367,12 +477,25 @@ int run_bench(const BenchArgs& args) {
                 range_text(collect(cell, [](const Measure& m) { return m.peak_bytes / 1e9; }), "%.2f").c_str(), speed_up,
                 instruction_text, versus.c_str());
   }
-  if (!cells.empty() && cells.front().runs.front().instructions < 0) {
-    std::printf("instructions: no hardware counters here (perf_event_open); scripts/instructions-per-firm-step.sh counts\n"
-                "them under callgrind on a small case\n");
+  CallgrindCount callgrind;
+  if (args.callgrind_firms > 0) {
+    callgrind = count_under_callgrind(args);
+    std::string versus;
+    if (baseline.callgrind.firms == callgrind.firms && baseline.callgrind.steps == callgrind.steps &&
+        baseline.callgrind.instructions_per_firm_step > 0) {
+      char text[96];
+      std::snprintf(text, sizeof(text), " (baseline %.0f: %.3fx)", baseline.callgrind.instructions_per_firm_step,
+                    callgrind.instructions_per_firm_step / baseline.callgrind.instructions_per_firm_step);
+      versus = text;
+    }
+    std::printf("instructions per firm-step under callgrind (%lld firms, %d steps, 1 thread): %.0f%s\n", callgrind.firms,
+                callgrind.steps, callgrind.instructions_per_firm_step, versus.c_str());
+  } else if (!cells.empty() && cells.front().runs.front().instructions < 0) {
+    std::printf("instructions: no hardware counters here (perf_event_open); --callgrind 20000 counts them under\n"
+                "valgrind on a small case\n");
   }
   if (!args.json.empty()) {
-    write_json(args, cells);
+    write_json(args, cells, callgrind);
     std::printf("measurements: %s\n", args.json.c_str());
   }
   return kExitOk;
@@ -393,6 +516,10 @@ void add_bench_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 100));
   cmd->add_option("--json", args->json, "Write the measurements to this JSON file (for --baseline)");
   cmd->add_option("--baseline", args->baseline, "Compare with a previous build's --json file")->check(CLI::ExistingFile);
+  cmd->add_option("--callgrind", args->callgrind_firms,
+                  "Also count instructions per firm-step under valgrind's callgrind at this many firms (one thread, "
+                  "min(steps, 8) steps): exact on a noisy host, for machines without hardware counters")
+      ->check(CLI::Range(1LL, 10000000LL));
   cmd->add_flag("--one", args->one, "Internal: one measurement in this process")->group("");
   cmd->callback([args, &exit_code] { exit_code = run_bench(*args); });
 }

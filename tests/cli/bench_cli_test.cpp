@@ -3,6 +3,8 @@
 // are never asserted; what is checked is that they are measured, recorded and compared.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <yaml-cpp/yaml.h>
 
 #include "test_support.hpp"
@@ -42,6 +44,41 @@ TEST(BenchCli, ABaselineThatIsNotABenchRecordIsBadInput) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("other.json"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("measurements"), std::string::npos) << r.err;
+}
+
+// --callgrind: instructions per firm-step under valgrind, counted by convsim itself; the same
+// count as scripts/instructions-per-firm-step.sh (callgrind_annotate's total, a second reading
+// of the same kind of run), recorded in the JSON and compared with a baseline's.
+TEST(BenchCli, CallgrindCountsWhatTheScriptCounts) {
+  if (run_shell("(command -v valgrind && command -v callgrind_annotate)").exit_code != 0) {
+    GTEST_SKIP() << "valgrind is not installed";
+  }
+  const TempDir dir;
+  const std::string json = (dir / "bench.json").string();
+  const CommandResult r = run_convsim("bench --firms 3000 --steps 2 --threads 1 --callgrind 3000 --json " + json);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const YAML::Node callgrind = YAML::LoadFile(json)["callgrind"];
+  ASSERT_TRUE(callgrind.IsMap()) << r.out;
+  EXPECT_EQ(callgrind["firms"].as<int>(), 3000);
+  EXPECT_EQ(callgrind["steps"].as<int>(), 2);
+  const double counted = callgrind["instructions_per_firm_step"].as<double>();
+  const CommandResult script = run_shell("CONVSIM='" + std::string(CONVSIM_BINARY) + "' '" +
+                                         source_path("scripts/instructions-per-firm-step.sh").string() + "' 3000 2");
+  ASSERT_EQ(script.exit_code, 0) << script.err;
+  EXPECT_EQ(std::to_string(std::lround(counted)) + " instructions per firm-step", script.out.substr(0, script.out.find(" (")))
+      << "bench: " << counted << ", script: " << script.out;
+  const CommandResult again = run_convsim("bench --firms 3000 --steps 2 --threads 1 --callgrind 3000 --baseline " + json);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("1.000x)"), std::string::npos) << "the count is deterministic: " << again.out;
+}
+
+TEST(BenchCli, CallgrindWithoutValgrindIsBadInput) {
+  const TempDir dir;
+  const CommandResult r = run_shell("PATH='" + dir.path().string() + "' '" + std::string(CONVSIM_BINARY) +
+                                    "' bench --firms 3000 --steps 1 --threads 1 --callgrind 3000");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--callgrind"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("valgrind"), std::string::npos) << r.err;
 }
 
 }  // namespace
