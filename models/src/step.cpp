@@ -556,8 +556,13 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
     }
   }
   // Entrants hire from whoever is still seeking work, at the incumbents' fill rate.
+  const std::size_t first_entrant = f.size();
+  const std::size_t partnership_links = new_links.size();
   add_entrants(sc, economy, levers, {hire_share, std::max(0.0, labour_force - out.total(kEmployment))}, out, new_links);
   economy.network.grow(f.size());
+  // The entrants' links, in entrant order, make their new rows; the partnerships' go to the overlay.
+  economy.network.append_rows(static_cast<FirmId>(first_entrant), new_links, partnership_links);
+  new_links.resize(partnership_links);
   economy.network.add_links(new_links);
   market.employment = out.total(kEmployment);
 

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <string>
 #include <cstring>
 
 #include "convsim/parallel.hpp"
@@ -141,6 +142,36 @@ void FirmNetwork::add_links(const std::vector<Link>& links) {
   overlay_.assign_links(firms(), overlay_links_);
   if (static_cast<double>(overlay_links_.size()) > kOverlayMergeShare * static_cast<double>(base_.links())) {
     merge_overlay();
+  }
+}
+
+void FirmNetwork::append_rows(FirmId first, const std::vector<Link>& links, std::size_t begin) {
+  const std::size_t n = firms();
+  if (first > n || base_.offsets[first] != base_.links() || (overlay_.firms() == n && overlay_.offsets[first] != overlay_.links())) {
+    throw std::invalid_argument("network: append_rows from row " + std::to_string(first) + ": rows there already have links");
+  }
+  bool implicit = !base_.stores_weights();
+  for (std::size_t k = begin; k < links.size(); ++k) {
+    const Link& l = links[k];
+    if (l.customer < first || l.customer >= n || (k > begin && l.customer < links[k - 1].customer)) {
+      throw std::invalid_argument("network: append_rows: link " + std::to_string(k) + " (customer " +
+                                  std::to_string(l.customer) + ") is not in order within rows " + std::to_string(first) +
+                                  ".." + std::to_string(n));
+    }
+    implicit = implicit && l.weight == implicit_weight(l.supplier, l.customer);
+  }
+  if (!implicit) base_.store_weights();
+  const bool weighted = base_.stores_weights();
+  std::uint64_t at = base_.links();
+  base_.suppliers.resize(at + (links.size() - begin));
+  if (weighted) base_.weights.resize(base_.suppliers.size());
+  std::size_t k = begin;
+  for (std::size_t c = first; c < n; ++c) {
+    for (; k < links.size() && links[k].customer == c; ++k, ++at) {
+      base_.suppliers[at] = links[k].supplier;
+      if (weighted) base_.weights[at] = links[k].weight;
+    }
+    base_.offsets[c + 1] = at;
   }
 }
 

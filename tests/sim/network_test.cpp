@@ -227,6 +227,75 @@ TEST(FirmNetwork, ManyStepsOfChangeMatchAPlainListOfLinks) {
   EXPECT_EQ(net.links(), static_cast<std::size_t>(live));
 }
 
+// Entrants' rows given their links with append_rows read, in order, exactly like the same links
+// sent through add_links (the overlay), through many steps of growth, overlay links between old
+// rows, merges, compactions and a renumbering; with implied weights and with stored ones.
+TEST(FirmNetwork, AppendedRowsReadLikeOverlayLinksThroughEveryChange) {
+  for (const bool implied : {true, false}) {
+    std::size_t firms = 150;
+    auto links_of = [&](std::size_t n, std::size_t count, std::uint64_t seed) {
+      return implied ? unit_links(n, count, seed) : random_links(n, count, seed);
+    };
+    const std::vector<Link> initial = links_of(firms, 900, 21);
+    FirmNetwork appended(CsrLinks::from_links(firms, initial));
+    FirmNetwork overlaid(CsrLinks::from_links(firms, initial));
+    appended.reserve(600, 4000);
+    overlaid.reserve(600, 4000);
+    std::vector<std::uint8_t> alive(firms, 1);
+    for (int step = 0; step < 30; ++step) {
+      const std::uint64_t seed = 500 + static_cast<std::uint64_t>(step);
+      const RandomBlock r(7, static_cast<std::uint64_t>(step), Purpose::user, 0);
+      // Links between the rows there are (partnerships), then new rows with their own links.
+      std::vector<Link> step_links = links_of(firms, step % 5 == 0 ? 150 : 12, seed);
+      const std::size_t old_rows = step_links.size();
+      const std::size_t first = firms;
+      const std::size_t added = 1 + r.bits(0) % 9;
+      firms += added;
+      alive.resize(firms, 1);
+      alive[r.bits(1) % first] = 0;
+      for (std::size_t c = first; c < firms; ++c) {
+        const std::size_t degree = (c * 7 + static_cast<std::size_t>(step)) % 6;  // 0..5, some rows empty
+        for (std::size_t d = 0; d < degree; ++d) {
+          const FirmId supplier = static_cast<FirmId>((c * 31 + d * 17 + static_cast<std::size_t>(step)) % first);
+          step_links.push_back({supplier, static_cast<FirmId>(c), implied ? 1.0f : 0.25f + 0.1f * static_cast<float>(d)});
+        }
+      }
+      appended.grow(firms);
+      overlaid.grow(firms);
+      appended.append_rows(static_cast<FirmId>(first), step_links, old_rows);
+      appended.add_links(std::vector<Link>(step_links.begin(), step_links.begin() + static_cast<std::ptrdiff_t>(old_rows)));
+      overlaid.add_links(step_links);
+      if (step % 8 == 7) {
+        appended.compact(alive);
+        overlaid.compact(alive);
+      }
+      ASSERT_EQ(appended.firms(), overlaid.firms());
+      ASSERT_EQ(ordered_rows(appended), ordered_rows(overlaid)) << "step " << step << (implied ? ", implied" : ", stored");
+    }
+    std::vector<FirmId> new_id(firms, kNoFirm);
+    FirmId next = 0;
+    for (std::size_t c = 0; c < firms; ++c) {
+      if (alive[c]) new_id[c] = next++;
+    }
+    appended.renumber(new_id, next);
+    overlaid.renumber(new_id, next);
+    EXPECT_EQ(ordered_rows(appended), ordered_rows(overlaid));
+    EXPECT_EQ(appended.links(), overlaid.links());
+  }
+}
+
+TEST(FirmNetwork, AppendRowsRefusesRowsThatHaveLinksAndUnsortedLinks) {
+  FirmNetwork net(CsrLinks::from_links(10, unit_links(10, 40, 5)));
+  net.grow(14);
+  EXPECT_THROW(net.append_rows(9, {{1, 12, 1.0f}}), std::invalid_argument) << "row 9 has links";
+  EXPECT_THROW(net.append_rows(10, {{1, 13, 1.0f}, {2, 11, 1.0f}}), std::invalid_argument) << "not sorted";
+  EXPECT_THROW(net.append_rows(10, {{1, 14, 1.0f}}), std::invalid_argument) << "past the rows";
+  net.add_links({{3, 12, 1.0f}});
+  EXPECT_THROW(net.append_rows(10, {{1, 13, 1.0f}}), std::invalid_argument) << "row 12 has an overlay link";
+  EXPECT_NO_THROW(net.append_rows(13, {{1, 13, 1.0f}, {2, 13, 1.0f}}));
+  EXPECT_EQ(net.in_degree(13), 2u);
+}
+
 // The engine's networks store no weights (1 a link, 0 a self-link, implied): the rows must read
 // as those of a network that stores them, through merges, compactions and renumbering, also when
 // links of other weights join (the rows then store all weights).

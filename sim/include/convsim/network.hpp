@@ -141,6 +141,15 @@ class FirmNetwork {
   // Adds links (between steps): to the overlay, which is merged into the base (merge_overlay)
   // when it exceeds kOverlayMergeShare of the base's links.
   void add_links(const std::vector<Link>& links);
+  // Gives the rows from `first` on — new slots, added by grow, without links yet — the links
+  // links[begin..]: sorted by customer, every customer in [first, firms()). They go straight into
+  // the base's arrays (after its last row, so nothing moves while the reserved room lasts), and the
+  // rows read exactly as if add_links had put them in the overlay: a new row has no other links,
+  // so base-then-overlay order is the links' order either way. Entrants' suppliers come this way,
+  // which keeps the overlay (rebuilt at every add_links, one thread) to the few links between
+  // incumbents, and lets prefetch_suppliers see the entrants' links. Throws
+  // std::invalid_argument when the rows are not new or the links not sorted within them.
+  void append_rows(FirmId first, const std::vector<Link>& links, std::size_t begin = 0);
   // Merges the overlay into the base, keeping every link (in place: links of exited firms
   // are dropped by compact or renumber, and skipped by readers that check who is alive).
   void merge_overlay();
