@@ -3,8 +3,8 @@
 #include <sys/mman.h>
 
 #include <algorithm>
-#include <string>
 #include <cstring>
+#include <string>
 
 #include "convsim/parallel.hpp"
 
@@ -160,8 +160,9 @@ void FirmNetwork::append_rows(FirmId first, const std::vector<Link>& links, std:
     }
     implicit = implicit && l.weight == implicit_weight(l.supplier, l.customer);
   }
-  if (!implicit) base_.store_weights();
-  const bool weighted = base_.stores_weights();
+  // Stored weights for the base's links first (none when it has none), then for the new ones.
+  const bool weighted = !implicit;
+  if (weighted) base_.store_weights();
   std::uint64_t at = base_.links();
   base_.suppliers.resize(at + (links.size() - begin));
   if (weighted) base_.weights.resize(base_.suppliers.size());

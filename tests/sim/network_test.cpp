@@ -296,6 +296,16 @@ TEST(FirmNetwork, AppendRowsRefusesRowsThatHaveLinksAndUnsortedLinks) {
   EXPECT_EQ(net.in_degree(13), 2u);
 }
 
+// Weights other than the implied ones are kept also when the base has no link yet to store
+// weights beside.
+TEST(FirmNetwork, AppendedRowsKeepTheirWeightsOnAnEmptyBase) {
+  FirmNetwork net(CsrLinks::from_links(3, {}));
+  net.grow(5);
+  net.append_rows(3, {{0, 3, 0.5f}, {1, 4, 2.0f}, {2, 4, 1.0f}});
+  const OrderedRows expected = {{}, {}, {}, {{0, 0.5f}}, {{1, 2.0f}, {2, 1.0f}}};
+  EXPECT_EQ(ordered_rows(net), expected);
+}
+
 // The engine's networks store no weights (1 a link, 0 a self-link, implied): the rows must read
 // as those of a network that stores them, through merges, compactions and renumbering, also when
 // links of other weights join (the rows then store all weights).
