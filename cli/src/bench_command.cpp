@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <sys/resource.h>
 #include <fcntl.h>
+#include <cerrno>
 #include <cstdlib>
 #include <iterator>
 #include <unistd.h>
@@ -186,17 +187,21 @@ int run_one(const BenchArgs& args) {
   return kExitOk;
 }
 
-// What a child process printed and how it ended.
+// What a child process printed and how it ended; spawn_error is posix_spawn's error (ENOENT: no
+// such program) when it did not start.
 struct ChildOutput {
   std::string out;
   int status = 0;
   struct rusage usage {};
-  bool ok() const { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+  int spawn_error = 0;
+  bool ok() const { return spawn_error == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0; }
 };
 
-// Runs `program` with `argv` (argv[0] included), its stdout read back and its stderr sent to
-// `error_file` (empty: inherited).
-ChildOutput run_child(const std::string& program, std::vector<std::string> argv, const std::string& error_file = "") {
+// Runs `program` (a path; or with `search_path`, a name looked up on PATH as a shell would) with
+// `argv` (argv[0] included), its stdout read back and its stderr sent to `error_file` (empty:
+// inherited).
+ChildOutput run_child(const std::string& program, std::vector<std::string> argv, const std::string& error_file = "",
+                      bool search_path = false) {
   std::vector<char*> raw;
   for (auto& a : argv) raw.push_back(a.data());
   raw.push_back(nullptr);
@@ -210,14 +215,16 @@ ChildOutput run_child(const std::string& program, std::vector<std::string> argv,
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, error_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   }
   pid_t pid = 0;
-  const int spawned = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, raw.data(), environ);
+  const int spawned = search_path ? ::posix_spawnp(&pid, program.c_str(), &actions, nullptr, raw.data(), environ)
+                                  : ::posix_spawn(&pid, program.c_str(), &actions, nullptr, raw.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(pipe_fds[1]);
+  ChildOutput child;
   if (spawned != 0) {
     ::close(pipe_fds[0]);
-    throw std::runtime_error("bench: cannot start " + program + ": " + std::string(std::strerror(spawned)));
+    child.spawn_error = spawned;
+    return child;
   }
-  ChildOutput child;
   char buffer[512];
   for (ssize_t got; (got = ::read(pipe_fds[0], buffer, sizeof(buffer))) > 0;) child.out.append(buffer, static_cast<std::size_t>(got));
   ::close(pipe_fds[0]);
@@ -243,6 +250,9 @@ Measure measure_in_child(const BenchArgs& args, long long n, int threads) {
   std::vector<std::string> argv = one_arguments(args, n, threads, args.steps);
   argv.insert(argv.begin(), "convsim");
   const ChildOutput child = run_child("/proc/self/exe", argv);
+  if (child.spawn_error != 0) {
+    throw std::runtime_error("bench: cannot start a measuring process: " + std::string(std::strerror(child.spawn_error)));
+  }
   Measure m;
   std::istringstream in(child.out);
   if (!child.ok() || !(in >> m.build_seconds >> m.step_seconds >> m.firms_per_step >> m.state_bytes >> m.instructions)) {
@@ -263,20 +273,6 @@ struct CallgrindCount {
 };
 
 CallgrindCount count_under_callgrind(const BenchArgs& args) {
-  std::string valgrind;
-  if (const char* path = std::getenv("PATH")) {
-    std::istringstream dirs(path);
-    for (std::string dir; std::getline(dirs, dir, ':');) {
-      const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/valgrind";
-      if (::access(candidate.c_str(), X_OK) == 0) {
-        valgrind = candidate;
-        break;
-      }
-    }
-  }
-  if (valgrind.empty()) {
-    throw InputError("<command line>", 0, "--callgrind", "valgrind is not installed (apt-get install valgrind)");
-  }
   CallgrindCount count;
   count.firms = args.callgrind_firms;
   count.steps = std::min(args.steps, 8);
@@ -287,7 +283,14 @@ CallgrindCount count_under_callgrind(const BenchArgs& args) {
                                    "convsim::PolicyState const&, convsim::models::StepAggregates&)",
                                    std::filesystem::read_symlink("/proc/self/exe").string()};
   for (const std::string& a : one_arguments(args, count.firms, 1, count.steps)) argv.push_back(a);
-  const ChildOutput child = run_child(valgrind, argv, log_file);
+  const ChildOutput child = run_child("valgrind", argv, log_file, true);
+  if (child.spawn_error == ENOENT) {
+    std::filesystem::remove(log_file);
+    throw InputError("<command line>", 0, "--callgrind", "valgrind is not installed (apt-get install valgrind)");
+  }
+  if (child.spawn_error != 0) {
+    throw std::runtime_error("bench --callgrind: cannot start valgrind: " + std::string(std::strerror(child.spawn_error)));
+  }
   double build = 0, step = 0, firms_per_step = 0;
   std::istringstream line(child.out);
   const bool measured = child.ok() && static_cast<bool>(line >> build >> step >> firms_per_step);
