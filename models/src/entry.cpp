@@ -198,11 +198,6 @@ void add_entrants(const Scenario& sc, Economy& economy, const PolicyState& lever
   const double hire_share = entrant_jobs > 0 ? std::max(0.0, filled / entrant_jobs) : 1.0;
   out.vacancies += entrant_jobs;
   out.matches += hire_share * entrant_jobs;
-  std::size_t entrant_links = 0;
-  for (std::size_t k = 0; k < entrants; ++k) entrant_links += supplier_count[k];
-  if (new_links.size() + entrant_links > new_links.capacity()) {
-    new_links.reserve(std::max(new_links.size() + entrant_links, 2 * new_links.capacity()));
-  }
   for (std::size_t k = 0; k < entrants; ++k) {
     const FirmId id = first + static_cast<FirmId>(k);
     if (hire_share < 1.0) {

@@ -401,8 +401,8 @@ void advance(const Scenario& sc, Economy& economy, const PolicyState& levers, St
   for (std::size_t a = 0; a < young_factor.size(); ++a) {
     young_factor[a] = 1.0 + dyn.exit_young_factor * std::exp(-static_cast<double>(a) * age_scale);
   }
-  // The largest young factor (that of age 0): the factors fall with age.
-  const double young_max = young_factor.empty() ? 1.0 : *std::max_element(young_factor.begin(), young_factor.end());
+  // The largest young factor: that of age 0 (the table has it; the factors fall with age, y >= 0).
+  const double young_max = young_factor.front();
   // A draw at or above the largest exit probability cannot exit: the hazard need not be computed.
   // For a firm whose margin is at or above its sector's, the hazard is at most h_x (1 + y_x).
   const double max_exit_probability = hazard_probability(kMaxExitHazard, dt);
